@@ -1,0 +1,86 @@
+#include "client/lib/heed_client.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace heed::client {
+namespace {
+
+std::string RetryServiceConfig(int max_attempts) {
+  // gRPC caps maxAttempts at 5; 1 disables retries (no retryPolicy at all).
+  if (max_attempts <= 1) return "{}";
+  return absl::StrFormat(R"({"methodConfig": [{
+      "name": [{"service": "heed.v1.Inference"}, {"service": "grpc.health.v1.Health"}],
+      "retryPolicy": {
+        "maxAttempts": %d,
+        "initialBackoff": "0.1s",
+        "maxBackoff": "2s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"]
+      }}]})",
+                         max_attempts > 5 ? 5 : max_attempts);
+}
+
+}  // namespace
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+HeedClient::HeedClient(ClientOptions options) : options_(std::move(options)) {
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(RetryServiceConfig(options_.max_attempts));
+  channel_ = grpc::CreateCustomChannel(options_.address,
+                                       grpc::InsecureChannelCredentials(), args);
+  inference_ = heed::v1::Inference::NewStub(channel_);
+  health_ = grpc::health::v1::Health::NewStub(channel_);
+}
+
+void HeedClient::PrepareContext(grpc::ClientContext* context) const {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        absl::ToChronoNanoseconds(options_.deadline));
+}
+
+absl::StatusOr<std::string> HeedClient::CheckHealth(const std::string& service) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = health_->Check(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+absl::StatusOr<std::vector<heed::v1::Model>> HeedClient::ListModels(
+    heed::v1::Task task) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  heed::v1::ListModelsRequest request;
+  request.set_task(task);
+  heed::v1::ListModelsResponse response;
+  grpc::Status status = inference_->ListModels(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return std::vector<heed::v1::Model>(response.models().begin(),
+                                      response.models().end());
+}
+
+absl::StatusOr<heed::v1::Model> HeedClient::GetModel(const std::string& name) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  heed::v1::GetModelRequest request;
+  request.set_name(name);
+  heed::v1::Model response;
+  grpc::Status status = inference_->GetModel(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+}  // namespace heed::client

@@ -1,0 +1,57 @@
+// A small C++ client for heed-server: one channel, typed calls, deadlines, and
+// retries with backoff on UNAVAILABLE only (through gRPC's retry policy, so a
+// call is retried only when the server has certainly not processed it).
+#ifndef HEED_CLIENT_LIB_HEED_CLIENT_H_
+#define HEED_CLIENT_LIB_HEED_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "heed/v1/inference.grpc.pb.h"
+
+namespace heed::client {
+
+struct ClientOptions {
+  // host:port of heed-server.
+  std::string address = "127.0.0.1:50051";
+  // Deadline of each call.
+  absl::Duration deadline = absl::Seconds(30);
+  // Attempts per call on UNAVAILABLE (1 = no retries), with exponential backoff.
+  int max_attempts = 4;
+};
+
+class HeedClient {
+ public:
+  explicit HeedClient(ClientOptions options);
+
+  // grpc.health.v1 Check of `service` ("" is the whole server). Returns the
+  // status name as the protocol spells it: SERVING, NOT_SERVING, ...
+  absl::StatusOr<std::string> CheckHealth(const std::string& service = "");
+
+  absl::StatusOr<std::vector<heed::v1::Model>> ListModels(
+      heed::v1::Task task = heed::v1::TASK_UNSPECIFIED);
+
+  absl::StatusOr<heed::v1::Model> GetModel(const std::string& name);
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  void PrepareContext(grpc::ClientContext* context) const;
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<heed::v1::Inference::Stub> inference_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+// Converts a gRPC status into absl's, keeping code and message.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace heed::client
+
+#endif  // HEED_CLIENT_LIB_HEED_CLIENT_H_

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every Debian package that heed's build, tests and tools need.
+# Idempotent and quiet: packages already present are skipped, and `apt-get update`
+# runs at most once, only when something is missing. Used by scripts/run.sh,
+# scripts/test.sh, CI and deploy/Dockerfile, so this is the one list of packages.
+set -euo pipefail
+
+# Build toolchain and libraries.
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev grpc-proto
+  libabsl-dev
+  libdnnl-dev ocl-icd-opencl-dev opencl-headers
+  prometheus-cpp-dev
+  nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+# Tests and developer tools: a real Prometheus for the metrics test, curl for
+# scraping, openssl for TLS tests, clang for the fuzz targets, clang-format.
+TEST_PACKAGES=(
+  prometheus curl openssl
+  clang-14 libclang-rt-14-dev clang-format
+  python3-grpcio python3-grpc-tools python3-numpy
+)
+
+want=("${BUILD_PACKAGES[@]}")
+if [[ "${1:-}" != "--build-only" ]]; then
+  want+=("${TEST_PACKAGES[@]}")
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

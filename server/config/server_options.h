@@ -1,0 +1,27 @@
+// Everything heed-server is configured with, as one struct with defaults.
+// Flags fill it in server/config/server_flags.cc; tests fill it directly.
+#ifndef HEED_SERVER_CONFIG_SERVER_OPTIONS_H_
+#define HEED_SERVER_CONFIG_SERVER_OPTIONS_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace heed::server {
+
+struct ServerOptions {
+  // host:port for gRPC; port 0 picks a free port (see HeedServer::grpc_port()).
+  std::string grpc_address = "127.0.0.1:50051";
+  // host:port for the Prometheus /metrics endpoint; empty disables it.
+  std::string metrics_address = "127.0.0.1:9464";
+  // A directory whose subdirectories are Hugging Face model directories.
+  std::string models_dir = "models";
+  // How long in-flight calls may run after SIGTERM before they are cancelled.
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  // Largest request or response message, in bytes.
+  int max_message_bytes = 4 << 20;
+};
+
+}  // namespace heed::server
+
+#endif  // HEED_SERVER_CONFIG_SERVER_OPTIONS_H_

@@ -1,0 +1,59 @@
+// HeedServer owns a running heed-server: the gRPC server with the inference,
+// health and reflection services, and the Prometheus exposer. main.cc only
+// parses flags, handles signals and calls Start/Shutdown/Wait.
+#ifndef HEED_SERVER_HEED_SERVER_H_
+#define HEED_SERVER_HEED_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "server/config/server_options.h"
+#include "server/metrics/process_collector.h"
+#include "server/metrics/server_metrics.h"
+#include "server/service/inference_service.h"
+#include "server/service/model_catalog.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace heed::server {
+
+class HeedServer {
+ public:
+  // Binds both ports and starts serving. Errors name the address that failed.
+  static absl::StatusOr<std::unique_ptr<HeedServer>> Start(const ServerOptions& options);
+
+  ~HeedServer();
+  HeedServer(const HeedServer&) = delete;
+  HeedServer& operator=(const HeedServer&) = delete;
+
+  int grpc_port() const { return grpc_port_; }
+  // 0 when metrics are disabled.
+  int metrics_port() const { return metrics_port_; }
+
+  // Stops accepting calls, lets in-flight ones finish within the grace period,
+  // cancels the rest. Safe to call from any thread, once or more.
+  void Shutdown();
+
+  // Blocks until the gRPC server has shut down.
+  void Wait();
+
+ private:
+  explicit HeedServer(const ServerOptions& options);
+
+  ServerOptions options_;
+  ServerMetrics metrics_;
+  std::shared_ptr<ProcessCollector> process_collector_;
+  ModelCatalog catalog_;
+  InferenceService inference_service_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+};
+
+}  // namespace heed::server
+
+#endif  // HEED_SERVER_HEED_SERVER_H_

@@ -1,0 +1,190 @@
+// The walking skeleton end to end: heed-server as a real process, health and
+// catalog through the client library and the CLI, reflection over raw gRPC,
+// /metrics over HTTP, and graceful shutdown on signals.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "client/lib/heed_client.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/server_process.h"
+
+namespace heed {
+namespace {
+
+using ::heed::testing::ServerProcess;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.output.append(buffer.data(), n);
+  }
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class ServerLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=/nonexistent"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_.emplace(std::move(*server));
+    client::ClientOptions options;
+    options.address = server_->grpc_address();
+    options.deadline = absl::Seconds(10);
+    client_.emplace(options);
+  }
+
+  std::optional<ServerProcess> server_;
+  std::optional<client::HeedClient> client_;
+};
+
+TEST_F(ServerLifecycleTest, HealthIsServing) {
+  absl::StatusOr<std::string> overall = client_->CheckHealth("");
+  ASSERT_TRUE(overall.ok()) << overall.status();
+  EXPECT_EQ(*overall, "SERVING");
+  absl::StatusOr<std::string> inference = client_->CheckHealth("heed.v1.Inference");
+  ASSERT_TRUE(inference.ok()) << inference.status();
+  EXPECT_EQ(*inference, "SERVING");
+  EXPECT_EQ(client_->CheckHealth("no.such.Service").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ServerLifecycleTest, CatalogIsEmptyWithoutModels) {
+  auto models = client_->ListModels();
+  ASSERT_TRUE(models.ok()) << models.status();
+  EXPECT_TRUE(models->empty());
+  auto missing = client_->GetModel("opus-mt-en-de");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("opus-mt-en-de"), std::string::npos);
+  EXPECT_EQ(client_->GetModel("").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerLifecycleTest, TaskRpcsAreUnimplemented) {
+  auto channel = grpc::CreateChannel(server_->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = heed::v1::Inference::NewStub(channel);
+  grpc::ClientContext context;
+  heed::v1::TranslateRequest request;
+  request.set_text("A dog runs.");
+  heed::v1::TranslateResponse response;
+  EXPECT_EQ(stub->Translate(&context, request, &response).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(ServerLifecycleTest, ReflectionListsTheInferenceService) {
+  auto channel = grpc::CreateChannel(server_->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  // ServerReflectionRequest{list_services: ""}: field 7, wire type 2, length 0.
+  const char request_bytes[] = {0x3a, 0x00};
+  grpc::Slice slice(request_bytes, sizeof(request_bytes));
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_NE(bytes.find("heed.v1.Inference"), std::string::npos);
+  EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
+  context.TryCancel();
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+TEST_F(ServerLifecycleTest, MetricsEndpointExportsBuildInfoAndProcessMetrics) {
+  auto response = testing::HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status_code, 200);
+  EXPECT_NE(response->body.find("heed_build_info{"), std::string::npos) << response->body;
+  EXPECT_NE(response->body.find("isa=\""), std::string::npos);
+  EXPECT_NE(response->body.find("process_resident_memory_bytes"), std::string::npos);
+  EXPECT_NE(response->body.find("process_open_fds"), std::string::npos);
+  EXPECT_NE(response->body.find("process_start_time_seconds"), std::string::npos);
+}
+
+TEST_F(ServerLifecycleTest, SigtermExitsCleanly) {
+  auto code = server_->Stop(SIGTERM, absl::Seconds(20));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << server_->output();
+  EXPECT_NE(server_->output().find("heed-server stopped"), std::string::npos);
+}
+
+TEST_F(ServerLifecycleTest, SigintExitsCleanly) {
+  auto code = server_->Stop(SIGINT, absl::Seconds(20));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << server_->output();
+}
+
+TEST_F(ServerLifecycleTest, CliHealthAndModels) {
+  const std::string address = absl::StrCat(" --address=", server_->grpc_address());
+  CommandResult health = RunCommand(std::string(HEED_CLI_BINARY) + address + " health");
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_EQ(health.output, "SERVING\n");
+
+  CommandResult json =
+      RunCommand(std::string(HEED_CLI_BINARY) + address + " --json health");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_NE(json.output.find("\"status\":\"SERVING\""), std::string::npos);
+
+  CommandResult models = RunCommand(std::string(HEED_CLI_BINARY) + address + " models");
+  EXPECT_EQ(models.exit_code, 0) << models.output;
+  EXPECT_EQ(models.output, "no models loaded\n");
+
+  CommandResult missing =
+      RunCommand(std::string(HEED_CLI_BINARY) + address + " models nope");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("NOT_FOUND"), std::string::npos) << missing.output;
+}
+
+TEST(CliTest, UnreachableServerIsAnError) {
+  // Port 1 on loopback: nothing listens there, so the call fails UNAVAILABLE.
+  CommandResult result = RunCommand(std::string(HEED_CLI_BINARY) +
+                                    " --address=127.0.0.1:1 --deadline=2s health");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("UNAVAILABLE"), std::string::npos) << result.output;
+}
+
+TEST(CliTest, UnknownCommandIsAUsageError) {
+  CommandResult result = RunCommand(std::string(HEED_CLI_BINARY) + " frobnicate");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("unknown command"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace heed
