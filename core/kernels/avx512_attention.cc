@@ -1,0 +1,391 @@
+// Fused attention for AVX-512, f32 and bf16 (vdpbf16ps), flash-attention style.
+//
+// For each block of kMr query rows, keys are visited in tiles of kNk = 64:
+//   S = scale * Q_blk K_tileᵀ      register-blocked, kMr x 4 accumulators
+//   online softmax: running max m, running sum l, P = e^(S - m)
+//   O = O * e^(m_old - m_new) + P V_tile
+// K is packed once per head as Kᵀ (key index fastest), so the S micro-kernel
+// broadcasts one query element and multiplies 64 keys with 4 vector FMAs; V is
+// used as stored for f32 (head_dim fastest) and packed into key pairs for bf16.
+// Single-query problems (decoding) skip the packing and stream K and V rows
+// directly: they are memory-bound and every byte is read once.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "core/kernels/internal/head_problem.h"
+#include "core/kernels/kernel_table.h"
+#include "core/tensor/aligned_buffer.h"
+#include "core/tensor/dtype.h"
+#include "core/kernels/avx512_target.h"
+#include "core/kernels/avx512_math.h"
+
+namespace heed::kernels::avx512 {
+namespace {
+
+constexpr int kMr = 6;   // query rows per micro-tile
+constexpr int kNk = 64;  // keys per tile: four 16-float vectors
+constexpr int kMaxHeadDim = 256;
+
+// Per-thread packing buffers, reused across calls.
+struct Scratch {
+  AlignedBuffer packed_k;
+  AlignedBuffer packed_v;
+  AlignedBuffer scores;
+};
+thread_local Scratch t_scratch;
+
+int RoundUp(int x, int m) { return (x + m - 1) / m * m; }
+
+// Element type traits: the packed unit is one float, or a pair of bf16 that
+// vdpbf16ps multiplies and adds in one lane.
+template <typename T>
+struct Packing;
+template <>
+struct Packing<float> {
+  static constexpr int kPerUnit = 1;
+};
+template <>
+struct Packing<bf16> {
+  static constexpr int kPerUnit = 2;
+};
+
+// Kᵀ in units: packed[u * lk_pad + j] = unit u (one float, or bf16 pair
+// 2u, 2u+1) of key row j; rows lk..lk_pad are zero.
+template <typename T>
+void PackKTransposed(const T* k, int64_t k_stride, int lk, int head_dim, int lk_pad,
+                     uint32_t* packed) {
+  const int units = head_dim / Packing<T>::kPerUnit;
+  for (int j = 0; j < lk; ++j) {
+    const uint32_t* row = reinterpret_cast<const uint32_t*>(k + j * k_stride);
+    for (int u = 0; u < units; ++u) packed[u * lk_pad + j] = row[u];
+  }
+  for (int u = 0; u < units; ++u) {
+    std::memset(packed + u * lk_pad + lk, 0, (lk_pad - lk) * sizeof(uint32_t));
+  }
+}
+
+// bf16 V in key pairs: packed[(j/2) * head_dim + d] = (v[j][d], v[j+1][d]);
+// a missing odd row is zero.
+void PackVPairs(const bf16* v, int64_t v_stride, int lk, int head_dim, uint16_t* packed) {
+  const int lk_even = RoundUp(lk, 2);
+  for (int j = 0; j < lk_even; j += 2) {
+    const uint16_t* r0 = reinterpret_cast<const uint16_t*>(v + j * v_stride);
+    const uint16_t* r1 =
+        j + 1 < lk ? reinterpret_cast<const uint16_t*>(v + (j + 1) * v_stride) : nullptr;
+    uint16_t* out = packed + static_cast<int64_t>(j / 2) * head_dim * 2;
+    for (int d = 0; d < head_dim; ++d) {
+      out[2 * d] = r0[d];
+      out[2 * d + 1] = r1 != nullptr ? r1[d] : 0;
+    }
+  }
+}
+
+// S[MR][64] = Q[MR] · Kᵀ tile, unscaled. `kt` points at the tile's first key in
+// the packed Kᵀ (row length lk_pad).
+template <int MR, typename T>
+inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int lk_pad,
+                      int head_dim, float* s) {
+  __m512 acc[MR][4];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_setzero_ps();
+  }
+  const int units = head_dim / Packing<T>::kPerUnit;
+  for (int u = 0; u < units; ++u) {
+    const uint32_t* ku = kt + static_cast<int64_t>(u) * lk_pad;
+    __m512i kv[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) kv[c] = _mm512_load_si512(ku + 16 * c);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const uint32_t* qrow = reinterpret_cast<const uint32_t*>(q + r * q_stride);
+      const __m512i qb = _mm512_set1_epi32(static_cast<int>(qrow[u]));
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) {
+        if constexpr (std::is_same_v<T, float>) {
+          acc[r][c] = _mm512_fmadd_ps(_mm512_castsi512_ps(qb), _mm512_castsi512_ps(kv[c]),
+                                      acc[r][c]);
+        } else {
+          acc[r][c] = _mm512_dpbf16_ps(acc[r][c], (__m512bh)qb, (__m512bh)kv[c]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) _mm512_store_ps(s + r * kNk + 16 * c, acc[r][c]);
+  }
+}
+
+// o[MR][dc .. dc+16*NV) = o * alpha + P · V over `keys` keys of the tile.
+// f32: v rows as stored. bf16: P rounded to bf16 pairs, V packed in key pairs.
+template <int MR, int NV, typename T>
+inline void ValueTile(const float* p, const float* alpha, const T* v, int64_t v_stride,
+                      const uint16_t* v_pairs, int keys, int dc, int head_dim, float* o) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+    const __m512 a = _mm512_set1_ps(alpha[r]);
+#pragma GCC unroll 4
+    for (int c = 0; c < NV; ++c) {
+      acc[r][c] = _mm512_mul_ps(_mm512_load_ps(o + r * kMaxHeadDim + dc + 16 * c), a);
+    }
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    for (int j = 0; j < keys; ++j) {
+      const float* vj = v + j * v_stride + dc;
+      __m512 vv[NV];
+#pragma GCC unroll 4
+      for (int c = 0; c < NV; ++c) vv[c] = _mm512_loadu_ps(vj + 16 * c);
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; ++r) {
+        const __m512 pb = _mm512_set1_ps(p[r * kNk + j]);
+#pragma GCC unroll 4
+        for (int c = 0; c < NV; ++c) acc[r][c] = _mm512_fmadd_ps(pb, vv[c], acc[r][c]);
+      }
+    }
+  } else {
+    // P as bf16 pairs (p[2i], p[2i+1]) per 32-bit lane.
+    alignas(64) uint32_t p_pairs[MR][kNk / 2];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
+      for (int c = 0; c < 2; ++c) {
+        const __m512 lo = _mm512_load_ps(p + r * kNk + 32 * c);
+        const __m512 hi = _mm512_load_ps(p + r * kNk + 32 * c + 16);
+        _mm512_store_si512(&p_pairs[r][16 * c], (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+      }
+    }
+    const int pairs = (keys + 1) / 2;
+    for (int jp = 0; jp < pairs; ++jp) {
+      const uint16_t* vp = v_pairs + static_cast<int64_t>(jp) * head_dim * 2 + 2 * dc;
+      __m512i vv[NV];
+#pragma GCC unroll 4
+      for (int c = 0; c < NV; ++c) vv[c] = _mm512_loadu_si512(vp + 32 * c);
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; ++r) {
+        const __m512i pb = _mm512_set1_epi32(static_cast<int>(p_pairs[r][jp]));
+#pragma GCC unroll 4
+        for (int c = 0; c < NV; ++c) {
+          acc[r][c] = _mm512_dpbf16_ps(acc[r][c], (__m512bh)pb, (__m512bh)vv[c]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+    for (int c = 0; c < NV; ++c) _mm512_store_ps(o + r * kMaxHeadDim + dc + 16 * c, acc[r][c]);
+  }
+}
+
+template <int MR, typename T>
+void ValueTileAllChunks(const float* p, const float* alpha, const T* v, int64_t v_stride,
+                        const uint16_t* v_pairs, int keys, int head_dim, float* o) {
+  int dc = 0;
+  for (; dc + 64 <= head_dim; dc += 64) {
+    ValueTile<MR, 4, T>(p, alpha, v, v_stride, v_pairs, keys, dc, head_dim, o);
+  }
+  switch ((head_dim - dc) / 16) {
+    case 3:
+      ValueTile<MR, 3, T>(p, alpha, v, v_stride, v_pairs, keys, dc, head_dim, o);
+      break;
+    case 2:
+      ValueTile<MR, 2, T>(p, alpha, v, v_stride, v_pairs, keys, dc, head_dim, o);
+      break;
+    case 1:
+      ValueTile<MR, 1, T>(p, alpha, v, v_stride, v_pairs, keys, dc, head_dim, o);
+      break;
+    default:
+      break;
+  }
+}
+
+// One block of MR query rows starting at row i0, over all visible key tiles.
+template <int MR, typename T>
+void QueryBlock(const HeadProblem<T>& p, int i0, const uint32_t* kt, int lk_pad,
+                const uint16_t* v_pairs) {
+  alignas(64) float s[MR * kNk];
+  alignas(64) float o[MR * kMaxHeadDim];
+  float m[MR], l[MR], alpha[MR];
+  for (int r = 0; r < MR; ++r) {
+    m[r] = -INFINITY;
+    l[r] = 0.0f;
+    std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
+  }
+  // The last row of the block sees the most keys.
+  const int keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
+  const T* q = p.q + i0 * p.q_stride;
+  const __m512 scale = _mm512_set1_ps(p.scale);
+  for (int j0 = 0; j0 < keys_end; j0 += kNk) {
+    ScoreTile<MR, T>(q, p.q_stride, kt + j0, lk_pad, p.head_dim, s);
+    for (int r = 0; r < MR; ++r) {
+      const int visible = std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kNk);
+      float* sr = s + r * kNk;
+      if (visible <= 0) {
+        alpha[r] = 1.0f;
+        std::memset(sr, 0, kNk * sizeof(float));
+        continue;
+      }
+      __m512 sv[4];
+      __m512 vmax = _mm512_set1_ps(-INFINITY);
+      for (int c = 0; c < 4; ++c) {
+        const __mmask16 live = FirstLanes(visible - 16 * c);
+        sv[c] = _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), live, _mm512_load_ps(sr + 16 * c),
+                                   scale);
+        vmax = _mm512_max_ps(vmax, sv[c]);
+      }
+      const float m_new = std::max(m[r], _mm512_reduce_max_ps(vmax));
+      alpha[r] = std::exp(m[r] - m_new);
+      const __m512 mv = _mm512_set1_ps(m_new);
+      __m512 vsum = _mm512_setzero_ps();
+      for (int c = 0; c < 4; ++c) {
+        const __m512 e = Exp(_mm512_sub_ps(sv[c], mv));  // e^-inf = 0 for masked lanes
+        vsum = _mm512_add_ps(vsum, e);
+        _mm512_store_ps(sr + 16 * c, e);
+      }
+      l[r] = l[r] * alpha[r] + _mm512_reduce_add_ps(vsum);
+      m[r] = m_new;
+    }
+    const int keys = std::min(kNk, p.lk - j0);
+    const T* v = p.v + j0 * p.v_stride;
+    const uint16_t* vp = v_pairs != nullptr ? v_pairs + static_cast<int64_t>(j0) * p.head_dim : nullptr;
+    ValueTileAllChunks<MR, T>(s, alpha, v, p.v_stride, vp, keys, p.head_dim, o);
+  }
+  for (int r = 0; r < MR; ++r) {
+    float* out = p.out + (i0 + r) * p.out_stride;
+    const __m512 inv = _mm512_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
+    for (int d = 0; d < p.head_dim; d += 16) {
+      _mm512_storeu_ps(out + d, _mm512_mul_ps(_mm512_load_ps(o + r * kMaxHeadDim + d), inv));
+    }
+  }
+}
+
+// Single query, no packing: scores by row dot products, then the weighted sum
+// of value rows. Reads K and V exactly once.
+template <typename T>
+void DecodeRow(const HeadProblem<T>& p, int i) {
+  const int visible = std::clamp(i + p.causal_offset + 1, 0, p.lk);
+  float* out = p.out + i * p.out_stride;
+  if (visible == 0) {
+    std::memset(out, 0, p.head_dim * sizeof(float));
+    return;
+  }
+  t_scratch.scores.Reserve(RoundUp(visible, 16) * sizeof(float));
+  float* scores = static_cast<float*>(t_scratch.scores.data());
+  const T* q = p.q + i * p.q_stride;
+  constexpr int kPerVector = std::is_same_v<T, float> ? 16 : 32;
+  const int vectors = p.head_dim / kPerVector;
+  __m512i qv[kMaxHeadDim / 16];
+  for (int c = 0; c < vectors; ++c) qv[c] = _mm512_loadu_si512(q + c * kPerVector);
+
+  __m512 vmax = _mm512_set1_ps(-INFINITY);
+  int j = 0;
+  for (; j < visible; ++j) {
+    const T* kj = p.k + j * p.k_stride;
+    __m512 acc = _mm512_setzero_ps();
+    for (int c = 0; c < vectors; ++c) {
+      const __m512i kv = _mm512_loadu_si512(kj + c * kPerVector);
+      if constexpr (std::is_same_v<T, float>) {
+        acc = _mm512_fmadd_ps(_mm512_castsi512_ps(qv[c]), _mm512_castsi512_ps(kv), acc);
+      } else {
+        acc = _mm512_dpbf16_ps(acc, (__m512bh)qv[c], (__m512bh)kv);
+      }
+    }
+    scores[j] = _mm512_reduce_add_ps(acc) * p.scale;
+  }
+  for (j = 0; j < visible; j += 16) {
+    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY),
+                                                    FirstLanes(visible - j), scores + j));
+  }
+  const __m512 mv = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+  __m512 vsum = _mm512_setzero_ps();
+  for (j = 0; j < visible; j += 16) {
+    const __mmask16 live = FirstLanes(visible - j);
+    const __m512 e = _mm512_maskz_mov_ps(
+        live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, scores + j), mv)));
+    _mm512_mask_storeu_ps(scores + j, live, e);
+    vsum = _mm512_add_ps(vsum, e);
+  }
+  const float inv_sum = 1.0f / _mm512_reduce_add_ps(vsum);
+
+  const int out_vectors = p.head_dim / 16;
+  __m512 acc[kMaxHeadDim / 16];
+  for (int c = 0; c < out_vectors; ++c) acc[c] = _mm512_setzero_ps();
+  for (j = 0; j < visible; ++j) {
+    const __m512 pb = _mm512_set1_ps(scores[j]);
+    const T* vj = p.v + j * p.v_stride;
+    for (int c = 0; c < out_vectors; ++c) {
+      __m512 vv;
+      if constexpr (std::is_same_v<T, float>) {
+        vv = _mm512_loadu_ps(vj + 16 * c);
+      } else {
+        vv = LoadBf16AsF32(vj + 16 * c);
+      }
+      acc[c] = _mm512_fmadd_ps(pb, vv, acc[c]);
+    }
+  }
+  const __m512 inv = _mm512_set1_ps(inv_sum);
+  for (int c = 0; c < out_vectors; ++c) _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[c], inv));
+}
+
+template <typename T>
+void AttentionHead(const HeadProblem<T>& p) {
+  constexpr int kPerVector = std::is_same_v<T, float> ? 16 : 32;
+  if (p.probs != nullptr || p.head_dim % kPerVector != 0 || p.head_dim > kMaxHeadDim) {
+    // Explainability output and unusual head sizes take the portable path.
+    if constexpr (std::is_same_v<T, float>) {
+      GenericKernels().attention_head_f32(p);
+    } else {
+      GenericKernels().attention_head_bf16(p);
+    }
+    return;
+  }
+  if (p.lq <= 2) {
+    for (int i = 0; i < p.lq; ++i) DecodeRow(p, i);
+    return;
+  }
+  const int lk_pad = RoundUp(std::max(p.lk, 1), kNk);
+  const int units = p.head_dim / Packing<T>::kPerUnit;
+  t_scratch.packed_k.Reserve(static_cast<size_t>(units) * lk_pad * sizeof(uint32_t));
+  uint32_t* kt = static_cast<uint32_t*>(t_scratch.packed_k.data());
+  PackKTransposed(p.k, p.k_stride, p.lk, p.head_dim, lk_pad, kt);
+  uint16_t* v_pairs = nullptr;
+  if constexpr (std::is_same_v<T, bf16>) {
+    t_scratch.packed_v.Reserve(static_cast<size_t>(lk_pad) * p.head_dim * sizeof(uint16_t));
+    v_pairs = static_cast<uint16_t*>(t_scratch.packed_v.data());
+    PackVPairs(p.v, p.v_stride, p.lk, p.head_dim, v_pairs);
+  }
+  int i0 = 0;
+  for (; i0 + kMr <= p.lq; i0 += kMr) QueryBlock<kMr, T>(p, i0, kt, lk_pad, v_pairs);
+  switch (p.lq - i0) {
+    case 5:
+      QueryBlock<5, T>(p, i0, kt, lk_pad, v_pairs);
+      break;
+    case 4:
+      QueryBlock<4, T>(p, i0, kt, lk_pad, v_pairs);
+      break;
+    case 3:
+      QueryBlock<3, T>(p, i0, kt, lk_pad, v_pairs);
+      break;
+    case 2:
+      QueryBlock<2, T>(p, i0, kt, lk_pad, v_pairs);
+      break;
+    case 1:
+      QueryBlock<1, T>(p, i0, kt, lk_pad, v_pairs);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+void AttentionHeadF32(const HeadProblem<float>& p) { AttentionHead<float>(p); }
+void AttentionHeadBf16(const HeadProblem<bf16>& p) { AttentionHead<bf16>(p); }
+
+}  // namespace heed::kernels::avx512

@@ -1,0 +1,102 @@
+// AVX-512 versions of the element-wise and row-wise kernels; tails use masked
+// loads and stores, never a scalar loop.
+#include <cmath>
+#include <cstdint>
+
+#include "core/kernels/kernel_table.h"
+#include "core/kernels/avx512_target.h"
+#include "core/kernels/avx512_math.h"
+
+namespace heed::kernels::avx512 {
+
+void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
+               const float* beta, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    __m512 vsum = _mm512_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 16) {
+      vsum = _mm512_add_ps(vsum, _mm512_maskz_loadu_ps(FirstLanes(cols - c), xr + c));
+    }
+    const float mean = _mm512_reduce_add_ps(vsum) / cols;
+    const __m512 vmean = _mm512_set1_ps(mean);
+    // Two passes: the variance of centred values, which does not cancel.
+    __m512 vvar = _mm512_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 16) {
+      const __mmask16 live = FirstLanes(cols - c);
+      const __m512 d = _mm512_maskz_sub_ps(live, _mm512_maskz_loadu_ps(live, xr + c), vmean);
+      vvar = _mm512_fmadd_ps(d, d, vvar);
+    }
+    const float inv_std = 1.0f / std::sqrt(_mm512_reduce_add_ps(vvar) / cols + eps);
+    const __m512 vinv = _mm512_set1_ps(inv_std);
+    for (int64_t c = 0; c < cols; c += 16) {
+      const __mmask16 live = FirstLanes(cols - c);
+      const __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, xr + c), vmean), vinv);
+      const __m512 out = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, gamma + c),
+                                         _mm512_maskz_loadu_ps(live, beta + c));
+      _mm512_mask_storeu_ps(yr + c, live, out);
+    }
+  }
+}
+
+void Softmax(float* x, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* xr = x + r * cols;
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    for (int64_t c = 0; c < cols; c += 16) {
+      vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY),
+                                                      FirstLanes(cols - c), xr + c));
+    }
+    const __m512 mv = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+    __m512 vsum = _mm512_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 16) {
+      const __mmask16 live = FirstLanes(cols - c);
+      const __m512 e =
+          _mm512_maskz_mov_ps(live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, xr + c), mv)));
+      _mm512_mask_storeu_ps(xr + c, live, e);
+      vsum = _mm512_add_ps(vsum, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+    for (int64_t c = 0; c < cols; c += 16) {
+      const __mmask16 live = FirstLanes(cols - c);
+      _mm512_mask_storeu_ps(xr + c, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, xr + c), inv));
+    }
+  }
+}
+
+void Gelu(float* x, int64_t n, GeluForm form) {
+  const __m512 half = _mm512_set1_ps(0.5f);
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+    __m512 t;
+    if (form == GeluForm::kErf) {
+      t = Erf(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
+    } else {
+      const __m512 cube = _mm512_mul_ps(_mm512_mul_ps(v, v), v);
+      const __m512 inner = _mm512_mul_ps(_mm512_set1_ps(0.79788456080286536f),
+                                         _mm512_fmadd_ps(cube, _mm512_set1_ps(0.044715f), v));
+      t = Tanh(inner);
+    }
+    _mm512_mask_storeu_ps(x + i, live, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, t)));
+  }
+}
+
+void Add(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    _mm512_mask_storeu_ps(y + i, live, _mm512_add_ps(_mm512_maskz_loadu_ps(live, y + i),
+                                                     _mm512_maskz_loadu_ps(live, x + i)));
+  }
+}
+
+void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    _mm512_mask_storeu_ps(y + i, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + i), s));
+  }
+}
+
+}  // namespace heed::kernels::avx512

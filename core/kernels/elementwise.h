@@ -1,0 +1,38 @@
+// Row-wise and element-wise kernels around the matrix multiplications: layer
+// norm, softmax, GELU, residual add, embedding gather. f32 in and out; each has
+// a portable and an AVX-512 version, chosen by core/cpu.
+#ifndef HEED_CORE_KERNELS_ELEMENTWISE_H_
+#define HEED_CORE_KERNELS_ELEMENTWISE_H_
+
+#include <cstdint>
+#include <span>
+
+#include "absl/status/status.h"
+
+namespace heed::kernels {
+
+// y[r] = (x[r] - mean) / sqrt(var + eps) * gamma + beta for each of `rows` rows
+// of `cols` elements (biased variance, as torch.nn.functional.layer_norm).
+// In place is allowed (y == x).
+void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
+               const float* beta, float eps);
+
+// Softmax over each row, in place.
+void Softmax(float* x, int64_t rows, int64_t cols);
+
+// GELU, in place: the exact form x/2 (1 + erf(x/√2)) or the tanh approximation
+// x/2 (1 + tanh(√(2/π)(x + 0.044715x³))).
+enum class GeluForm { kErf, kTanh };
+void Gelu(float* x, int64_t n, GeluForm form);
+
+// y += x.
+void AddInPlace(float* y, const float* x, int64_t n);
+
+// out[i] = table[ids[i]] * scale for each id (rows of `cols` floats); an id
+// outside [0, vocab) is an error naming it.
+absl::Status EmbeddingGather(const float* table, int64_t vocab, int64_t cols,
+                             std::span<const int32_t> ids, float scale, float* out);
+
+}  // namespace heed::kernels
+
+#endif  // HEED_CORE_KERNELS_ELEMENTWISE_H_

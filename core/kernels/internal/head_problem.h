@@ -1,0 +1,32 @@
+// The unit of work every attention implementation computes: one head of one
+// sequence. The public functions in attention.cc split batches into these and
+// spread them over threads; the per-ISA kernels only see this.
+#ifndef HEED_CORE_KERNELS_INTERNAL_HEAD_PROBLEM_H_
+#define HEED_CORE_KERNELS_INTERNAL_HEAD_PROBLEM_H_
+
+#include <cstdint>
+
+namespace heed::kernels {
+
+template <typename T>
+struct HeadProblem {
+  const T* q;  // row i at q + i * q_stride, head_dim elements
+  int64_t q_stride;
+  const T* k;
+  int64_t k_stride;
+  const T* v;
+  int64_t v_stride;
+  float* out;
+  int64_t out_stride;
+  int lq;
+  int lk;
+  int head_dim;
+  float scale;
+  // Query i sees keys j <= i + causal_offset; lk or more means no mask.
+  int causal_offset;
+  float* probs;  // [lq][lk], or nullptr
+};
+
+}  // namespace heed::kernels
+
+#endif  // HEED_CORE_KERNELS_INTERNAL_HEAD_PROBLEM_H_

@@ -1,0 +1,40 @@
+// The dispatch table: one entry per kernel, one table per instruction set.
+// core/cpu decides the ISA once; every public kernel calls through Kernels().
+#ifndef HEED_CORE_KERNELS_KERNEL_TABLE_H_
+#define HEED_CORE_KERNELS_KERNEL_TABLE_H_
+
+#include <cstdint>
+
+#include "core/cpu/cpu_features.h"
+#include "core/kernels/elementwise.h"
+#include "core/kernels/internal/head_problem.h"
+#include "core/tensor/dtype.h"
+
+namespace heed::kernels {
+
+struct KernelTable {
+  cpu::Isa isa;
+  void (*attention_head_f32)(const HeadProblem<float>&);
+  void (*attention_head_bf16)(const HeadProblem<bf16>&);
+  void (*layer_norm)(const float* x, float* y, int64_t rows, int64_t cols,
+                     const float* gamma, const float* beta, float eps);
+  void (*softmax)(float* x, int64_t rows, int64_t cols);
+  void (*gelu)(float* x, int64_t n, GeluForm form);
+  void (*add)(float* y, const float* x, int64_t n);
+  void (*scaled_copy)(const float* x, float* y, int64_t n, float scale);
+};
+
+// The table of the active ISA (cpu::ActiveIsa()).
+const KernelTable& Kernels();
+// The table of a given ISA, for tests that compare paths. AVX2 has no kernels
+// of its own yet and runs the portable ones (oneDNN still uses AVX2 for the
+// matrix multiplications).
+const KernelTable& KernelsFor(cpu::Isa isa);
+
+// Per-ISA tables, defined in their own translation units.
+const KernelTable& GenericKernels();
+const KernelTable& Avx512Kernels();
+
+}  // namespace heed::kernels
+
+#endif  // HEED_CORE_KERNELS_KERNEL_TABLE_H_

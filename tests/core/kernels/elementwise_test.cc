@@ -1,0 +1,119 @@
+// Row-wise and element-wise kernels against double-precision references, on
+// every ISA, over sizes that exercise the vector tails.
+#include "core/kernels/elementwise.h"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/core/kernels/isa_param.h"
+
+namespace heed::kernels {
+namespace {
+
+const std::vector<int64_t> kSizes = {1, 3, 15, 16, 17, 64, 100, 512, 768, 1023};
+
+std::vector<float> Random(int64_t n, float lo, float hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+using ElementwiseTest = IsaTest;
+
+TEST_P(ElementwiseTest, LayerNormMatchesReference) {
+  for (int64_t cols : kSizes) {
+    const int64_t rows = 3;
+    // An offset far from zero checks that the variance does not cancel.
+    std::vector<float> x = Random(rows * cols, 99.0f, 101.0f, cols);
+    const std::vector<float> gamma = Random(cols, 0.5f, 1.5f, cols + 1);
+    const std::vector<float> beta = Random(cols, -1.0f, 1.0f, cols + 2);
+    std::vector<float> y(x.size());
+    LayerNorm(x.data(), y.data(), rows, cols, gamma.data(), beta.data(), 1e-5f);
+    for (int64_t r = 0; r < rows; ++r) {
+      double mean = 0, var = 0;
+      for (int64_t c = 0; c < cols; ++c) mean += x[r * cols + c];
+      mean /= cols;
+      for (int64_t c = 0; c < cols; ++c) var += std::pow(x[r * cols + c] - mean, 2);
+      var /= cols;
+      for (int64_t c = 0; c < cols; ++c) {
+        const double want = (x[r * cols + c] - mean) / std::sqrt(var + 1e-5) * gamma[c] + beta[c];
+        ASSERT_NEAR(y[r * cols + c], want, 2e-4) << "cols=" << cols;
+      }
+    }
+    // In place gives the same answer.
+    LayerNorm(x.data(), x.data(), rows, cols, gamma.data(), beta.data(), 1e-5f);
+    EXPECT_EQ(x, y);
+  }
+}
+
+TEST_P(ElementwiseTest, SoftmaxMatchesReference) {
+  for (int64_t cols : kSizes) {
+    std::vector<float> x = Random(2 * cols, -30.0f, 30.0f, cols);
+    const std::vector<float> orig = x;
+    Softmax(x.data(), 2, cols);
+    for (int r = 0; r < 2; ++r) {
+      double max_v = -INFINITY, sum = 0;
+      for (int64_t c = 0; c < cols; ++c) max_v = std::max<double>(max_v, orig[r * cols + c]);
+      for (int64_t c = 0; c < cols; ++c) sum += std::exp(orig[r * cols + c] - max_v);
+      for (int64_t c = 0; c < cols; ++c) {
+        const double want = std::exp(orig[r * cols + c] - max_v) / sum;
+        ASSERT_NEAR(x[r * cols + c], want, 1e-6 + 1e-5 * want) << "cols=" << cols;
+      }
+    }
+  }
+}
+
+TEST_P(ElementwiseTest, GeluBothForms) {
+  for (int64_t n : kSizes) {
+    const std::vector<float> orig = Random(n, -8.0f, 8.0f, n);
+    for (GeluForm form : {GeluForm::kErf, GeluForm::kTanh}) {
+      std::vector<float> x = orig;
+      Gelu(x.data(), n, form);
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = orig[i];
+        const double want =
+            form == GeluForm::kErf
+                ? 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))
+                : 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+        ASSERT_NEAR(x[i], want, 2e-6 + 1e-6 * std::abs(want)) << "x=" << v;
+      }
+    }
+  }
+}
+
+TEST_P(ElementwiseTest, AddInPlace) {
+  for (int64_t n : kSizes) {
+    std::vector<float> y = Random(n, -1, 1, n);
+    const std::vector<float> x = Random(n, -1, 1, n + 7);
+    const std::vector<float> orig = y;
+    AddInPlace(y.data(), x.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], orig[i] + x[i]);
+  }
+}
+
+TEST_P(ElementwiseTest, EmbeddingGatherScalesRows) {
+  const int64_t vocab = 50, cols = 37;
+  const std::vector<float> table = Random(vocab * cols, -1, 1, 5);
+  const std::vector<int32_t> ids = {0, 49, 7, 7};
+  std::vector<float> out(ids.size() * cols);
+  ASSERT_TRUE(EmbeddingGather(table.data(), vocab, cols, ids, 2.0f, out.data()).ok());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    for (int64_t c = 0; c < cols; ++c) {
+      ASSERT_EQ(out[i * cols + c], table[ids[i] * cols + c] * 2.0f);
+    }
+  }
+  const std::vector<int32_t> bad = {3, 50};
+  absl::Status status = EmbeddingGather(table.data(), vocab, cols, bad, 1.0f, out.data());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("token id 50"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, ElementwiseTest, ::testing::ValuesIn(SupportedIsas()),
+                         IsaParamName);
+
+}  // namespace
+}  // namespace heed::kernels
