@@ -1,0 +1,83 @@
+// A fully connected layer on oneDNN: y = act(x Wᵀ + b), with W as PyTorch's
+// nn.Linear stores it ([out_features][in_features]). The weights are converted
+// once, at creation, to the compute type and to the blocked layout oneDNN's
+// kernels read fastest; primitives are cached per number of rows.
+//
+// Compute types: f32; bf16 (weights and activations rounded to bf16, f32
+// accumulation and output); int8 (weights s8 with one scale per output
+// channel, activations quantized per call with one scale per call, f32 output).
+#ifndef HEED_CORE_OPS_LINEAR_H_
+#define HEED_CORE_OPS_LINEAR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace heed::ops {
+
+enum class ComputeType { kFloat32, kBFloat16, kInt8 };
+enum class Activation { kNone, kRelu, kGeluErf, kGeluTanh };
+
+std::string_view ComputeTypeName(ComputeType type);
+absl::StatusOr<ComputeType> ParseComputeType(std::string_view name);
+
+struct LinearWeights {
+  const float* weight = nullptr;  // [out_features][in_features]
+  const float* bias = nullptr;    // [out_features], or nullptr
+  int64_t out_features = 0;
+  int64_t in_features = 0;
+};
+
+class Linear {
+ public:
+  static absl::StatusOr<std::unique_ptr<Linear>> Create(const LinearWeights& weights,
+                                                        ComputeType compute_type,
+                                                        Activation activation);
+
+  // y[m][out_features] = act(x[m][in_features] Wᵀ + b); rows are contiguous.
+  // Thread-safe: concurrent calls share the weights.
+  absl::Status Forward(const float* x, int64_t m, float* y) const;
+
+  int64_t in_features() const { return in_features_; }
+  int64_t out_features() const { return out_features_; }
+  ComputeType compute_type() const { return compute_type_; }
+  // Bytes of the converted weights (for memory accounting and roofline bounds).
+  int64_t weight_bytes() const;
+  // oneDNN's name for the implementation that runs m rows, e.g. "brg:avx512_core".
+  std::string ImplementationName(int64_t m) const;
+
+ private:
+  struct Primitive {
+    dnnl::matmul matmul;
+    dnnl::matmul::primitive_desc pd;
+  };
+
+  Linear() = default;
+  absl::StatusOr<const Primitive*> PrimitiveFor(int64_t m) const;
+  dnnl::matmul::primitive_desc MakePrimitiveDesc(int64_t m,
+                                                 const dnnl::memory::desc& weights_md) const;
+
+  int64_t in_features_ = 0;
+  int64_t out_features_ = 0;
+  ComputeType compute_type_ = ComputeType::kFloat32;
+  Activation activation_ = Activation::kNone;
+  dnnl::memory weights_;              // compute type, oneDNN's blocked layout
+  dnnl::memory bias_;                 // f32 [1][out_features], or empty
+  std::vector<float> channel_scales_; // int8: per-output-channel weight scales
+
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<int64_t, std::unique_ptr<Primitive>> primitives_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace heed::ops
+
+#endif  // HEED_CORE_OPS_LINEAR_H_

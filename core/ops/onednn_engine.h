@@ -1,0 +1,36 @@
+// The process's oneDNN CPU engine and a stream per thread. oneDNN reports
+// errors by throwing dnnl::error; OneDnnCall turns that into absl::Status so
+// that no exception crosses core's boundary.
+#ifndef HEED_CORE_OPS_ONEDNN_ENGINE_H_
+#define HEED_CORE_OPS_ONEDNN_ENGINE_H_
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace heed::ops {
+
+dnnl::engine& CpuEngine();
+// Streams are not meant to be shared between threads: one per thread.
+dnnl::stream& ThreadStream();
+
+// Runs `fn`, mapping dnnl::error (and std::exception) to an absl::Status that
+// names `what`.
+template <typename Fn>
+absl::Status OneDnnCall(const std::string& what, Fn&& fn) {
+  try {
+    std::forward<Fn>(fn)();
+    return absl::OkStatus();
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(absl::StrCat(what, ": oneDNN: ", e.what()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
+  }
+}
+
+}  // namespace heed::ops
+
+#endif  // HEED_CORE_OPS_ONEDNN_ENGINE_H_

@@ -1,0 +1,136 @@
+// oneDNN linear layers against a double-precision reference, for every compute
+// type and activation. Tolerances are relative to the largest |y| of a case:
+//   f32 1e-5; bf16 1.5e-2 (inputs and weights rounded to 8-bit mantissas);
+//   int8 3e-2 (per-channel weight and per-call activation quantization).
+#include "core/ops/linear.h"
+
+#include <cmath>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "core/cpu/cpu_features.h"
+#include "gtest/gtest.h"
+
+namespace heed::ops {
+namespace {
+
+std::vector<float> Random(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+double Activate(double x, Activation activation) {
+  switch (activation) {
+    case Activation::kRelu:
+      return std::max(0.0, x);
+    case Activation::kGeluErf:
+      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case Activation::kGeluTanh:
+      return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case Activation::kNone:
+      break;
+  }
+  return x;
+}
+
+double Tolerance(ComputeType type) {
+  switch (type) {
+    case ComputeType::kFloat32:
+      return 1e-5;
+    case ComputeType::kBFloat16:
+      return 1.5e-2;
+    case ComputeType::kInt8:
+      return 3e-2;
+  }
+  return 0;
+}
+
+bool Supported(ComputeType type) {
+  return type != ComputeType::kBFloat16 || cpu::DetectedFeatures().avx512_bf16;
+}
+
+void CheckLinear(ComputeType type, Activation activation, int64_t m, int64_t k, int64_t n,
+                 bool with_bias) {
+  SCOPED_TRACE(testing::Message() << ComputeTypeName(type) << " m=" << m << " k=" << k
+                                  << " n=" << n << " act=" << static_cast<int>(activation));
+  const std::vector<float> w = Random(n * k, 1), b = Random(n, 2), x = Random(m * k, 3);
+  auto linear = Linear::Create({w.data(), with_bias ? b.data() : nullptr, n, k}, type, activation);
+  ASSERT_TRUE(linear.ok()) << linear.status();
+  std::vector<float> y(m * n, NAN);
+  ASSERT_TRUE((*linear)->Forward(x.data(), m, y.data()).ok());
+  std::vector<double> want(m * n);
+  double scale = 0;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = with_bias ? b[j] : 0.0;
+      for (int64_t l = 0; l < k; ++l) acc += double{x[i * k + l]} * w[j * k + l];
+      want[i * n + j] = Activate(acc, activation);
+      scale = std::max(scale, std::abs(want[i * n + j]));
+    }
+  }
+  double worst = 0;
+  for (int64_t i = 0; i < m * n; ++i) worst = std::max(worst, std::abs(y[i] - want[i]));
+  EXPECT_LE(worst, Tolerance(type) * scale);
+}
+
+TEST(LinearTest, AllComputeTypesAndActivations) {
+  for (ComputeType type : {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
+    if (!Supported(type)) continue;
+    for (Activation act : {Activation::kNone, Activation::kRelu, Activation::kGeluErf,
+                           Activation::kGeluTanh}) {
+      CheckLinear(type, act, 5, 64, 48, /*with_bias=*/true);
+    }
+    for (int64_t m : {1, 3, 32, 77}) CheckLinear(type, Activation::kNone, m, 512, 200, true);
+    CheckLinear(type, Activation::kNone, 7, 33, 17, /*with_bias=*/false);
+  }
+}
+
+TEST(LinearTest, ConcurrentCallsShareWeights) {
+  const int64_t k = 256, n = 128;
+  const std::vector<float> w = Random(n * k, 4);
+  auto linear = Linear::Create({w.data(), nullptr, n, k}, ComputeType::kFloat32, Activation::kNone);
+  ASSERT_TRUE(linear.ok());
+  auto work = [&](int m, std::vector<float>* out) {
+    const std::vector<float> x = Random(m * k, m);
+    out->assign(m * n, 0);
+    for (int rep = 0; rep < 20; ++rep) ASSERT_TRUE((*linear)->Forward(x.data(), m, out->data()).ok());
+  };
+  std::vector<float> a, b, a_serial, b_serial;
+  std::thread t1(work, 3, &a), t2(work, 9, &b);
+  t1.join();
+  t2.join();
+  work(3, &a_serial);
+  work(9, &b_serial);
+  EXPECT_EQ(a, a_serial);
+  EXPECT_EQ(b, b_serial);
+}
+
+TEST(LinearTest, RejectsEmptyWeights) {
+  EXPECT_EQ(Linear::Create({}, ComputeType::kFloat32, Activation::kNone).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LinearTest, ComputeTypeNames) {
+  EXPECT_EQ(*ParseComputeType("bfloat16"), ComputeType::kBFloat16);
+  EXPECT_EQ(ParseComputeType("fp8").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LinearTest, UsesOptimizedImplementations) {
+  const std::vector<float> w = Random(512 * 512, 5);
+  for (ComputeType type : {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
+    if (!Supported(type) || cpu::BestSupportedIsa() != cpu::Isa::kAvx512) continue;
+    auto linear = Linear::Create({w.data(), nullptr, 512, 512}, type, Activation::kNone);
+    ASSERT_TRUE(linear.ok());
+    for (int64_t m : {1, 32}) {
+      const std::string impl = (*linear)->ImplementationName(m);
+      EXPECT_EQ(impl.find("ref"), std::string::npos) << ComputeTypeName(type) << ": " << impl;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace heed::ops
