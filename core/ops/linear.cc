@@ -32,6 +32,12 @@ dt ComputeDataType(ComputeType type) {
   return dt::f32;
 }
 
+// int8 activations go in as u8 = s8 + 128: x86's VNNI instruction multiplies
+// u8 by s8, and oneDNN's fast int8 kernels expect that pairing.
+dt SourceDataType(ComputeType type) {
+  return type == ComputeType::kInt8 ? dt::u8 : ComputeDataType(type);
+}
+
 dnnl::algorithm EltwiseAlgorithm(Activation activation) {
   switch (activation) {
     case Activation::kRelu:
@@ -49,19 +55,21 @@ dnnl::algorithm EltwiseAlgorithm(Activation activation) {
 // Per-thread staging of converted activations, reused across calls.
 struct Staging {
   std::vector<bf16> bf16_src;
-  std::vector<int8_t> s8_src;
-  std::vector<float> scales;
+  std::vector<uint8_t> u8_src;
+  float x_scale = 1.0f;
+  std::vector<float> shift;
 };
 thread_local Staging t_staging;
 
-// One scale for the whole call: max |x| / 127; returns the scale.
-float QuantizeActivations(const float* x, int64_t n, int8_t* out) {
+// One scale for the whole call: max |x| / 127; writes x / scale + 128 as u8
+// and returns the scale.
+float QuantizeActivations(const float* x, int64_t n, uint8_t* out) {
   float max_abs = 0.0f;
   for (int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::abs(x[i]));
   const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
   const float inv = 1.0f / scale;
   for (int64_t i = 0; i < n; ++i) {
-    out[i] = static_cast<int8_t>(std::clamp(std::nearbyint(x[i] * inv), -127.0f, 127.0f));
+    out[i] = static_cast<uint8_t>(std::clamp(std::nearbyint(x[i] * inv), -127.0f, 127.0f) + 128);
   }
   return scale;
 }
@@ -90,17 +98,21 @@ absl::StatusOr<ComputeType> ParseComputeType(std::string_view name) {
 
 dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
     int64_t m, const dnnl::memory::desc& weights_md) const {
-  const dnnl::memory::desc src_md({m, in_features_}, ComputeDataType(compute_type_), tag::ab);
+  const dnnl::memory::desc src_md({m, in_features_}, SourceDataType(compute_type_), tag::ab);
   const dnnl::memory::desc dst_md({m, out_features_}, dt::f32, tag::ab);
   const dnnl::memory::desc bias_md({1, out_features_}, dt::f32, tag::ab);
   dnnl::primitive_attr attr;
   dnnl::post_ops post_ops;
   const bool int8 = compute_type_ == ComputeType::kInt8;
   if (int8) {
-    // Scales arrive with each call (they depend on the activations). Bias is
-    // a post-op so that it is added after the scales, in f32.
-    attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
-    if (bias_) post_ops.append_binary(dnnl::algorithm::binary_add, bias_md);
+    // The per-channel weight scales are fixed; the activations' scale and the
+    // bias (minus the +128 shift's contribution) arrive with each call as
+    // binary post-ops. (Runtime output scales would also work, but make
+    // oneDNN 2.6 fall back from its brgemm VNNI kernels to a slower gemm.)
+    const dnnl::memory::desc scalar_md({1, 1}, dt::f32, tag::ab);
+    attr.set_output_scales(1 << 1, channel_scales_);
+    post_ops.append_binary(dnnl::algorithm::binary_mul, scalar_md);
+    post_ops.append_binary(dnnl::algorithm::binary_add, bias_md);
   }
   if (activation_ != Activation::kNone) {
     post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_), 0.0f, 0.0f);
@@ -134,29 +146,34 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
       linear->bias_ = dnnl::memory({{1, N}, dt::f32, tag::ab}, engine);
       std::memcpy(linear->bias_.get_data_handle(), w.bias, N * sizeof(float));
     }
-    const dnnl::memory::desc any_weights({K, N}, ComputeDataType(compute_type), tag::any);
-    const auto pd = linear->MakePrimitiveDesc(kLayoutRows, any_weights);
-
     // nn.Linear's [N][K] row-major is [K][N] with strides (1, K): tag "ba".
     std::vector<int8_t> quantized;
     dnnl::memory source;
     if (compute_type == ComputeType::kInt8) {
       quantized.resize(N * K);
       linear->channel_scales_.resize(N);
+      linear->shift_compensation_.resize(N);
       for (int64_t n = 0; n < N; ++n) {
         const float* row = w.weight + n * K;
         float max_abs = 0.0f;
         for (int64_t k = 0; k < K; ++k) max_abs = std::max(max_abs, std::abs(row[k]));
         const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
         linear->channel_scales_[n] = scale;
+        int64_t sum = 0;
         for (int64_t k = 0; k < K; ++k) {
           quantized[n * K + k] = static_cast<int8_t>(std::nearbyint(row[k] / scale));
+          sum += quantized[n * K + k];
         }
+        linear->shift_compensation_[n] = 128.0f * static_cast<float>(sum);
       }
       source = dnnl::memory({{K, N}, dt::s8, tag::ba}, engine, quantized.data());
     } else {
       source = dnnl::memory({{K, N}, dt::f32, tag::ba}, engine, const_cast<float*>(w.weight));
     }
+    const dnnl::memory::desc any_weights({K, N}, ComputeDataType(compute_type), tag::any);
+    // The scales must be known first: int8 primitives carry them.
+    const auto pd = linear->MakePrimitiveDesc(kLayoutRows, any_weights);
+
     linear->weights_ = dnnl::memory(pd.weights_desc(), engine);
     dnnl::reorder(source, linear->weights_).execute(ThreadStream(), source, linear->weights_);
     ThreadStream().wait();
@@ -196,16 +213,21 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
       for (int64_t i = 0; i < n_in; ++i) staging.bf16_src[i] = FloatToBf16(x[i]);
       src_data = staging.bf16_src.data();
     } else if (compute_type_ == ComputeType::kInt8) {
-      staging.s8_src.resize(n_in);
-      const float x_scale = QuantizeActivations(x, n_in, staging.s8_src.data());
-      src_data = staging.s8_src.data();
-      staging.scales.resize(out_features_);
+      staging.u8_src.resize(n_in);
+      const float x_scale = QuantizeActivations(x, n_in, staging.u8_src.data());
+      src_data = staging.u8_src.data();
+      staging.shift.resize(out_features_);
+      const float* bias = bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
       for (int64_t n = 0; n < out_features_; ++n) {
-        staging.scales[n] = x_scale * channel_scales_[n];
+        // y = x_scale w_scale (Σ (q + 128) w - 128 Σ w) + b
+        staging.shift[n] = (bias != nullptr ? bias[n] : 0.0f) -
+                           x_scale * channel_scales_[n] * shift_compensation_[n];
       }
-      args[DNNL_ARG_ATTR_OUTPUT_SCALES] =
-          dnnl::memory({{out_features_}, dt::f32, tag::a}, engine, staging.scales.data());
-      if (bias_) args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = bias_;
+      staging.x_scale = x_scale;
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
+          dnnl::memory({{1, 1}, dt::f32, tag::ab}, engine, &staging.x_scale);
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
+          dnnl::memory({{1, out_features_}, dt::f32, tag::ab}, engine, staging.shift.data());
     }
     if (bias_ && compute_type_ != ComputeType::kInt8) args[DNNL_ARG_BIAS] = bias_;
     args[DNNL_ARG_SRC] = dnnl::memory(p.pd.src_desc(), engine, src_data);

@@ -71,7 +71,8 @@ class Linear {
   Activation activation_ = Activation::kNone;
   dnnl::memory weights_;              // compute type, oneDNN's blocked layout
   dnnl::memory bias_;                 // f32 [1][out_features], or empty
-  std::vector<float> channel_scales_; // int8: per-output-channel weight scales
+  std::vector<float> channel_scales_;      // int8: per-output-channel weight scales
+  std::vector<float> shift_compensation_;  // int8: 128 Σ_k q[n][k], for the u8 shift
 
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<int64_t, std::unique_ptr<Primitive>> primitives_
