@@ -1,9 +1,13 @@
 // Fused attention for AVX-512, f32 and bf16 (vdpbf16ps), flash-attention style.
 //
-// For each block of kMr query rows, keys are visited in tiles of kNk = 64:
-//   S = scale * Q_blk K_tileᵀ      register-blocked, kMr x 4 accumulators
-//   online softmax: running max m, running sum l, P = e^(S - m)
-//   O = O * e^(m_old - m_new) + P V_tile
+// For each block of kMr query rows, keys are visited in tiles of kTile = 128:
+//   S = scale log2(e) Q_blk K_tileᵀ   register-blocked, kMr x 4 accumulators
+//                                      per 64 keys
+//   online softmax in base 2: running max m, running sum l, P = 2^(S - m)
+//   O = O 2^(m_old - m_new) + P V_tile
+// Base 2 folds log2(e) into the score scale, so each exponential is one
+// rounding, one polynomial and one vscalefps. The rescale factors of all rows
+// are computed together in one vector.
 // K is packed once per head as Kᵀ (key index fastest), so the S micro-kernel
 // broadcasts one query element and multiplies 64 keys with 4 vector FMAs; V is
 // used as stored for f32 (head_dim fastest) and packed into key pairs for bf16.
@@ -24,8 +28,9 @@
 namespace heed::kernels::avx512 {
 namespace {
 
-constexpr int kMr = 6;   // query rows per micro-tile
-constexpr int kNk = 64;  // keys per tile: four 16-float vectors
+constexpr int kMr = 6;       // query rows per micro-tile
+constexpr int kNk = 64;      // keys per score micro-kernel: four 16-float vectors
+constexpr int kTile = 128;   // keys per online-softmax step
 constexpr int kMaxHeadDim = 256;
 
 // Per-thread packing buffers, reused across calls.
@@ -82,7 +87,7 @@ void PackVPairs(const bf16* v, int64_t v_stride, int lk, int head_dim, uint16_t*
   }
 }
 
-// S[MR][64] = Q[MR] · Kᵀ tile, unscaled. `kt` points at the tile's first key in
+// S[MR][0..64) = Q[MR] · Kᵀ for 64 keys, unscaled; S rows are kTile apart. `kt` points at the tile's first key in
 // the packed Kᵀ (row length lk_pad).
 template <int MR, typename T>
 inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int lk_pad,
@@ -117,7 +122,7 @@ inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int lk_p
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
-    for (int c = 0; c < 4; ++c) _mm512_store_ps(s + r * kNk + 16 * c, acc[r][c]);
+    for (int c = 0; c < 4; ++c) _mm512_store_ps(s + r * kTile + 16 * c, acc[r][c]);
   }
 }
 
@@ -143,20 +148,20 @@ inline void ValueTile(const float* p, const float* alpha, const T* v, int64_t v_
       for (int c = 0; c < NV; ++c) vv[c] = _mm512_loadu_ps(vj + 16 * c);
 #pragma GCC unroll 8
       for (int r = 0; r < MR; ++r) {
-        const __m512 pb = _mm512_set1_ps(p[r * kNk + j]);
+        const __m512 pb = _mm512_set1_ps(p[r * kTile + j]);
 #pragma GCC unroll 4
         for (int c = 0; c < NV; ++c) acc[r][c] = _mm512_fmadd_ps(pb, vv[c], acc[r][c]);
       }
     }
   } else {
     // P as bf16 pairs (p[2i], p[2i+1]) per 32-bit lane.
-    alignas(64) uint32_t p_pairs[MR][kNk / 2];
+    alignas(64) uint32_t p_pairs[MR][kTile / 2];
+    const int chunks = (keys + 31) / 32;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
-#pragma GCC unroll 2
-      for (int c = 0; c < 2; ++c) {
-        const __m512 lo = _mm512_load_ps(p + r * kNk + 32 * c);
-        const __m512 hi = _mm512_load_ps(p + r * kNk + 32 * c + 16);
+      for (int c = 0; c < chunks; ++c) {
+        const __m512 lo = _mm512_load_ps(p + r * kTile + 32 * c);
+        const __m512 hi = _mm512_load_ps(p + r * kTile + 32 * c + 16);
         _mm512_store_si512(&p_pairs[r][16 * c], (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
       }
     }
@@ -209,49 +214,62 @@ void ValueTileAllChunks(const float* p, const float* alpha, const T* v, int64_t 
 template <int MR, typename T>
 void QueryBlock(const HeadProblem<T>& p, int i0, const uint32_t* kt, int lk_pad,
                 const uint16_t* v_pairs) {
-  alignas(64) float s[MR * kNk];
+  alignas(64) float s[MR * kTile];
   alignas(64) float o[MR * kMaxHeadDim];
-  float m[MR], l[MR], alpha[MR];
+  alignas(64) float m[16], m_new[16], alpha[16];
+  float l[MR];
+  for (int r = 0; r < 16; ++r) m[r] = m_new[r] = -INFINITY;
   for (int r = 0; r < MR; ++r) {
-    m[r] = -INFINITY;
     l[r] = 0.0f;
     std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
   }
   // The last row of the block sees the most keys.
   const int keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
   const T* q = p.q + i0 * p.q_stride;
-  const __m512 scale = _mm512_set1_ps(p.scale);
-  for (int j0 = 0; j0 < keys_end; j0 += kNk) {
-    ScoreTile<MR, T>(q, p.q_stride, kt + j0, lk_pad, p.head_dim, s);
+  const __m512 scale = _mm512_set1_ps(p.scale * 1.44269504f);  // log2(e)
+  const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
+  for (int j0 = 0; j0 < keys_end; j0 += kTile) {
+    const int tile_keys = std::min(kTile, keys_end - j0);
+    for (int c0 = 0; c0 < tile_keys; c0 += kNk) {
+      ScoreTile<MR, T>(q, p.q_stride, kt + j0 + c0, lk_pad, p.head_dim, s + c0);
+    }
+    const int vectors = (tile_keys + 15) / 16;
+    // Scale, mask, and each row's new running maximum.
     for (int r = 0; r < MR; ++r) {
-      const int visible = std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kNk);
-      float* sr = s + r * kNk;
-      if (visible <= 0) {
-        alpha[r] = 1.0f;
-        std::memset(sr, 0, kNk * sizeof(float));
-        continue;
+      const int visible = std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kTile);
+      float* sr = s + r * kTile;
+      __m512 vmax = neg_inf;
+      for (int c = 0; c < vectors; ++c) {
+        const __m512 v = _mm512_mask_mul_ps(neg_inf, FirstLanes(visible - 16 * c),
+                                            _mm512_load_ps(sr + 16 * c), scale);
+        _mm512_store_ps(sr + 16 * c, v);
+        vmax = _mm512_max_ps(vmax, v);
       }
-      __m512 sv[4];
-      __m512 vmax = _mm512_set1_ps(-INFINITY);
-      for (int c = 0; c < 4; ++c) {
-        const __mmask16 live = FirstLanes(visible - 16 * c);
-        sv[c] = _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), live, _mm512_load_ps(sr + 16 * c),
-                                   scale);
-        vmax = _mm512_max_ps(vmax, sv[c]);
-      }
-      const float m_new = std::max(m[r], _mm512_reduce_max_ps(vmax));
-      alpha[r] = std::exp(m[r] - m_new);
-      const __m512 mv = _mm512_set1_ps(m_new);
+      m_new[r] = std::max(m[r], _mm512_reduce_max_ps(vmax));
+    }
+    // Rescale factors 2^(m - m_new) of all rows at once; 1 while a row has
+    // seen no visible key (m_new = -inf), where the subtraction would be NaN.
+    const __m512 vm_new = _mm512_load_ps(m_new);
+    const __mmask16 seen = _mm512_cmp_ps_mask(vm_new, neg_inf, _CMP_NEQ_OQ);
+    _mm512_store_ps(alpha, _mm512_mask_blend_ps(
+                               seen, _mm512_set1_ps(1.0f),
+                               Exp2(_mm512_sub_ps(_mm512_load_ps(m), vm_new))));
+    _mm512_store_ps(m, vm_new);
+    for (int r = 0; r < MR; ++r) {
+      float* sr = s + r * kTile;
+      const __m512 mv = _mm512_set1_ps(m_new[r]);
       __m512 vsum = _mm512_setzero_ps();
-      for (int c = 0; c < 4; ++c) {
-        const __m512 e = Exp(_mm512_sub_ps(sv[c], mv));  // e^-inf = 0 for masked lanes
+      for (int c = 0; c < vectors; ++c) {
+        // Masked lanes hold -inf: 2^-inf = 0, and a row with nothing visible
+        // yet (m_new = -inf) gives -inf - -inf = NaN, replaced by 0.
+        __m512 e = Exp2(_mm512_sub_ps(_mm512_load_ps(sr + 16 * c), mv));
+        e = _mm512_maskz_mov_ps(seen & (1u << r) ? 0xffff : 0, e);
         vsum = _mm512_add_ps(vsum, e);
         _mm512_store_ps(sr + 16 * c, e);
       }
       l[r] = l[r] * alpha[r] + _mm512_reduce_add_ps(vsum);
-      m[r] = m_new;
     }
-    const int keys = std::min(kNk, p.lk - j0);
+    const int keys = std::min(tile_keys, p.lk - j0);
     const T* v = p.v + j0 * p.v_stride;
     const uint16_t* vp = v_pairs != nullptr ? v_pairs + static_cast<int64_t>(j0) * p.head_dim : nullptr;
     ValueTileAllChunks<MR, T>(s, alpha, v, p.v_stride, vp, keys, p.head_dim, o);
@@ -349,7 +367,7 @@ void AttentionHead(const HeadProblem<T>& p) {
     for (int i = 0; i < p.lq; ++i) DecodeRow(p, i);
     return;
   }
-  const int lk_pad = RoundUp(std::max(p.lk, 1), kNk);
+  const int lk_pad = RoundUp(std::max(p.lk, 1), kTile);
   const int units = p.head_dim / Packing<T>::kPerUnit;
   t_scratch.packed_k.Reserve(static_cast<size_t>(units) * lk_pad * sizeof(uint32_t));
   uint32_t* kt = static_cast<uint32_t*>(t_scratch.packed_k.data());
