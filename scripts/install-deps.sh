@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package that heed's build, tests and tools need.
+# Installs every Debian package that heed's build, tests and tools need:
+#   scripts/install-deps.sh               build + tests (what CI needs)
+#   scripts/install-deps.sh --build-only  build only (scripts/run.sh, the Dockerfile)
+#   scripts/install-deps.sh --tools       build + tests + tools/ (python3-torch etc.)
 # Idempotent and quiet: packages already present are skipped, and `apt-get update`
 # runs at most once, only when something is missing. Used by scripts/run.sh,
 # scripts/test.sh, CI and deploy/Dockerfile, so this is the one list of packages.
@@ -23,10 +26,19 @@ TEST_PACKAGES=(
   python3-grpcio python3-grpc-tools python3-numpy
 )
 
+# tools/ (training, the PyTorch reference, golden vectors): large, and not
+# needed by the build or the tests, which read committed golden files.
+TOOLS_PACKAGES=(
+  python3-torch python3-sentencepiece libopenblas0-pthread
+)
+
 want=("${BUILD_PACKAGES[@]}")
-if [[ "${1:-}" != "--build-only" ]]; then
-  want+=("${TEST_PACKAGES[@]}")
-fi
+case "${1:-}" in
+  --build-only) ;;
+  --tools) want+=("${TEST_PACKAGES[@]}" "${TOOLS_PACKAGES[@]}") ;;
+  "") want+=("${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--build-only|--tools]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${want[@]}"; do

@@ -10,3 +10,6 @@ BUILD_DIR=${HEED_BUILD_DIR:-build}
 # the whole suite runs once more with the portable path forced.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" "$@"
 HEED_ISA=generic ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" -L isa "$@"
+# The parsers of untrusted files under libFuzzer + AddressSanitizer, briefly;
+# scripts/fuzz.sh alone runs longer.
+scripts/fuzz.sh "${HEED_FUZZ_SECONDS:-10}"
