@@ -8,6 +8,11 @@
 
 #include "core/cpu/cpu_features.h"
 
+// GCC 12's _mm512_reduce_add_ps starts from _mm512_undefined_ps(), which the
+// uninitialized-use warnings report; the warning is about the header.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace heed::bench {
 namespace {
 

@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
   libabsl-dev
   libdnnl-dev ocl-icd-opencl-dev opencl-headers
   prometheus-cpp-dev
-  nlohmann-json3-dev
+  nlohmann-json3-dev libicu-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Tests and developer tools: a real Prometheus for the metrics test, curl for
@@ -29,7 +29,7 @@ TEST_PACKAGES=(
 # tools/ (training, the PyTorch reference, golden vectors): large, and not
 # needed by the build or the tests, which read committed golden files.
 TOOLS_PACKAGES=(
-  python3-torch python3-sentencepiece libopenblas0-pthread
+  python3-torch python3-sentencepiece python3-regex libopenblas0-pthread
 )
 
 want=("${BUILD_PACKAGES[@]}")
