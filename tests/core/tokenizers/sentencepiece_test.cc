@@ -3,8 +3,6 @@
 // written by tools/reference/make_tokenizer_fixtures.py) and on tricky texts.
 #include "core/tokenizers/sentencepiece_tokenizer.h"
 
-#include <zlib.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,55 +13,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/core/tokenizers/golden_files.h"
 
 namespace heed::tokenizers {
 namespace {
 
-std::vector<std::string> ReadLines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> ReadGzipLines(const std::string& path, int column, size_t limit) {
-  std::vector<std::string> lines;
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (file == nullptr) return lines;
-  std::string line;
-  char buffer[1 << 16];
-  while (lines.size() < limit && gzgets(file, buffer, sizeof(buffer)) != nullptr) {
-    line += buffer;
-    if (line.empty() || line.back() != '\n') continue;
-    line.pop_back();
-    if (column >= 0) {
-      std::vector<std::string> parts = absl::StrSplit(line, '\t');
-      if (parts.size() == 2) lines.push_back(parts[column]);
-    } else {
-      lines.push_back(line);
-    }
-    line.clear();
-  }
-  gzclose(file);
-  return lines;
-}
-
-std::vector<int> Ids(const std::vector<Token>& tokens) {
-  std::vector<int> ids;
-  for (const auto& t : tokens) ids.push_back(t.id);
-  return ids;
-}
-
-std::vector<int> ParseIds(const std::string& line) {
-  std::vector<int> ids;
-  for (absl::string_view s : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
-    ids.push_back(std::stoi(std::string(s)));
-  }
-  return ids;
-}
-
 std::unique_ptr<SentencePieceTokenizer> Load(const std::string& name) {
-  auto tokenizer = SentencePieceTokenizer::FromFile(std::string(HEED_GOLDEN_DIR) + "/" + name +
+  auto tokenizer = SentencePieceTokenizer::FromFile(GoldenDir() + "/" + name +
                                                     ".model");
   EXPECT_TRUE(tokenizer.ok()) << tokenizer.status();
   return tokenizer.ok() ? std::move(*tokenizer) : nullptr;
@@ -72,11 +28,8 @@ std::unique_ptr<SentencePieceTokenizer> Load(const std::string& name) {
 class SentencePieceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SentencePieceTest, MatchesReferenceOnRealSentences) {
-  const std::string data = HEED_SHARED_DATA_DIR;
-  if (!std::filesystem::exists(data)) {
-    if (std::getenv("CI") != nullptr) FAIL() << data << " is missing";
-    GTEST_SKIP() << data << " is missing (the corpora live beside the repository)";
-  }
+  const std::string data = SharedDataDir();
+  if (data.empty()) GTEST_SKIP() << "the corpora are not beside the repository";
   auto tokenizer = Load(GetParam());
   ASSERT_NE(tokenizer, nullptr);
   struct Corpus {
@@ -95,18 +48,15 @@ TEST_P(SentencePieceTest, MatchesReferenceOnRealSentences) {
   for (const Corpus& corpus : corpora) {
     const std::vector<std::string> texts =
         ReadGzipLines(data + "/" + corpus.path, corpus.column, corpus.lines);
-    const std::vector<std::string> golden = ReadLines(std::string(HEED_GOLDEN_DIR) + "/" +
+    const std::vector<std::string> golden = ReadLines(GoldenDir() + "/" +
                                                       GetParam() + "." + corpus.name + ".ids");
     ASSERT_EQ(texts.size(), golden.size()) << corpus.name;
     int mismatches = 0;
     for (size_t i = 0; i < texts.size(); ++i) {
       const std::vector<Token> tokens = tokenizer->Encode(texts[i]);
       if (Ids(tokens) != ParseIds(golden[i]) && ++mismatches <= 5) {
-        std::vector<std::string> pieces;
-        for (const auto& t : tokens) pieces.push_back(t.piece);
-        ADD_FAILURE() << corpus.name << " line " << i << ": \"" << texts[i] << "\"\n  heed: "
-                      << absl::StrJoin(Ids(tokens), " ") << " (" << absl::StrJoin(pieces, "|")
-                      << ")\n  spm:  " << golden[i];
+        ADD_FAILURE() << corpus.name << " line " << i << ": \"" << texts[i]
+                      << "\"\n  heed: " << Describe(tokens) << "\n  spm:  " << golden[i];
       }
     }
     EXPECT_EQ(mismatches, 0) << corpus.name;
@@ -118,7 +68,7 @@ TEST_P(SentencePieceTest, MatchesReferenceOnRealSentences) {
 TEST_P(SentencePieceTest, MatchesReferenceOnTrickyTexts) {
   auto tokenizer = Load(GetParam());
   ASSERT_NE(tokenizer, nullptr);
-  const std::string dir = HEED_GOLDEN_DIR;
+  const std::string dir = GoldenDir();
   const std::vector<std::string> texts = ReadLines(dir + "/tricky.txt");
   const std::vector<std::string> ids = ReadLines(dir + "/" + GetParam() + ".tricky.ids");
   const std::vector<std::string> decoded = ReadLines(dir + "/" + GetParam() + ".tricky.decoded");
@@ -149,7 +99,7 @@ INSTANTIATE_TEST_SUITE_P(Models, SentencePieceTest, ::testing::Values("unigram",
 TEST(SentencePieceModelTest, RejectsMalformedModels) {
   EXPECT_FALSE(SentencePieceTokenizer::FromBytes("not a model at all", "x").ok());
   EXPECT_FALSE(SentencePieceTokenizer::FromBytes("", "x").ok());
-  std::ifstream in(std::string(HEED_GOLDEN_DIR) + "/unigram.model", std::ios::binary);
+  std::ifstream in(GoldenDir() + "/unigram.model", std::ios::binary);
   std::stringstream bytes;
   bytes << in.rdbuf();
   const std::string model = bytes.str();
