@@ -46,6 +46,8 @@ dnnl::algorithm EltwiseAlgorithm(Activation activation) {
       return dnnl::algorithm::eltwise_gelu_erf;
     case Activation::kGeluTanh:
       return dnnl::algorithm::eltwise_gelu_tanh;
+    case Activation::kSwish:  // x sigmoid(alpha x) with alpha 1: SiLU
+      return dnnl::algorithm::eltwise_swish;
     case Activation::kNone:
       break;
   }
@@ -115,7 +117,9 @@ dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
     post_ops.append_binary(dnnl::algorithm::binary_add, bias_md);
   }
   if (activation_ != Activation::kNone) {
-    post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_), 0.0f, 0.0f);
+    // alpha is swish's slope (1 for SiLU) and ignored by the others.
+    const float alpha = activation_ == Activation::kSwish ? 1.0f : 0.0f;
+    post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_), alpha, 0.0f);
   }
   attr.set_post_ops(post_ops);
   if (bias_ && !int8) {

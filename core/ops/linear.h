@@ -24,7 +24,7 @@
 namespace heed::ops {
 
 enum class ComputeType { kFloat32, kBFloat16, kInt8 };
-enum class Activation { kNone, kRelu, kGeluErf, kGeluTanh };
+enum class Activation { kNone, kRelu, kGeluErf, kGeluTanh, kSwish };
 
 std::string_view ComputeTypeName(ComputeType type);
 absl::StatusOr<ComputeType> ParseComputeType(std::string_view name);

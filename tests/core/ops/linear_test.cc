@@ -31,6 +31,8 @@ double Activate(double x, Activation activation) {
       return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
     case Activation::kGeluTanh:
       return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case Activation::kSwish:
+      return x / (1 + std::exp(-x));
     case Activation::kNone:
       break;
   }
@@ -81,7 +83,7 @@ TEST(LinearTest, AllComputeTypesAndActivations) {
   for (ComputeType type : {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
     if (!Supported(type)) continue;
     for (Activation act : {Activation::kNone, Activation::kRelu, Activation::kGeluErf,
-                           Activation::kGeluTanh}) {
+                           Activation::kGeluTanh, Activation::kSwish}) {
       CheckLinear(type, act, 5, 64, 48, /*with_bias=*/true);
     }
     for (int64_t m : {1, 3, 32, 77}) CheckLinear(type, Activation::kNone, m, 512, 200, true);

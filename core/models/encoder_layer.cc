@@ -1,0 +1,68 @@
+#include "core/models/encoder_layer.h"
+
+#include <cmath>
+#include <vector>
+
+#include "core/kernels/attention.h"
+#include "core/kernels/elementwise.h"
+
+namespace heed::models {
+
+absl::StatusOr<EncoderLayer> EncoderLayer::Load(const WeightLoader& loader,
+                                                const EncoderLayerNames& names, int d_model,
+                                                int heads, int ffn_dim,
+                                                ops::Activation activation, float eps) {
+  EncoderLayer layer;
+  layer.d_model_ = d_model;
+  layer.heads_ = heads;
+  layer.ffn_dim_ = ffn_dim;
+  auto qkv = loader.FusedLinear({names.q, names.k, names.v}, d_model, d_model);
+  if (!qkv.ok()) return qkv.status();
+  layer.qkv_ = std::move(*qkv);
+  auto out = loader.Linear(names.out, d_model, d_model, ops::Activation::kNone);
+  if (!out.ok()) return out.status();
+  layer.out_ = std::move(*out);
+  auto fc1 = loader.Linear(names.fc1, ffn_dim, d_model, activation);
+  if (!fc1.ok()) return fc1.status();
+  layer.fc1_ = std::move(*fc1);
+  auto fc2 = loader.Linear(names.fc2, d_model, ffn_dim, ops::Activation::kNone);
+  if (!fc2.ok()) return fc2.status();
+  layer.fc2_ = std::move(*fc2);
+  auto norm1 = loader.Norm(names.attention_norm, d_model, eps);
+  if (!norm1.ok()) return norm1.status();
+  layer.attention_norm_ = std::move(*norm1);
+  auto norm2 = loader.Norm(names.output_norm, d_model, eps);
+  if (!norm2.ok()) return norm2.status();
+  layer.output_norm_ = std::move(*norm2);
+  return layer;
+}
+
+absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets) const {
+  const int64_t tokens = offsets.back();
+  const int64_t d = d_model_;
+  std::vector<float> qkv(tokens * 3 * d), context(tokens * d), projected(tokens * d);
+  if (absl::Status s = qkv_->Forward(x, tokens, qkv.data()); !s.ok()) return s;
+  kernels::AttentionArgs<float> args;
+  args.q = qkv.data();
+  args.k = qkv.data() + d;
+  args.v = qkv.data() + 2 * d;
+  args.q_row_stride = args.k_row_stride = args.v_row_stride = 3 * d;
+  args.out = context.data();
+  args.out_row_stride = d;
+  args.q_offsets = args.k_offsets = offsets;
+  args.num_heads = heads_;
+  args.head_dim = d_model_ / heads_;
+  args.scale = 1.0f / std::sqrt(static_cast<float>(args.head_dim));
+  if (absl::Status s = kernels::Attention(args); !s.ok()) return s;
+  if (absl::Status s = out_->Forward(context.data(), tokens, projected.data()); !s.ok()) return s;
+  kernels::AddInPlace(x, projected.data(), tokens * d);
+  attention_norm_.Apply(x, x, tokens);
+  std::vector<float> hidden(tokens * ffn_dim_);
+  if (absl::Status s = fc1_->Forward(x, tokens, hidden.data()); !s.ok()) return s;
+  if (absl::Status s = fc2_->Forward(hidden.data(), tokens, projected.data()); !s.ok()) return s;
+  kernels::AddInPlace(x, projected.data(), tokens * d);
+  output_norm_.Apply(x, x, tokens);
+  return absl::OkStatus();
+}
+
+}  // namespace heed::models

@@ -1,0 +1,55 @@
+// Loading transformer weights from a checkpoint into compute-ready form:
+// linear layers (converted once to the model's compute type), layer norms,
+// embedding tables. Errors name the tensor, its expected shape and the file.
+#ifndef HEED_CORE_MODELS_WEIGHTS_H_
+#define HEED_CORE_MODELS_WEIGHTS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/io/safetensors.h"
+#include "core/ops/linear.h"
+#include "core/tensor/tensor.h"
+
+namespace heed::models {
+
+struct LayerNormWeights {
+  Tensor gamma;
+  Tensor beta;
+  float eps = 1e-5f;
+  // y = LayerNorm(x) over rows of gamma.dim(0) values; y may equal x.
+  void Apply(const float* x, float* y, int64_t rows) const;
+};
+
+class WeightLoader {
+ public:
+  WeightLoader(const io::Checkpoint* checkpoint, ops::ComputeType compute_type)
+      : checkpoint_(checkpoint), compute_type_(compute_type) {}
+
+  absl::StatusOr<Tensor> Load(const std::string& name, const Shape& shape) const;
+  // `prefix` + "weight" [out][in] and `prefix` + "bias" [out].
+  absl::StatusOr<std::unique_ptr<ops::Linear>> Linear(const std::string& prefix, int64_t out,
+                                                      int64_t in, ops::Activation act) const;
+  // Several linear layers of the same input fused into one whose outputs are
+  // concatenated (e.g. q, k and v projections: one matrix multiplication).
+  absl::StatusOr<std::unique_ptr<ops::Linear>> FusedLinear(
+      const std::vector<std::string>& prefixes, int64_t out_each, int64_t in) const;
+  // A projection whose weight is an existing [out][in] matrix and whose bias
+  // is optional (e.g. the output projection tied to the embeddings).
+  absl::StatusOr<std::unique_ptr<ops::Linear>> LinearFrom(const Tensor& weight,
+                                                          const Tensor* bias) const;
+  absl::StatusOr<LayerNormWeights> Norm(const std::string& prefix, int64_t n, float eps) const;
+  bool Has(const std::string& name) const { return checkpoint_->Contains(name); }
+
+ private:
+  const io::Checkpoint* checkpoint_;
+  ops::ComputeType compute_type_;
+};
+
+absl::StatusOr<ops::Activation> ActivationFromName(const std::string& name);
+
+}  // namespace heed::models
+
+#endif  // HEED_CORE_MODELS_WEIGHTS_H_

@@ -1,0 +1,222 @@
+"""An independent PyTorch implementation of the architectures heed serves,
+written with torch.nn.functional from the Hugging Face model definitions'
+documented operation order, reading Hub-layout directories:
+
+  Marian  sinusoidal positions, embeddings scaled by sqrt(d), post-LN blocks,
+          final_logits_bias, output projection tied to the shared embeddings
+  BART    learned positions offset by 2, layernorm_embedding, post-LN blocks
+  BERT    word + position + token-type embeddings, post-LN, tanh pooler, classifier
+  DistilBERT  word + position embeddings, post-LN, pre_classifier + ReLU, classifier
+
+and greedy decoding with Hugging Face's processors (min length, forced BOS/EOS,
+bad words, no-repeat n-grams). The reference for heed's C++ models; never
+imported by C++.
+"""
+import json
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+import safetensors_np
+
+ACTIVATIONS = {
+    "gelu": lambda x: F.gelu(x),
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "relu": F.relu,
+    "swish": F.silu,
+    "silu": F.silu,
+}
+
+
+def load_dir(path):
+    with open(os.path.join(path, "config.json")) as f:
+        config = json.load(f)
+    weights = {k: torch.from_numpy(v).double()
+               for k, v in safetensors_np.load(os.path.join(path, "model.safetensors")).items()}
+    return config, weights
+
+
+def attention(x_q, x_kv, w, prefix, heads, causal=False, cache=None):
+    """Multi-head attention; `cache` holds past keys/values (decoder self-attention)."""
+    q = F.linear(x_q, w[prefix + "q_proj.weight"], w[prefix + "q_proj.bias"])
+    k = F.linear(x_kv, w[prefix + "k_proj.weight"], w[prefix + "k_proj.bias"])
+    v = F.linear(x_kv, w[prefix + "v_proj.weight"], w[prefix + "v_proj.bias"])
+    if cache is not None:
+        if "k" in cache:
+            k = torch.cat([cache["k"], k], dim=0)
+            v = torch.cat([cache["v"], v], dim=0)
+        cache["k"], cache["v"] = k, v
+    lq, lk, d = q.shape[0], k.shape[0], q.shape[1]
+    hd = d // heads
+    q = q.view(lq, heads, hd).transpose(0, 1)
+    k = k.view(lk, heads, hd).transpose(0, 1)
+    v = v.view(lk, heads, hd).transpose(0, 1)
+    scores = q @ k.transpose(1, 2) / math.sqrt(hd)
+    if causal:
+        offset = lk - lq
+        mask = torch.ones(lq, lk, dtype=torch.bool).triu(1 + offset)
+        scores = scores.masked_fill(mask, float("-inf"))
+    probs = F.softmax(scores, dim=-1)
+    out = (probs @ v).transpose(0, 1).reshape(lq, d)
+    return F.linear(out, w[prefix + "out_proj.weight"], w[prefix + "out_proj.bias"]), probs
+
+
+def layer_norm(x, w, prefix, eps):
+    return F.layer_norm(x, (x.shape[-1],), w[prefix + "weight"], w[prefix + "bias"], eps)
+
+
+def sinusoidal(positions, d):
+    i = torch.arange(d // 2, dtype=torch.float64)
+    angles = positions[:, None].double() / torch.pow(10000.0, 2 * i / d)[None, :]
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+
+
+class Seq2Seq:
+    """Marian and BART."""
+
+    def __init__(self, path):
+        self.config, self.w = load_dir(path)
+        c = self.config
+        self.marian = c["model_type"] == "marian"
+        self.d = c["d_model"]
+        self.scale = math.sqrt(self.d) if c.get("scale_embedding", self.marian) else 1.0
+        self.act = ACTIVATIONS[c.get("activation_function", "swish" if self.marian else "gelu")]
+        self.eps = 1e-5
+
+    def embed(self, ids, side, past=0):
+        w = self.w
+        x = w["model.shared.weight"][ids] * self.scale
+        positions = torch.arange(past, past + len(ids))
+        if self.marian:
+            x = x + sinusoidal(positions, self.d)
+        else:
+            x = x + w[f"model.{side}.embed_positions.weight"][positions + 2]
+            x = layer_norm(x, w, f"model.{side}.layernorm_embedding.", self.eps)
+        return x
+
+    def ffn(self, x, prefix):
+        w = self.w
+        h = self.act(F.linear(x, w[prefix + "fc1.weight"], w[prefix + "fc1.bias"]))
+        return F.linear(h, w[prefix + "fc2.weight"], w[prefix + "fc2.bias"])
+
+    def encode(self, ids):
+        c, w = self.config, self.w
+        x = self.embed(torch.tensor(ids), "encoder")
+        for i in range(c["encoder_layers"]):
+            p = f"model.encoder.layers.{i}."
+            a, _ = attention(x, x, w, p + "self_attn.", c["encoder_attention_heads"])
+            x = layer_norm(x + a, w, p + "self_attn_layer_norm.", self.eps)
+            x = layer_norm(x + self.ffn(x, p), w, p + "final_layer_norm.", self.eps)
+        return x
+
+    def decode_step(self, memory, tokens, caches, past):
+        """Logits for the positions of `tokens`, given `past` cached positions."""
+        c, w = self.config, self.w
+        x = self.embed(torch.tensor(tokens), "decoder", past)
+        cross = None
+        for i in range(c["decoder_layers"]):
+            p = f"model.decoder.layers.{i}."
+            a, _ = attention(x, x, w, p + "self_attn.", c["decoder_attention_heads"], causal=True,
+                             cache=caches[i])
+            x = layer_norm(x + a, w, p + "self_attn_layer_norm.", self.eps)
+            a, cross = attention(x, memory, w, p + "encoder_attn.", c["decoder_attention_heads"])
+            x = layer_norm(x + a, w, p + "encoder_attn_layer_norm.", self.eps)
+            x = layer_norm(x + self.ffn(x, p), w, p + "final_layer_norm.", self.eps)
+        logits = x @ w["model.shared.weight"].T + w["final_logits_bias"][0]
+        return logits, cross
+
+    def greedy(self, ids, max_length, min_length=0, bad_words=(), forced_bos=None,
+               forced_eos=None, no_repeat_ngram=0):
+        """Hugging Face greedy search; max_length counts the decoder start token."""
+        c = self.config
+        eos, start = c["eos_token_id"], c["decoder_start_token_id"]
+        memory = self.encode(ids)
+        caches = [dict() for _ in range(c["decoder_layers"])]
+        out, step_logits = [start], []
+        while len(out) < max_length:
+            logits, _ = self.decode_step(memory, [out[-1]], caches, len(out) - 1)
+            scores = F.log_softmax(logits[-1], dim=-1)
+            scores = apply_processors(scores, out, eos, min_length, max_length, bad_words,
+                                      forced_bos, forced_eos, no_repeat_ngram)
+            step_logits.append(logits[-1])
+            token = int(torch.argmax(scores))
+            out.append(token)
+            if token == eos:
+                break
+        return out, step_logits
+
+
+def apply_processors(scores, seq, eos, min_length, max_length, bad_words, forced_bos,
+                     forced_eos, no_repeat_ngram):
+    scores = scores.clone()
+    if len(seq) < min_length:
+        scores[eos] = float("-inf")
+    if no_repeat_ngram and len(seq) + 1 >= no_repeat_ngram:
+        n = no_repeat_ngram
+        prefix = tuple(seq[len(seq) - n + 1:])
+        for i in range(len(seq) - n + 1):
+            if tuple(seq[i:i + n - 1]) == prefix:
+                scores[seq[i + n - 1]] = float("-inf")
+    for words in bad_words:
+        if len(words) == 1 or tuple(seq[-(len(words) - 1):]) == tuple(words[:-1]):
+            scores[words[-1]] = float("-inf")
+    if forced_bos is not None and len(seq) == 1:
+        scores[:] = float("-inf")
+        scores[forced_bos] = 0
+    if forced_eos is not None and len(seq) == max_length - 1:
+        scores[:] = float("-inf")
+        scores[forced_eos] = 0
+    return scores
+
+
+class Classifier:
+    """BERT and DistilBERT sequence classification."""
+
+    def __init__(self, path):
+        self.config, self.w = load_dir(path)
+        self.bert = self.config["model_type"] == "bert"
+
+    def logits(self, ids):
+        c, w = self.config, self.w
+        ids = torch.tensor(ids)
+        positions = torch.arange(len(ids))
+        if self.bert:
+            b = "bert."
+            eps = c.get("layer_norm_eps", 1e-12)
+            x = (w[b + "embeddings.word_embeddings.weight"][ids]
+                 + w[b + "embeddings.position_embeddings.weight"][positions]
+                 + w[b + "embeddings.token_type_embeddings.weight"][0])
+            x = layer_norm(x, w, b + "embeddings.LayerNorm.", eps)
+            heads, act = c["num_attention_heads"], ACTIVATIONS[c.get("hidden_act", "gelu")]
+            for i in range(c["num_hidden_layers"]):
+                p = f"{b}encoder.layer.{i}."
+                names = {"q_proj.": "attention.self.query.", "k_proj.": "attention.self.key.",
+                         "v_proj.": "attention.self.value.", "out_proj.": "attention.output.dense."}
+                lw = {k + s: w[p + v + s] for k, v in names.items() for s in ("weight", "bias")}
+                a, _ = attention(x, x, lw, "", heads)
+                x = layer_norm(x + a, w, p + "attention.output.LayerNorm.", eps)
+                h = act(F.linear(x, w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]))
+                h = F.linear(h, w[p + "output.dense.weight"], w[p + "output.dense.bias"])
+                x = layer_norm(x + h, w, p + "output.LayerNorm.", eps)
+            pooled = torch.tanh(F.linear(x[0], w[b + "pooler.dense.weight"], w[b + "pooler.dense.bias"]))
+            return F.linear(pooled, w["classifier.weight"], w["classifier.bias"])
+        b, eps = "distilbert.", 1e-12
+        x = (w[b + "embeddings.word_embeddings.weight"][ids]
+             + w[b + "embeddings.position_embeddings.weight"][positions])
+        x = layer_norm(x, w, b + "embeddings.LayerNorm.", eps)
+        heads, act = c["n_heads"], ACTIVATIONS[c.get("activation", "gelu")]
+        for i in range(c["n_layers"]):
+            p = f"{b}transformer.layer.{i}."
+            names = {"q_proj.": "attention.q_lin.", "k_proj.": "attention.k_lin.",
+                     "v_proj.": "attention.v_lin.", "out_proj.": "attention.out_lin."}
+            lw = {k + s: w[p + v + s] for k, v in names.items() for s in ("weight", "bias")}
+            a, _ = attention(x, x, lw, "", heads)
+            x = layer_norm(x + a, w, p + "sa_layer_norm.", eps)
+            h = act(F.linear(x, w[p + "ffn.lin1.weight"], w[p + "ffn.lin1.bias"]))
+            h = F.linear(h, w[p + "ffn.lin2.weight"], w[p + "ffn.lin2.bias"])
+            x = layer_norm(x + h, w, p + "output_layer_norm.", eps)
+        h = F.relu(F.linear(x[0], w["pre_classifier.weight"], w["pre_classifier.bias"]))
+        return F.linear(h, w["classifier.weight"], w["classifier.bias"])
