@@ -1,0 +1,30 @@
+// What a generation request asks for, in Hugging Face's terms: defaults come
+// from the model's generation_config.json, request options override them.
+#ifndef HEED_CORE_GENERATION_GENERATION_PARAMS_H_
+#define HEED_CORE_GENERATION_GENERATION_PARAMS_H_
+
+#include <optional>
+#include <vector>
+
+#include "core/io/model_config.h"
+
+namespace heed::generation {
+
+struct GenerationParams {
+  int decoder_start_token_id = 0;
+  int eos_token_id = 0;
+  // Lengths count the decoder start token, as Hugging Face's max_length does.
+  int max_length = 256;
+  int min_length = 0;
+  int no_repeat_ngram_size = 0;
+  std::vector<std::vector<int>> bad_words_ids;
+  std::optional<int> forced_bos_token_id;
+  std::optional<int> forced_eos_token_id;
+};
+
+GenerationParams ParamsFromModel(const io::ModelConfig& config,
+                                 const io::GenerationDefaults& defaults);
+
+}  // namespace heed::generation
+
+#endif  // HEED_CORE_GENERATION_GENERATION_PARAMS_H_

@@ -1,0 +1,63 @@
+#include "core/generation/logits_processors.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace heed::generation {
+namespace {
+
+constexpr float kForbidden = -INFINITY;
+
+void Force(std::span<float> scores, int token) {
+  std::fill(scores.begin(), scores.end(), kForbidden);
+  if (token >= 0 && token < static_cast<int>(scores.size())) scores[token] = 0.0f;
+}
+
+void Forbid(std::span<float> scores, int token) {
+  if (token >= 0 && token < static_cast<int>(scores.size())) scores[token] = kForbidden;
+}
+
+}  // namespace
+
+GenerationParams ParamsFromModel(const io::ModelConfig& config,
+                                 const io::GenerationDefaults& defaults) {
+  GenerationParams p;
+  p.decoder_start_token_id = config.decoder_start_token_id;
+  p.eos_token_id = config.eos_token_id;
+  p.max_length = defaults.max_length;
+  p.min_length = defaults.min_length;
+  p.no_repeat_ngram_size = defaults.no_repeat_ngram_size;
+  p.bad_words_ids = defaults.bad_words_ids;
+  p.forced_bos_token_id = defaults.forced_bos_token_id;
+  p.forced_eos_token_id = defaults.forced_eos_token_id;
+  return p;
+}
+
+void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> sequence,
+                           std::span<float> scores) {
+  const int length = static_cast<int>(sequence.size());
+  if (length < params.min_length) Forbid(scores, params.eos_token_id);
+  const int n = params.no_repeat_ngram_size;
+  if (n > 0 && length + 1 >= n) {
+    // Any token that would complete an n-gram already present is forbidden.
+    const auto prefix = sequence.subspan(length - n + 1);
+    for (int i = 0; i + n - 1 < length; ++i) {
+      if (std::equal(prefix.begin(), prefix.end(), sequence.begin() + i)) {
+        Forbid(scores, sequence[i + n - 1]);
+      }
+    }
+  }
+  for (const std::vector<int>& words : params.bad_words_ids) {
+    const size_t before = words.size() - 1;
+    if (before <= sequence.size() &&
+        std::equal(words.begin(), words.end() - 1, sequence.end() - before)) {
+      Forbid(scores, words.back());
+    }
+  }
+  if (params.forced_bos_token_id && length == 1) Force(scores, *params.forced_bos_token_id);
+  if (params.forced_eos_token_id && length == params.max_length - 1) {
+    Force(scores, *params.forced_eos_token_id);
+  }
+}
+
+}  // namespace heed::generation

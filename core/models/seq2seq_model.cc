@@ -1,0 +1,277 @@
+#include "core/models/seq2seq_model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/kernels/attention.h"
+#include "core/kernels/elementwise.h"
+
+namespace heed::models {
+namespace {
+
+constexpr float kLayerNormEps = 1e-5f;  // both families' nn.LayerNorm default
+constexpr int kBartPositionOffset = 2;  // BART's learned positions start at row 2
+
+// Marian's table: position p, column i < d/2: sin(p / 10000^(2i/d)); column
+// d/2 + i: the cosine of the same angle.
+Tensor SinusoidTable(int positions, int d) {
+  Tensor table(DType::kF32, {positions, d});
+  float* t = table.data<float>();
+  for (int p = 0; p < positions; ++p) {
+    for (int i = 0; i < d / 2; ++i) {
+      const double angle = p / std::pow(10000.0, 2.0 * i / d);
+      t[int64_t{p} * d + i] = static_cast<float>(std::sin(angle));
+      t[int64_t{p} * d + d / 2 + i] = static_cast<float>(std::cos(angle));
+    }
+  }
+  return table;
+}
+
+EncoderLayerNames EncoderNames(int i) {
+  const std::string p = absl::StrCat("model.encoder.layers.", i, ".");
+  return {p + "self_attn.q_proj.", p + "self_attn.k_proj.", p + "self_attn.v_proj.",
+          p + "self_attn.out_proj.", p + "self_attn_layer_norm.", p + "fc1.", p + "fc2.",
+          p + "final_layer_norm."};
+}
+
+}  // namespace
+
+int64_t DecoderState::cache_bytes() const {
+  int64_t bytes = 0;
+  for (const KvCache& cache : self_) bytes += cache.bytes();
+  return bytes;
+}
+
+absl::Status Seq2SeqModel::LoadDecoderLayer(const WeightLoader& loader, int index,
+                                            ops::Activation act) {
+  const std::string p = absl::StrCat("model.decoder.layers.", index, ".");
+  const int64_t d = config_.d_model, f = config_.decoder_ffn_dim;
+  DecoderLayer layer;
+  auto assign = [](auto& field, auto result) -> absl::Status {
+    if (!result.ok()) return result.status();
+    field = std::move(*result);
+    return absl::OkStatus();
+  };
+  const std::string s = p + "self_attn.", c = p + "encoder_attn.";
+  for (absl::Status status : {
+           assign(layer.self_qkv, loader.FusedLinear({s + "q_proj.", s + "k_proj.", s + "v_proj."}, d, d)),
+           assign(layer.self_out, loader.Linear(s + "out_proj.", d, d, ops::Activation::kNone)),
+           assign(layer.cross_q, loader.Linear(c + "q_proj.", d, d, ops::Activation::kNone)),
+           assign(layer.cross_kv, loader.FusedLinear({c + "k_proj.", c + "v_proj."}, d, d)),
+           assign(layer.cross_out, loader.Linear(c + "out_proj.", d, d, ops::Activation::kNone)),
+           assign(layer.fc1, loader.Linear(p + "fc1.", f, d, act)),
+           assign(layer.fc2, loader.Linear(p + "fc2.", d, f, ops::Activation::kNone)),
+           assign(layer.self_norm, loader.Norm(p + "self_attn_layer_norm.", d, kLayerNormEps)),
+           assign(layer.cross_norm, loader.Norm(p + "encoder_attn_layer_norm.", d, kLayerNormEps)),
+           assign(layer.output_norm, loader.Norm(p + "final_layer_norm.", d, kLayerNormEps))}) {
+    if (!status.ok()) return status;
+  }
+  decoder_layers_.push_back(std::move(layer));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(const std::string& model_dir,
+                                                                 ops::ComputeType compute_type) {
+  absl::StatusOr<io::ModelConfig> config = io::ReadModelConfig(model_dir);
+  if (!config.ok()) return config.status();
+  const bool marian = config->family == io::ModelFamily::kMarian;
+  if (!marian && config->family != io::ModelFamily::kBart) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        model_dir, ": ", config->model_type, " is not an encoder-decoder family"));
+  }
+  if (config->normalize_before) {
+    return absl::UnimplementedError(
+        absl::StrCat(model_dir, ": pre-layer-norm (normalize_before) is not supported"));
+  }
+  if (config->d_model % 2 != 0) {
+    return absl::UnimplementedError(absl::StrCat(model_dir, ": odd d_model is not supported"));
+  }
+  absl::StatusOr<io::Checkpoint> checkpoint = io::Checkpoint::Open(model_dir);
+  if (!checkpoint.ok()) return checkpoint.status();
+  WeightLoader loader(&*checkpoint, compute_type);
+  std::unique_ptr<Seq2SeqModel> model(new Seq2SeqModel);
+  model->config_ = *config;
+  const io::ModelConfig& c = model->config_;
+  const int64_t d = c.d_model, vocab = c.vocab_size;
+  model->embed_scale_ = c.scale_embedding ? std::sqrt(static_cast<float>(d)) : 1.0f;
+
+  // Hub checkpoints store the tied embeddings once, under either name.
+  const std::string shared_name = loader.Has("model.shared.weight")
+                                      ? "model.shared.weight"
+                                      : "model.encoder.embed_tokens.weight";
+  absl::StatusOr<Tensor> shared = loader.Load(shared_name, {vocab, d});
+  if (!shared.ok()) return shared.status();
+  model->shared_ = std::move(*shared);
+  if (marian) {
+    model->encoder_positions_ = SinusoidTable(c.max_position_embeddings, c.d_model);
+  } else {
+    const int64_t rows = c.max_position_embeddings + kBartPositionOffset;
+    for (auto [side, table] : {std::pair{"encoder", &model->encoder_positions_},
+                               std::pair{"decoder", &model->decoder_positions_}}) {
+      absl::StatusOr<Tensor> positions =
+          loader.Load(absl::StrCat("model.", side, ".embed_positions.weight"), {rows, d});
+      if (!positions.ok()) return positions.status();
+      *table = std::move(*positions);
+      absl::StatusOr<LayerNormWeights> norm =
+          loader.Norm(absl::StrCat("model.", side, ".layernorm_embedding."), d, kLayerNormEps);
+      if (!norm.ok()) return norm.status();
+      (std::string(side) == "encoder" ? model->encoder_embed_norm_ : model->decoder_embed_norm_) =
+          std::make_unique<LayerNormWeights>(std::move(*norm));
+    }
+  }
+  absl::StatusOr<ops::Activation> act = ActivationFromName(c.activation);
+  if (!act.ok()) return act.status();
+  for (int i = 0; i < c.encoder_layers; ++i) {
+    absl::StatusOr<EncoderLayer> layer = EncoderLayer::Load(
+        loader, EncoderNames(i), c.d_model, c.encoder_heads, c.encoder_ffn_dim, *act,
+        kLayerNormEps);
+    if (!layer.ok()) return layer.status();
+    model->encoder_layers_.push_back(std::move(*layer));
+  }
+  for (int i = 0; i < c.decoder_layers; ++i) {
+    if (absl::Status s = model->LoadDecoderLayer(loader, i, *act); !s.ok()) return s;
+  }
+  Tensor bias = Tensor::Zeros(DType::kF32, {vocab});
+  if (loader.Has("final_logits_bias")) {
+    absl::StatusOr<Tensor> loaded = loader.Load("final_logits_bias", {1, vocab});
+    if (!loaded.ok()) return loaded.status();
+    std::memcpy(bias.data<float>(), loaded->data<float>(), vocab * sizeof(float));
+  }
+  absl::StatusOr<std::unique_ptr<ops::Linear>> head = loader.LinearFrom(model->shared_, &bias);
+  if (!head.ok()) return head.status();
+  model->lm_head_ = std::move(*head);
+  return model;
+}
+
+absl::Status Seq2SeqModel::Embed(std::span<const int32_t> ids, std::span<const int> positions,
+                                 bool decoder, float* x) const {
+  const int64_t d = config_.d_model;
+  if (absl::Status s = kernels::EmbeddingGather(shared_.data<float>(), config_.vocab_size, d, ids,
+                                                embed_scale_, x);
+      !s.ok()) {
+    return s;
+  }
+  const bool marian = config_.family == io::ModelFamily::kMarian;
+  const Tensor& table = marian || !decoder ? encoder_positions_ : decoder_positions_;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (positions[i] >= config_.max_position_embeddings) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "position ", positions[i], " is beyond the model's limit of ",
+          config_.max_position_embeddings, " tokens"));
+    }
+    const int row = positions[i] + (marian ? 0 : kBartPositionOffset);
+    kernels::AddInPlace(x + i * d, table.data<float>() + int64_t{row} * d, d);
+  }
+  const LayerNormWeights* norm = (decoder ? decoder_embed_norm_ : encoder_embed_norm_).get();
+  if (norm != nullptr) norm->Apply(x, x, static_cast<int64_t>(ids.size()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const EncoderOutput>> Seq2SeqModel::Encode(
+    std::span<const int32_t> input_ids) const {
+  const int length = static_cast<int>(input_ids.size());
+  if (length == 0 || length > config_.max_position_embeddings) {
+    return absl::InvalidArgumentError(absl::StrCat("the input has ", length,
+                                                   " tokens; the model accepts 1 to ",
+                                                   config_.max_position_embeddings));
+  }
+  const int64_t d = config_.d_model;
+  auto out = std::make_shared<EncoderOutput>();
+  out->length = length;
+  out->hidden = Tensor(DType::kF32, {length, d});
+  std::vector<int> positions(length);
+  for (int i = 0; i < length; ++i) positions[i] = i;
+  float* x = out->hidden.data<float>();
+  if (absl::Status s = Embed(input_ids, positions, /*decoder=*/false, x); !s.ok()) return s;
+  const int32_t offsets[2] = {0, length};
+  for (const EncoderLayer& layer : encoder_layers_) {
+    if (absl::Status s = layer.Forward(x, offsets); !s.ok()) return s;
+  }
+  const int heads = config_.decoder_heads;
+  std::vector<float> kv(int64_t{length} * 2 * d);
+  for (const DecoderLayer& layer : decoder_layers_) {
+    if (absl::Status s = layer.cross_kv->Forward(x, length, kv.data()); !s.ok()) return s;
+    KvCache cache(heads, static_cast<int>(d / heads));
+    cache.Append(kv.data(), kv.data() + d, length, 2 * d);
+    out->cross.push_back(std::move(cache));
+  }
+  return out;
+}
+
+DecoderState Seq2SeqModel::StartDecoding(std::shared_ptr<const EncoderOutput> encoder) const {
+  DecoderState state;
+  state.encoder_ = std::move(encoder);
+  const int heads = config_.decoder_heads;
+  state.self_.reserve(decoder_layers_.size());
+  for (size_t l = 0; l < decoder_layers_.size(); ++l) {
+    state.self_.emplace_back(heads, config_.d_model / heads);
+  }
+  return state;
+}
+
+absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
+                                std::span<const int32_t> tokens, float* logits) const {
+  const int64_t batch = static_cast<int64_t>(states.size());
+  if (batch == 0) return absl::OkStatus();
+  if (static_cast<int64_t>(tokens.size()) != batch) {
+    return absl::InvalidArgumentError("Step needs one token per decoder state");
+  }
+  const int64_t d = config_.d_model, f = config_.decoder_ffn_dim;
+  const int heads = config_.decoder_heads, head_dim = static_cast<int>(d / heads);
+  std::vector<int> positions(batch);
+  for (int64_t b = 0; b < batch; ++b) positions[b] = states[b]->position_;
+  std::vector<float> x(batch * d), qkv(batch * 3 * d), context(batch * d), projected(batch * d),
+      hidden(batch * f);
+  if (absl::Status s = Embed(tokens, positions, /*decoder=*/true, x.data()); !s.ok()) return s;
+
+  std::vector<kernels::KvSequence<float>> views(batch);
+  kernels::DecodeAttentionArgs<float> attention;
+  attention.num_heads = heads;
+  attention.head_dim = head_dim;
+  attention.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  attention.out = context.data();
+  attention.out_row_stride = d;
+  for (size_t l = 0; l < decoder_layers_.size(); ++l) {
+    const DecoderLayer& layer = decoder_layers_[l];
+    // Causal self-attention: the new token's keys and values join the cache,
+    // and its query sees everything cached.
+    if (absl::Status s = layer.self_qkv->Forward(x.data(), batch, qkv.data()); !s.ok()) return s;
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* row = qkv.data() + b * 3 * d;
+      states[b]->self_[l].Append(row + d, row + 2 * d, 1, 3 * d);
+      views[b] = states[b]->self_[l].View();
+    }
+    attention.q = qkv.data();
+    attention.q_row_stride = 3 * d;
+    attention.kv = views;
+    if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
+    if (absl::Status s = layer.self_out->Forward(context.data(), batch, projected.data()); !s.ok()) {
+      return s;
+    }
+    kernels::AddInPlace(x.data(), projected.data(), batch * d);
+    layer.self_norm.Apply(x.data(), x.data(), batch);
+    // Cross-attention over the encoder's keys and values.
+    if (absl::Status s = layer.cross_q->Forward(x.data(), batch, qkv.data()); !s.ok()) return s;
+    for (int64_t b = 0; b < batch; ++b) views[b] = states[b]->encoder_->cross[l].View();
+    attention.q_row_stride = d;
+    if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
+    if (absl::Status s = layer.cross_out->Forward(context.data(), batch, projected.data());
+        !s.ok()) {
+      return s;
+    }
+    kernels::AddInPlace(x.data(), projected.data(), batch * d);
+    layer.cross_norm.Apply(x.data(), x.data(), batch);
+    if (absl::Status s = layer.fc1->Forward(x.data(), batch, hidden.data()); !s.ok()) return s;
+    if (absl::Status s = layer.fc2->Forward(hidden.data(), batch, projected.data()); !s.ok()) {
+      return s;
+    }
+    kernels::AddInPlace(x.data(), projected.data(), batch * d);
+    layer.output_norm.Apply(x.data(), x.data(), batch);
+  }
+  for (DecoderState* state : states) ++state->position_;
+  return lm_head_->Forward(x.data(), batch, logits);
+}
+
+}  // namespace heed::models

@@ -1,0 +1,149 @@
+// Marian and BART against the PyTorch reference (tools/reference/models.py)
+// through golden vectors of tiny random models in Hub layout: tokenization,
+// encoder outputs and the first decoder steps' logits within 1e-4 (f32), and
+// identical greedy outputs under the models' generation_config.json.
+#include "core/models/seq2seq_model.h"
+
+#include <cmath>
+
+#include "core/generation/greedy_search.h"
+#include "core/io/json_file.h"
+#include "core/tokenizers/byte_level_bpe_tokenizer.h"
+#include "core/tokenizers/sentencepiece_tokenizer.h"
+#include "gtest/gtest.h"
+
+namespace heed::models {
+namespace {
+
+struct Case {
+  std::string text;
+  std::vector<int32_t> ids;
+  std::vector<float> encoder_output;
+  std::vector<int> greedy_ids;
+  std::vector<std::vector<float>> step_logits;
+};
+
+std::vector<Case> ReadCases(const std::string& dir) {
+  auto json = io::ReadJsonFile(dir + "/golden.json");
+  EXPECT_TRUE(json.ok()) << json.status();
+  std::vector<Case> cases;
+  if (!json.ok()) return cases;
+  for (const auto& c : (*json)["cases"]) {
+    cases.push_back({c["text"].get<std::string>(), c["input_ids"].get<std::vector<int32_t>>(),
+                     c["encoder_output"].get<std::vector<float>>(),
+                     c["greedy_ids"].get<std::vector<int>>(),
+                     c["step_logits"].get<std::vector<std::vector<float>>>()});
+  }
+  return cases;
+}
+
+double MaxAbsDiff(const float* a, const std::vector<float>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < b.size(); ++i) worst = std::max(worst, std::abs(double{a[i]} - b[i]));
+  return worst;
+}
+
+class Seq2SeqModelTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::string Dir() const { return std::string(HEED_GOLDEN_MODELS_DIR) + "/" + GetParam(); }
+};
+
+// Marian: source.spm pieces looked up in vocab.json, then </s>. BART: byte-level
+// BPE with <s> ... </s>.
+std::vector<int32_t> Tokenize(const std::string& dir, const std::string& text) {
+  std::vector<int32_t> ids;
+  if (dir.ends_with("marian-tiny")) {
+    auto spm = tokenizers::SentencePieceTokenizer::FromFile(dir + "/source.spm");
+    auto vocab = io::ReadJsonFile(dir + "/vocab.json");
+    EXPECT_TRUE(spm.ok() && vocab.ok());
+    for (const auto& t : (*spm)->Encode(text)) {
+      ids.push_back(vocab->contains(t.piece) ? (*vocab)[t.piece].get<int>()
+                                             : (*vocab)["<unk>"].get<int>());
+    }
+    ids.push_back((*vocab)["</s>"].get<int>());
+  } else {
+    auto bpe = tokenizers::ByteLevelBpeTokenizer::FromFiles(dir + "/vocab.json",
+                                                            dir + "/merges.txt");
+    EXPECT_TRUE(bpe.ok());
+    for (const auto& t : (*bpe)->Encode(text)) ids.push_back(t.id);
+  }
+  return ids;
+}
+
+TEST_P(Seq2SeqModelTest, TokenizationMatchesReference) {
+  for (const Case& c : ReadCases(Dir())) EXPECT_EQ(Tokenize(Dir(), c.text), c.ids) << c.text;
+}
+
+TEST_P(Seq2SeqModelTest, EncoderAndStepLogitsMatchReference) {
+  auto model = Seq2SeqModel::Load(Dir(), ops::ComputeType::kFloat32);
+  ASSERT_TRUE(model.ok()) << model.status();
+  for (const Case& c : ReadCases(Dir())) {
+    auto encoder = (*model)->Encode(c.ids);
+    ASSERT_TRUE(encoder.ok()) << encoder.status();
+    EXPECT_LE(MaxAbsDiff((*encoder)->hidden.data<float>(), c.encoder_output), 1e-4) << c.text;
+    // Feed the reference's greedy tokens and compare the logits of each step.
+    DecoderState state = (*model)->StartDecoding(*encoder);
+    DecoderState* states[1] = {&state};
+    std::vector<float> logits((*model)->vocab_size());
+    for (size_t step = 0; step < c.step_logits.size(); ++step) {
+      const int32_t token = c.greedy_ids[step];
+      ASSERT_TRUE((*model)->Step(states, {&token, 1}, logits.data()).ok());
+      EXPECT_LE(MaxAbsDiff(logits.data(), c.step_logits[step]), 1e-4)
+          << c.text << " step " << step;
+    }
+  }
+}
+
+TEST_P(Seq2SeqModelTest, GreedyOutputsMatchReference) {
+  auto model = Seq2SeqModel::Load(Dir(), ops::ComputeType::kFloat32);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto config = io::ReadModelConfig(Dir());
+  auto defaults = io::ReadGenerationDefaults(Dir());
+  ASSERT_TRUE(config.ok() && defaults.ok());
+  const generation::GenerationParams params = generation::ParamsFromModel(*config, *defaults);
+  for (const Case& c : ReadCases(Dir())) {
+    auto result = generation::GreedySearch(**model, c.ids, params);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->ids, c.greedy_ids) << c.text;
+  }
+}
+
+TEST_P(Seq2SeqModelTest, StatesAtDifferentPositionsBatchTogether) {
+  // Two sequences that started at different times share one Step call and
+  // get the same logits as when run alone.
+  auto model = Seq2SeqModel::Load(Dir(), ops::ComputeType::kFloat32);
+  ASSERT_TRUE(model.ok());
+  const std::vector<Case> cases = ReadCases(Dir());
+  ASSERT_GE(cases.size(), 2u);
+  auto enc_a = (*model)->Encode(cases[0].ids);
+  auto enc_b = (*model)->Encode(cases[1].ids);
+  ASSERT_TRUE(enc_a.ok() && enc_b.ok());
+  DecoderState a = (*model)->StartDecoding(*enc_a), b = (*model)->StartDecoding(*enc_b);
+  const int vocab = (*model)->vocab_size();
+  std::vector<float> logits(2 * vocab);
+  DecoderState* only_a[1] = {&a};
+  const int32_t first = cases[0].greedy_ids[0];
+  ASSERT_TRUE((*model)->Step(only_a, {&first, 1}, logits.data()).ok());
+  DecoderState* both[2] = {&a, &b};
+  const int32_t tokens[2] = {cases[0].greedy_ids[1], cases[1].greedy_ids[0]};
+  ASSERT_TRUE((*model)->Step(both, tokens, logits.data()).ok());
+  EXPECT_LE(MaxAbsDiff(logits.data(), cases[0].step_logits[1]), 1e-4);
+  EXPECT_LE(MaxAbsDiff(logits.data() + vocab, cases[1].step_logits[0]), 1e-4);
+}
+
+TEST_P(Seq2SeqModelTest, RejectsInputsBeyondTheModel) {
+  auto model = Seq2SeqModel::Load(Dir(), ops::ComputeType::kFloat32);
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ((*model)->Encode(std::vector<int32_t>(65, 5)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*model)->Encode(std::vector<int32_t>{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*model)->Encode(std::vector<int32_t>{5, 1 << 20}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, Seq2SeqModelTest,
+                         ::testing::Values("marian-tiny", "bart-tiny"));
+
+}  // namespace
+}  // namespace heed::models
