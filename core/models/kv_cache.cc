@@ -38,6 +38,17 @@ void KvCache::Append(const float* k, const float* v, int rows, int64_t stride) {
   length_ += rows;
 }
 
+KvCache KvCache::Clone() const {
+  KvCache copy(heads_, head_dim_);
+  if (length_ > 0) {
+    copy.Grow(capacity_);
+    std::memcpy(copy.k_.data(), k_.data(), k_.size());
+    std::memcpy(copy.v_.data(), v_.data(), v_.size());
+    copy.length_ = length_;
+  }
+  return copy;
+}
+
 kernels::KvSequence<float> KvCache::View() const {
   return {static_cast<const float*>(k_.data()), static_cast<const float*>(v_.data()),
           int64_t{capacity_} * head_dim_, length_};

@@ -18,6 +18,8 @@ class KvCache {
   // Appends rows of `rows` tokens: k and v in token-major layout ([t][heads*head_dim]
   // with row stride `stride`).
   void Append(const float* k, const float* v, int rows, int64_t stride);
+  // A deep copy (beam search continues one hypothesis in several beams).
+  KvCache Clone() const;
   int length() const { return length_; }
   kernels::KvSequence<float> View() const;
   int64_t bytes() const { return static_cast<int64_t>(k_.size() + v_.size()); }

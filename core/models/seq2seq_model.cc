@@ -44,6 +44,14 @@ int64_t DecoderState::cache_bytes() const {
   return bytes;
 }
 
+DecoderState DecoderState::Clone() const {
+  DecoderState copy;
+  copy.encoder_ = encoder_;
+  copy.position_ = position_;
+  for (const KvCache& cache : self_) copy.self_.push_back(cache.Clone());
+  return copy;
+}
+
 absl::Status Seq2SeqModel::LoadDecoderLayer(const WeightLoader& loader, int index,
                                             ops::Activation act) {
   const std::string p = absl::StrCat("model.decoder.layers.", index, ".");

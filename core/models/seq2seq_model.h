@@ -36,8 +36,14 @@ struct EncoderOutput {
 
 class DecoderState {
  public:
+  DecoderState() = default;
+  DecoderState(DecoderState&&) = default;
+  DecoderState& operator=(DecoderState&&) = default;
+
   int position() const { return position_; }  // tokens fed so far
   int64_t cache_bytes() const;
+  // A deep copy of the caches; the encoder output is shared.
+  DecoderState Clone() const;
 
  private:
   friend class Seq2SeqModel;

@@ -210,9 +210,15 @@ def main():
             ids = tokenize(text)
             encoder = model.encode(ids)
             output, step_logits = model.greedy(ids, **options)
+            beams = {}
+            for num_beams, penalty, early in ((4, 1.0, False), (3, 0.6, True), (2, 2.0, False)):
+                hyps = models.beam_search(model, ids, num_beams, penalty, early,
+                                          num_return_sequences=2, **options)
+                beams[f"{num_beams}_{penalty}_{int(early)}"] = [
+                    {"score": round(score, 6), "ids": hyp} for score, hyp in hyps]
             cases.append({"text": text, "input_ids": ids, "encoder_output": floats(encoder),
                           "greedy_ids": output,
-                          "step_logits": [floats(l) for l in step_logits[:2]]})
+                          "step_logits": [floats(l) for l in step_logits[:2]], "beam": beams})
         write_json(os.path.join(path, "golden.json"), {"generation": options, "cases": cases})
     for family in ("bert", "distilbert"):
         path, tokenize = make_classifier(family)

@@ -149,8 +149,8 @@ class Seq2Seq:
         return out, step_logits
 
 
-def apply_processors(scores, seq, eos, min_length, max_length, bad_words, forced_bos,
-                     forced_eos, no_repeat_ngram):
+def apply_processors(scores, seq, eos, min_length=0, max_length=20, bad_words=(),
+                     forced_bos=None, forced_eos=None, no_repeat_ngram=0):
     scores = scores.clone()
     if len(seq) < min_length:
         scores[eos] = float("-inf")
@@ -220,3 +220,76 @@ class Classifier:
             x = layer_norm(x + h, w, p + "output_layer_norm.", eps)
         h = F.relu(F.linear(x[0], w["pre_classifier.weight"], w["pre_classifier.bias"]))
         return F.linear(h, w["classifier.weight"], w["classifier.bias"])
+
+
+def beam_search(model, ids, num_beams, length_penalty=1.0, early_stopping=False,
+                num_return_sequences=1, max_length=20, **processor_options):
+    """Hugging Face's beam search (BeamSearchScorer) for one input: log-softmax
+    scores plus processors, the best 2 * num_beams candidates per step, EOS
+    candidates ranked within the first num_beams finish a hypothesis scored
+    sum_logprobs / length ** length_penalty (length without the EOS, with the
+    start token), early stopping as Hugging Face defines it for True and False.
+    Returns [(score, ids)] best first; ids end with EOS when they finished."""
+    c = model.config
+    eos, start = c["eos_token_id"], c["decoder_start_token_id"]
+    memory = model.encode(ids)
+    beams = [[start] for _ in range(num_beams)]
+    beam_scores = torch.zeros(num_beams, dtype=torch.float64)
+    beam_scores[1:] = -1e9
+    finished, worst = [], 1e9
+    done = False
+
+    def add(hyp, sum_logprobs):
+        nonlocal worst
+        score = sum_logprobs / (len(hyp) ** length_penalty)
+        if len(finished) < num_beams or score > worst:
+            finished.append((score, hyp))
+            if len(finished) > num_beams:
+                ranked = sorted((s, i) for i, (s, _) in enumerate(finished))
+                del finished[ranked[0][1]]
+                worst = ranked[1][0]
+            else:
+                worst = min(score, worst)
+
+    def is_done(best_sum_logprobs, cur_len):
+        if len(finished) < num_beams:
+            return False
+        if early_stopping:
+            return True
+        return worst >= best_sum_logprobs / cur_len ** length_penalty
+
+    cur_len = 1
+    while cur_len < max_length:
+        rows = []
+        for beam in beams:
+            caches = [dict() for _ in range(c["decoder_layers"])]
+            logits, _ = model.decode_step(memory, beam, caches, 0)
+            scores = F.log_softmax(logits[-1], dim=-1)
+            rows.append(apply_processors(scores, beam, eos, max_length=max_length,
+                                         **processor_options))
+        scores = torch.stack(rows) + beam_scores[:, None]
+        vocab = scores.shape[1]
+        top_scores, top = torch.topk(scores.flatten(), 2 * num_beams)
+        next_beams, next_scores = [], []
+        for rank, (score, index) in enumerate(zip(top_scores.tolist(), top.tolist())):
+            beam_index, token = divmod(index, vocab)
+            if token == eos:
+                if rank >= num_beams:
+                    continue
+                add(list(beams[beam_index]), score)
+            else:
+                next_beams.append(beams[beam_index] + [token])
+                next_scores.append(score)
+            if len(next_beams) == num_beams:
+                break
+        done = done or is_done(max(top_scores.tolist()), cur_len)
+        beams = next_beams
+        beam_scores = torch.tensor(next_scores, dtype=torch.float64)
+        cur_len += 1
+        if done:
+            break
+    if not done:
+        for beam, score in zip(beams, beam_scores.tolist()):
+            add(list(beam), score)
+    ranked = sorted(finished, key=lambda x: x[0], reverse=True)[:num_return_sequences]
+    return [(score, hyp + [eos] if len(hyp) < max_length else hyp) for score, hyp in ranked]

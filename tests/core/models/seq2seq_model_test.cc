@@ -5,7 +5,9 @@
 #include "core/models/seq2seq_model.h"
 
 #include <cmath>
+#include <cstdio>
 
+#include "core/generation/beam_search.h"
 #include "core/generation/greedy_search.h"
 #include "core/io/json_file.h"
 #include "core/tokenizers/byte_level_bpe_tokenizer.h"
@@ -21,6 +23,7 @@ struct Case {
   std::vector<float> encoder_output;
   std::vector<int> greedy_ids;
   std::vector<std::vector<float>> step_logits;
+  nlohmann::json beam;  // "beams_penalty_early" -> [{score, ids}]
 };
 
 std::vector<Case> ReadCases(const std::string& dir) {
@@ -32,7 +35,7 @@ std::vector<Case> ReadCases(const std::string& dir) {
     cases.push_back({c["text"].get<std::string>(), c["input_ids"].get<std::vector<int32_t>>(),
                      c["encoder_output"].get<std::vector<float>>(),
                      c["greedy_ids"].get<std::vector<int>>(),
-                     c["step_logits"].get<std::vector<std::vector<float>>>()});
+                     c["step_logits"].get<std::vector<std::vector<float>>>(), c["beam"]});
   }
   return cases;
 }
@@ -105,6 +108,34 @@ TEST_P(Seq2SeqModelTest, GreedyOutputsMatchReference) {
     auto result = generation::GreedySearch(**model, c.ids, params);
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->ids, c.greedy_ids) << c.text;
+  }
+}
+
+TEST_P(Seq2SeqModelTest, BeamSearchMatchesReference) {
+  auto model = Seq2SeqModel::Load(Dir(), ops::ComputeType::kFloat32);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto config = io::ReadModelConfig(Dir());
+  auto defaults = io::ReadGenerationDefaults(Dir());
+  ASSERT_TRUE(config.ok() && defaults.ok());
+  const generation::GenerationParams params = generation::ParamsFromModel(*config, *defaults);
+  for (const Case& c : ReadCases(Dir())) {
+    for (const auto& [key, expected] : c.beam.items()) {
+      generation::BeamSearchOptions options;
+      char early = '0';
+      ASSERT_EQ(std::sscanf(key.c_str(), "%d_%f_%c", &options.num_beams, &options.length_penalty,
+                            &early),
+                3);
+      options.early_stopping = early == '1';
+      options.num_return_sequences = static_cast<int>(expected.size());
+      auto hyps = generation::BeamSearch(**model, c.ids, params, options);
+      ASSERT_TRUE(hyps.ok()) << hyps.status();
+      ASSERT_EQ(hyps->size(), expected.size()) << key;
+      for (size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ((*hyps)[i].ids, expected[i]["ids"].get<std::vector<int>>())
+            << c.text << " " << key << " #" << i;
+        EXPECT_NEAR((*hyps)[i].score, expected[i]["score"].get<double>(), 1e-4) << key;
+      }
+    }
   }
 }
 
