@@ -7,32 +7,47 @@
 #ifndef HEED_CORE_GENERATION_BEAM_SEARCH_H_
 #define HEED_CORE_GENERATION_BEAM_SEARCH_H_
 
-#include <span>
+#include <memory>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "core/generation/generation_params.h"
-#include "core/models/seq2seq_model.h"
+#include "core/generation/search.h"
 
 namespace heed::generation {
 
-struct BeamSearchOptions {
-  int num_beams = 4;
-  float length_penalty = 1.0f;
-  bool early_stopping = false;
-  int num_return_sequences = 1;  // at most num_beams
-};
+class BeamSearch final : public Search {
+ public:
+  BeamSearch(const models::Seq2SeqModel& model,
+             std::shared_ptr<const models::EncoderOutput> encoder, const GenerationParams& params,
+             const SearchOptions& options);
 
-struct Hypothesis {
-  std::vector<int> ids;  // start token first; EOS last if it finished
-  float score = 0.0f;    // length-normalized log-probability
-};
+  bool done() const override { return done_; }
+  void Inputs(std::vector<models::DecoderState*>* states, std::vector<int32_t>* tokens) override;
+  void Advance(std::span<const float> logits, int vocab) override;
+  std::vector<Hypothesis> Results() override;
+  std::vector<int> FinalTokens() const override;
 
-// Best first.
-absl::StatusOr<std::vector<Hypothesis>> BeamSearch(const models::Seq2SeqModel& model,
-                                                   std::span<const int32_t> input_ids,
-                                                   const GenerationParams& params,
-                                                   const BeamSearchOptions& options);
+ private:
+  struct Beam {
+    std::vector<int> ids;
+    double score;
+    models::DecoderState state;
+  };
+  struct Finished {
+    std::vector<int> ids;
+    double score;
+  };
+  void AddFinished(std::vector<int> ids, double sum_logprobs);
+  bool EnoughFinished(double best_sum_logprobs) const;
+  void Finish();
+
+  GenerationParams params_;
+  SearchOptions options_;
+  std::vector<Beam> beams_;
+  std::vector<Finished> finished_;  // at most num_beams, best kept
+  double worst_finished_ = 1e9;
+  int length_ = 1;
+  bool done_ = false;
+};
 
 }  // namespace heed::generation
 

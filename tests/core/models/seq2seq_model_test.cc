@@ -7,8 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/generation/beam_search.h"
-#include "core/generation/greedy_search.h"
+#include "core/generation/search.h"
 #include "core/io/json_file.h"
 #include "core/tokenizers/byte_level_bpe_tokenizer.h"
 #include "core/tokenizers/sentencepiece_tokenizer.h"
@@ -105,9 +104,10 @@ TEST_P(Seq2SeqModelTest, GreedyOutputsMatchReference) {
   ASSERT_TRUE(config.ok() && defaults.ok());
   const generation::GenerationParams params = generation::ParamsFromModel(*config, *defaults);
   for (const Case& c : ReadCases(Dir())) {
-    auto result = generation::GreedySearch(**model, c.ids, params);
+    auto result = generation::Generate(**model, c.ids, params, {});
     ASSERT_TRUE(result.ok()) << result.status();
-    EXPECT_EQ(result->ids, c.greedy_ids) << c.text;
+    ASSERT_EQ(result->size(), 1u);
+    EXPECT_EQ((*result)[0].ids, c.greedy_ids) << c.text;
   }
 }
 
@@ -120,14 +120,14 @@ TEST_P(Seq2SeqModelTest, BeamSearchMatchesReference) {
   const generation::GenerationParams params = generation::ParamsFromModel(*config, *defaults);
   for (const Case& c : ReadCases(Dir())) {
     for (const auto& [key, expected] : c.beam.items()) {
-      generation::BeamSearchOptions options;
+      generation::SearchOptions options;
       char early = '0';
       ASSERT_EQ(std::sscanf(key.c_str(), "%d_%f_%c", &options.num_beams, &options.length_penalty,
                             &early),
                 3);
       options.early_stopping = early == '1';
       options.num_return_sequences = static_cast<int>(expected.size());
-      auto hyps = generation::BeamSearch(**model, c.ids, params, options);
+      auto hyps = generation::Generate(**model, c.ids, params, options);
       ASSERT_TRUE(hyps.ok()) << hyps.status();
       ASSERT_EQ(hyps->size(), expected.size()) << key;
       for (size_t i = 0; i < expected.size(); ++i) {
