@@ -81,7 +81,8 @@ absl::StatusOr<std::unique_ptr<EncoderClassifier>> EncoderClassifier::Load(
 }
 
 absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
-    const std::vector<std::vector<int32_t>>& batch) const {
+    const std::vector<std::vector<int32_t>>& batch,
+    std::vector<std::vector<float>>* attributions) const {
   const int64_t d = config_.d_model;
   std::vector<int32_t> offsets = {0};
   for (size_t b = 0; b < batch.size(); ++b) {
@@ -110,8 +111,20 @@ absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
     }
   }
   embedding_norm_.Apply(x.data(), x.data(), tokens);
-  for (const EncoderLayer& layer : layers_) {
-    if (absl::Status s = layer.Forward(x.data(), offsets); !s.ok()) return s;
+  std::vector<float> attention;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const bool last = l + 1 == layers_.size();
+    if (absl::Status s = layers_[l].Forward(x.data(), offsets,
+                                            last && attributions != nullptr ? &attention : nullptr);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (attributions != nullptr) {
+    attributions->clear();
+    for (size_t b = 0; b < batch.size(); ++b) {
+      attributions->emplace_back(attention.begin() + offsets[b], attention.begin() + offsets[b + 1]);
+    }
   }
   // The first token ([CLS]) of each sequence.
   const int64_t n = static_cast<int64_t>(batch.size());

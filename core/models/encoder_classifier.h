@@ -24,8 +24,11 @@ class EncoderClassifier {
   // Logits ([num_labels] each) for a batch of token id sequences, computed
   // together without padding. A sequence longer than the model's positions or
   // an id outside the vocabulary is an error naming it.
+  // If `attributions` is given it receives, per sequence, the last layer's
+  // attention of the first token ([CLS]) to every token, averaged over heads.
   absl::StatusOr<std::vector<std::vector<float>>> Classify(
-      const std::vector<std::vector<int32_t>>& batch) const;
+      const std::vector<std::vector<int32_t>>& batch,
+      std::vector<std::vector<float>>* attributions = nullptr) const;
 
   const io::ModelConfig& config() const { return config_; }
 

@@ -37,7 +37,8 @@ absl::StatusOr<EncoderLayer> EncoderLayer::Load(const WeightLoader& loader,
   return layer;
 }
 
-absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets) const {
+absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets,
+                                   std::vector<float>* first_token_attention) const {
   const int64_t tokens = offsets.back();
   const int64_t d = d_model_;
   std::vector<float> qkv(tokens * 3 * d), context(tokens * d), projected(tokens * d);
@@ -53,7 +54,24 @@ absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets) c
   args.num_heads = heads_;
   args.head_dim = d_model_ / heads_;
   args.scale = 1.0f / std::sqrt(static_cast<float>(args.head_dim));
+  std::vector<float> probs;  // [sequence][heads][lq][lk], only when asked for
+  if (first_token_attention != nullptr) {
+    probs.resize(kernels::AttentionProbsSize(offsets, offsets, heads_));
+    args.probs = probs.data();
+  }
   if (absl::Status s = kernels::Attention(args); !s.ok()) return s;
+  if (first_token_attention != nullptr) {
+    first_token_attention->assign(tokens, 0.0f);
+    const float* p = probs.data();
+    for (size_t b = 0; b + 1 < offsets.size(); ++b) {
+      const int64_t length = offsets[b + 1] - offsets[b];
+      for (int h = 0; h < heads_; ++h, p += length * length) {
+        for (int64_t t = 0; t < length; ++t) {
+          (*first_token_attention)[offsets[b] + t] += p[t] / heads_;  // row 0
+        }
+      }
+    }
+  }
   if (absl::Status s = out_->Forward(context.data(), tokens, projected.data()); !s.ok()) return s;
   kernels::AddInPlace(x, projected.data(), tokens * d);
   attention_norm_.Apply(x, x, tokens);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/models/weights.h"
@@ -27,7 +28,11 @@ class EncoderLayer {
                                            float eps);
 
   // x: [tokens][d_model], updated in place. `offsets` delimits the sequences.
-  absl::Status Forward(float* x, std::span<const int32_t> offsets) const;
+  // If `first_token_attention` is given it receives, per sequence, how much
+  // the first token attended to each token (averaged over heads),
+  // concatenated: offsets.back() values.
+  absl::Status Forward(float* x, std::span<const int32_t> offsets,
+                       std::vector<float>* first_token_attention = nullptr) const;
 
  private:
   int d_model_ = 0, heads_ = 0, ffn_dim_ = 0;

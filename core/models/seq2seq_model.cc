@@ -220,7 +220,8 @@ DecoderState Seq2SeqModel::StartDecoding(std::shared_ptr<const EncoderOutput> en
 }
 
 absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
-                                std::span<const int32_t> tokens, float* logits) const {
+                                std::span<const int32_t> tokens, float* logits,
+                                std::vector<float>* cross_attention) const {
   const int64_t batch = static_cast<int64_t>(states.size());
   if (batch == 0) return absl::OkStatus();
   if (static_cast<int64_t>(tokens.size()) != batch) {
@@ -264,7 +265,28 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
     if (absl::Status s = layer.cross_q->Forward(x.data(), batch, qkv.data()); !s.ok()) return s;
     for (int64_t b = 0; b < batch; ++b) views[b] = states[b]->encoder_->cross[l].View();
     attention.q_row_stride = d;
+    std::vector<float> probs;  // [batch][heads][source length], last layer only
+    const bool want_probs = cross_attention != nullptr && l + 1 == decoder_layers_.size();
+    if (want_probs) {
+      int64_t total = 0;
+      for (int64_t b = 0; b < batch; ++b) total += int64_t{heads} * views[b].length;
+      probs.resize(total);
+      attention.probs = probs.data();
+    }
     if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
+    attention.probs = nullptr;
+    if (want_probs) {
+      cross_attention->clear();
+      const float* p = probs.data();
+      for (int64_t b = 0; b < batch; ++b) {
+        const int length = views[b].length;
+        std::vector<float> mean(length, 0.0f);
+        for (int h = 0; h < heads; ++h, p += length) {
+          for (int t = 0; t < length; ++t) mean[t] += p[t] / heads;
+        }
+        cross_attention->insert(cross_attention->end(), mean.begin(), mean.end());
+      }
+    }
     if (absl::Status s = layer.cross_out->Forward(context.data(), batch, projected.data());
         !s.ok()) {
       return s;
@@ -280,6 +302,20 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
   }
   for (DecoderState* state : states) ++state->position_;
   return lm_head_->Forward(x.data(), batch, logits);
+}
+
+absl::StatusOr<std::vector<float>> Seq2SeqModel::Alignment(
+    std::shared_ptr<const EncoderOutput> encoder, std::span<const int> ids) const {
+  const int source = encoder->length;
+  DecoderState state = StartDecoding(std::move(encoder));
+  DecoderState* states[1] = {&state};
+  std::vector<float> logits(vocab_size()), row, alignment;
+  for (size_t i = 0; i + 1 < ids.size(); ++i) {
+    const int32_t token = ids[i];
+    if (absl::Status s = Step(states, {&token, 1}, logits.data(), &row); !s.ok()) return s;
+    alignment.insert(alignment.end(), row.begin(), row.begin() + source);
+  }
+  return alignment;
 }
 
 }  // namespace heed::models

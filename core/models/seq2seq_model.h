@@ -63,8 +63,18 @@ class Seq2SeqModel {
 
   // Feeds one token to each state and writes the next-token logits,
   // [states.size()][vocab_size()]. States may be at different positions.
+  // If `cross_attention` is given, it receives for each state the last
+  // layer's cross-attention (averaged over heads) over that state's source
+  // tokens, one row of EncoderOutput::length values per state, concatenated.
   absl::Status Step(std::span<DecoderState* const> states, std::span<const int32_t> tokens,
-                    float* logits) const;
+                    float* logits, std::vector<float>* cross_attention = nullptr) const;
+
+  // Source-target alignment of a finished output `ids` (decoder start token
+  // first): for each generated token ids[1..], the last layer's
+  // cross-attention averaged over heads at the step that produced it,
+  // [ids.size() - 1][encoder length], by teacher-forcing ids[0..n-2].
+  absl::StatusOr<std::vector<float>> Alignment(std::shared_ptr<const EncoderOutput> encoder,
+                                               std::span<const int> ids) const;
 
   const io::ModelConfig& config() const { return config_; }
   int vocab_size() const { return config_.vocab_size; }

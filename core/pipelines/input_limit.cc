@@ -1,0 +1,24 @@
+#include "core/pipelines/input_limit.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace heed::pipelines {
+
+absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit, bool truncate,
+                           bool* truncated) {
+  *truncated = false;
+  const int count = static_cast<int>(tokens->size());
+  if (count <= limit) return absl::OkStatus();
+  if (!truncate) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the input is ", count, " tokens long; the model accepts at most ", limit,
+        " (set truncate_input to cut it)"));
+  }
+  const tokenizers::Token last = tokens->back();
+  tokens->resize(limit - 1);
+  tokens->push_back(last);
+  *truncated = true;
+  return absl::OkStatus();
+}
+
+}  // namespace heed::pipelines

@@ -1,0 +1,21 @@
+// Inputs longer than a model accepts are an error unless the caller asked for
+// truncation; never cut silently.
+#ifndef HEED_CORE_PIPELINES_INPUT_LIMIT_H_
+#define HEED_CORE_PIPELINES_INPUT_LIMIT_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/tokenizers/token.h"
+
+namespace heed::pipelines {
+
+// If tokens exceed `limit`: with `truncate`, keeps the first limit - 1 tokens
+// and the final special token (</s> or [SEP]) and sets *truncated; otherwise
+// INVALID_ARGUMENT naming both counts.
+absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit, bool truncate,
+                           bool* truncated);
+
+}  // namespace heed::pipelines
+
+#endif  // HEED_CORE_PIPELINES_INPUT_LIMIT_H_

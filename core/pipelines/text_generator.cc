@@ -1,0 +1,110 @@
+#include "core/pipelines/text_generator.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/pipelines/input_limit.h"
+
+namespace heed::pipelines {
+
+absl::StatusOr<std::unique_ptr<TextGenerator>> TextGenerator::Load(
+    const std::string& model_dir, ops::ComputeType compute_type) {
+  std::unique_ptr<TextGenerator> g(new TextGenerator);
+  auto model = models::Seq2SeqModel::Load(model_dir, compute_type);
+  if (!model.ok()) return model.status();
+  g->model_ = std::move(*model);
+  auto tokenizer = LoadTokenizer(model_dir, g->model_->config());
+  if (!tokenizer.ok()) return tokenizer.status();
+  g->tokenizer_ = std::move(*tokenizer);
+  auto defaults = io::ReadGenerationDefaults(model_dir);
+  if (!defaults.ok()) return defaults.status();
+  g->defaults_ = *defaults;
+  return g;
+}
+
+absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(const GenerationRequest& r) const {
+  if (r.text.empty()) return absl::InvalidArgumentError("text must not be empty");
+  PreparedGeneration p;
+  p.source_tokens = tokenizer_->Encode(r.text);
+  if (absl::Status s = FitInputLimit(&p.source_tokens, max_input_tokens(), r.truncate_input,
+                                     &p.truncated);
+      !s.ok()) {
+    return s;
+  }
+  for (const auto& t : p.source_tokens) p.source_ids.push_back(t.id);
+
+  p.params = generation::ParamsFromModel(config(), defaults_);
+  // Hugging Face's lengths count the decoder start token; requests count
+  // generated tokens.
+  const int limit = config().max_position_embeddings;
+  if (r.max_output_tokens) {
+    if (*r.max_output_tokens < 1 || *r.max_output_tokens >= limit) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "max_output_tokens must be between 1 and ", limit - 1, ", got ", *r.max_output_tokens));
+    }
+    p.params.max_length = *r.max_output_tokens + 1;
+  }
+  p.params.max_length = std::min(p.params.max_length, limit);
+  if (r.min_output_tokens) {
+    if (*r.min_output_tokens < 0 || *r.min_output_tokens + 1 > p.params.max_length) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "min_output_tokens must be between 0 and max_output_tokens (",
+          p.params.max_length - 1, "), got ", *r.min_output_tokens));
+    }
+    p.params.min_length = *r.min_output_tokens + 1;
+  }
+  if (r.no_repeat_ngram_size) p.params.no_repeat_ngram_size = *r.no_repeat_ngram_size;
+  p.search.num_beams = r.num_beams.value_or(r.sampling ? 1 : defaults_.num_beams);
+  p.search.length_penalty = r.length_penalty.value_or(defaults_.length_penalty);
+  p.search.early_stopping = defaults_.early_stopping;
+  p.search.num_return_sequences = r.num_return_sequences;
+  p.search.sampling = r.sampling;
+  return p;
+}
+
+absl::StatusOr<GenerationResult> TextGenerator::Finish(
+    const PreparedGeneration& prepared, std::shared_ptr<const models::EncoderOutput> encoder,
+    const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment) const {
+  GenerationResult result;
+  result.source_tokens = prepared.source_tokens;
+  result.truncated = prepared.truncated;
+  for (const generation::Hypothesis& h : hypotheses) {
+    GeneratedText out;
+    out.score = h.score;
+    const std::span<const int> generated(h.ids.data() + 1, h.ids.size() - 1);
+    out.text = tokenizer_->Decode(generated);
+    // Offsets of each generated token in the output text: decode growing
+    // prefixes (the detokenizer joins pieces, so a token's text depends on
+    // its neighbours).
+    int previous = 0;
+    for (size_t i = 0; i < generated.size(); ++i) {
+      const int end = static_cast<int>(tokenizer_->Decode(generated.subspan(0, i + 1)).size());
+      out.tokens.push_back({generated[i], tokenizer_->Piece(generated[i]), previous,
+                            std::max(previous, end)});
+      previous = std::max(previous, end);
+    }
+    if (return_alignment) {
+      auto alignment = model_->Alignment(encoder, h.ids);
+      if (!alignment.ok()) return alignment.status();
+      out.alignment = std::move(*alignment);
+    }
+    result.output_tokens += static_cast<int>(generated.size());
+    result.outputs.push_back(std::move(out));
+  }
+  return result;
+}
+
+absl::StatusOr<GenerationResult> TextGenerator::Generate(const GenerationRequest& request) const {
+  auto prepared = Prepare(request);
+  if (!prepared.ok()) return prepared.status();
+  auto encoder = model_->Encode(prepared->source_ids);
+  if (!encoder.ok()) return encoder.status();
+  auto search = generation::StartSearch(*model_, *encoder, prepared->params, prepared->search);
+  if (!search.ok()) return search.status();
+  generation::Search* searches[1] = {search->get()};
+  while (!(*search)->done()) {
+    if (absl::Status s = generation::StepSearches(*model_, searches); !s.ok()) return s;
+  }
+  return Finish(*prepared, *encoder, (*search)->Results(), request.return_alignment);
+}
+
+}  // namespace heed::pipelines
