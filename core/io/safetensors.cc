@@ -192,6 +192,16 @@ const void* SafetensorsFile::Data(const StoredTensor& tensor) const {
   return mapping_ + header_.data_start + tensor.begin;
 }
 
+void SafetensorsFile::Release(const StoredTensor& tensor) const {
+  // madvise works on whole pages: release only those inside the tensor.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(Data(tensor));
+  const uintptr_t end = begin + (tensor.end - tensor.begin);
+  const uintptr_t first = (begin + page - 1) / page * page;
+  const uintptr_t last = end / page * page;
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& model_dir) {
   namespace fs = std::filesystem;
   Checkpoint checkpoint;
@@ -288,6 +298,7 @@ absl::StatusOr<Tensor> Checkpoint::LoadF32(absl::string_view name,
       }
       break;
   }
+  file.Release(stored);
   return tensor;
 }
 

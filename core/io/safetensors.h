@@ -57,6 +57,10 @@ class SafetensorsFile {
   const StoredTensor* Find(absl::string_view name) const;
   // Raw bytes of a tensor of this file (validated to lie inside the mapping).
   const void* Data(const StoredTensor& tensor) const;
+  // Drops the tensor's pages from this process's resident memory (they stay
+  // in the page cache; a later read faults them back in). Loading converts
+  // every tensor once, so without this the whole file would count twice.
+  void Release(const StoredTensor& tensor) const;
 
  private:
   SafetensorsFile() = default;

@@ -1,0 +1,127 @@
+// heed-bench-models: end-to-end throughput of a model directory on token ids
+// from a file, for tools/bench_vs_torch.py (which runs PyTorch on the same
+// weights and inputs and prints the ratio). Prints one JSON object.
+//
+//   translation: --task=generate --batch=N --beams=K --new_tokens=T
+//       target tokens per second; EOS is forbidden so that every sequence
+//       produces exactly T tokens on both sides of the comparison.
+//   classification: --task=classify --batch=N   sequences per second
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "core/cpu/threading.h"
+#include "core/generation/search.h"
+#include "core/models/encoder_classifier.h"
+#include "core/models/seq2seq_model.h"
+#include "core/ops/linear.h"
+
+ABSL_FLAG(std::string, model_dir, "", "Hugging Face model directory.");
+ABSL_FLAG(std::string, inputs, "", "File with one input per line: space-separated token ids.");
+ABSL_FLAG(std::string, task, "generate", "generate or classify.");
+ABSL_FLAG(int, batch, 1, "Sequences decoded (or classified) together.");
+ABSL_FLAG(int, beams, 1, "Beam size; 1 is greedy search.");
+ABSL_FLAG(int, new_tokens, 30, "Tokens generated per sequence.");
+ABSL_FLAG(std::string, compute_type, "float32", "float32, bfloat16 or int8.");
+ABSL_FLAG(int, threads, 1, "Compute threads.");
+ABSL_FLAG(int, limit, 0, "Use at most this many inputs (0: all).");
+
+namespace {
+
+std::vector<std::vector<int32_t>> ReadInputs(const std::string& path, int limit) {
+  std::vector<std::vector<int32_t>> inputs;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ids(line);
+    inputs.emplace_back();
+    for (int32_t id; ids >> id;) inputs.back().push_back(id);
+    if (limit > 0 && static_cast<int>(inputs.size()) >= limit) break;
+  }
+  return inputs;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "heed-bench-models: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  heed::cpu::SetComputeThreads(absl::GetFlag(FLAGS_threads));
+  auto type = heed::ops::ParseComputeType(absl::GetFlag(FLAGS_compute_type));
+  if (!type.ok()) return Fail(type.status());
+  const auto inputs = ReadInputs(absl::GetFlag(FLAGS_inputs), absl::GetFlag(FLAGS_limit));
+  if (inputs.empty()) return Fail(absl::InvalidArgumentError("no inputs"));
+  const int batch = absl::GetFlag(FLAGS_batch);
+  using Clock = std::chrono::steady_clock;
+
+  if (absl::GetFlag(FLAGS_task) == "classify") {
+    auto model = heed::models::EncoderClassifier::Load(absl::GetFlag(FLAGS_model_dir), *type);
+    if (!model.ok()) return Fail(model.status());
+    (void)(*model)->Classify({inputs[0]});  // warm-up: primitives, pages
+    const auto start = Clock::now();
+    for (size_t i = 0; i < inputs.size(); i += batch) {
+      std::vector<std::vector<int32_t>> chunk(
+          inputs.begin() + i, inputs.begin() + std::min(inputs.size(), i + batch));
+      auto logits = (*model)->Classify(chunk);
+      if (!logits.ok()) return Fail(logits.status());
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("{\"sequences\": %zu, \"seconds\": %.4f, \"per_s\": %.3f}\n", inputs.size(),
+                seconds, inputs.size() / seconds);
+    return 0;
+  }
+
+  auto model = heed::models::Seq2SeqModel::Load(absl::GetFlag(FLAGS_model_dir), *type);
+  if (!model.ok()) return Fail(model.status());
+  const int new_tokens = absl::GetFlag(FLAGS_new_tokens);
+  heed::generation::GenerationParams params;
+  params.decoder_start_token_id = (*model)->config().decoder_start_token_id;
+  params.eos_token_id = (*model)->config().eos_token_id;
+  params.max_length = new_tokens + 1;
+  params.min_length = new_tokens + 1;  // no EOS: fixed work per sequence
+  heed::generation::SearchOptions options;
+  options.num_beams = absl::GetFlag(FLAGS_beams);
+  auto run = [&](size_t begin, size_t end, int64_t* tokens) -> absl::Status {
+    std::vector<std::unique_ptr<heed::generation::Search>> searches;
+    std::vector<heed::generation::Search*> active;
+    for (size_t i = begin; i < end; ++i) {
+      auto encoder = (*model)->Encode(inputs[i]);
+      if (!encoder.ok()) return encoder.status();
+      auto search = heed::generation::StartSearch(**model, *encoder, params, options);
+      if (!search.ok()) return search.status();
+      active.push_back(search->get());
+      searches.push_back(std::move(*search));
+    }
+    bool running = true;
+    while (running) {
+      if (absl::Status s = heed::generation::StepSearches(**model, active); !s.ok()) return s;
+      running = false;
+      for (auto* s : active) running |= !s->done();
+    }
+    for (auto* s : active) *tokens += static_cast<int64_t>(s->Results()[0].ids.size()) - 1;
+    return absl::OkStatus();
+  };
+  int64_t warmup_tokens = 0;
+  if (absl::Status s = run(0, std::min<size_t>(inputs.size(), batch), &warmup_tokens); !s.ok()) {
+    return Fail(s);
+  }
+  int64_t tokens = 0;
+  const auto start = Clock::now();
+  for (size_t i = 0; i < inputs.size(); i += batch) {
+    if (absl::Status s = run(i, std::min(inputs.size(), i + batch), &tokens); !s.ok()) {
+      return Fail(s);
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("{\"sequences\": %zu, \"tokens\": %lld, \"seconds\": %.4f, \"per_s\": %.3f}\n",
+              inputs.size(), static_cast<long long>(tokens), seconds, tokens / seconds);
+  return 0;
+}
