@@ -1,0 +1,19 @@
+// Batching knobs of one model, filled from flags or the config file.
+#ifndef HEED_SERVER_SCHEDULER_BATCHING_OPTIONS_H_
+#define HEED_SERVER_SCHEDULER_BATCHING_OPTIONS_H_
+
+#include "absl/time/time.h"
+
+namespace heed::server {
+
+struct BatchingOptions {
+  int max_batch_size = 32;                             // items per batch / step
+  absl::Duration max_queue_delay = absl::Milliseconds(2);  // wait to fill a batch
+  int max_queue_size = 256;                            // beyond: RESOURCE_EXHAUSTED
+  int max_tokens_in_flight = 16384;                    // continuous batching cap
+  int compute_threads = 1;                             // per worker
+};
+
+}  // namespace heed::server
+
+#endif  // HEED_SERVER_SCHEDULER_BATCHING_OPTIONS_H_

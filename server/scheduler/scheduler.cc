@@ -1,0 +1,151 @@
+#include "server/scheduler/scheduler.h"
+
+#include <algorithm>
+
+#include "core/cpu/threading.h"
+
+namespace heed::server {
+namespace {
+
+constexpr absl::Duration kIdleWait = absl::Milliseconds(50);
+
+}  // namespace
+
+Scheduler::Scheduler(std::string name, std::unique_ptr<Backend> backend, BatchingOptions options,
+                     SchedulerObserver observer)
+    : name_(std::move(name)),
+      backend_(std::move(backend)),
+      options_(options),
+      observer_(std::move(observer)),
+      queue_(options.max_queue_size) {
+  worker_ = std::thread([this] { Loop(); });
+}
+
+Scheduler::~Scheduler() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status Scheduler::Submit(std::shared_ptr<WorkItem> item) {
+  absl::Status status = queue_.Push(std::move(item));
+  Report();
+  return status;
+}
+
+void Scheduler::Shutdown(absl::Duration grace) {
+  if (!stopping_.exchange(true)) {
+    give_up_at_ns_.store(absl::ToUnixNanos(absl::Now() + grace));
+    queue_.Close();
+  }
+  if (worker_.joinable()) worker_.join();
+  queue_.Drain(absl::UnavailableError("the server shut down before the request ran"));
+}
+
+void Scheduler::Report() {
+  if (observer_.on_load) observer_.on_load(queue_.size(), running_.load());
+}
+
+void Scheduler::Loop() {
+  // OpenMP's thread count is per thread: set it on the thread that computes.
+  cpu::SetComputeThreads(options_.compute_threads);
+  if (backend_->continuous()) {
+    RunContinuous();
+  } else {
+    RunDynamic();
+  }
+}
+
+std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
+    std::vector<std::shared_ptr<WorkItem>> items) {
+  const absl::Time now = absl::Now();
+  const bool give_up = stopping_.load() && absl::ToUnixNanos(now) >= give_up_at_ns_.load();
+  std::vector<std::shared_ptr<WorkItem>> alive;
+  for (auto& item : items) {
+    if (item->cancelled()) {
+      item->Complete(absl::CancelledError("the client cancelled the request"));
+    } else if (item->deadline <= now) {
+      item->Complete(absl::DeadlineExceededError("the deadline passed during computation"));
+    } else if (give_up) {
+      item->Complete(absl::UnavailableError("the server shut down before the request finished"));
+    } else {
+      alive.push_back(std::move(item));
+    }
+  }
+  return alive;
+}
+
+void Scheduler::RunDynamic() {
+  while (true) {
+    std::vector<std::shared_ptr<WorkItem>> batch =
+        DropDead(queue_.Pop(options_.max_batch_size, kIdleWait, options_.max_queue_delay));
+    if (batch.empty()) {
+      if (queue_.closed() && queue_.size() == 0) return;
+      continue;
+    }
+    // Similar lengths together keep the batch's work even.
+    std::stable_sort(batch.begin(), batch.end(),
+                     [](const auto& a, const auto& b) { return a->size < b->size; });
+    std::vector<WorkItem*> items;
+    const absl::Time start = absl::Now();
+    for (auto& item : batch) {
+      item->started_at = start;
+      items.push_back(item.get());
+    }
+    running_ = static_cast<int>(items.size());
+    Report();
+    backend_->RunBatch(items);
+    if (observer_.on_batch) observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
+    for (auto& item : batch) {
+      if (!item->completed()) item->Complete(absl::InternalError("the backend left a request"));
+    }
+    running_ = 0;
+    Report();
+  }
+}
+
+void Scheduler::RunContinuous() {
+  std::vector<std::shared_ptr<WorkItem>> active;
+  int tokens_in_flight = 0;
+  while (true) {
+    // Admit new items at this step boundary while there is room.
+    if (static_cast<int>(active.size()) < options_.max_batch_size &&
+        tokens_in_flight < options_.max_tokens_in_flight) {
+      const absl::Duration wait = active.empty() ? kIdleWait : absl::ZeroDuration();
+      for (auto& item : DropDead(queue_.Pop(options_.max_batch_size - active.size(), wait))) {
+        item->started_at = absl::Now();
+        if (absl::Status s = backend_->Start(*item); !s.ok()) {
+          item->Complete(s);
+          continue;
+        }
+        tokens_in_flight += item->size;
+        active.push_back(std::move(item));
+      }
+    }
+    active = DropDead(std::move(active));
+    tokens_in_flight = 0;
+    for (const auto& item : active) tokens_in_flight += item->size;
+    running_ = static_cast<int>(active.size());
+    Report();
+    if (active.empty()) {
+      if (queue_.closed() && queue_.size() == 0) return;
+      continue;
+    }
+    std::vector<WorkItem*> items;
+    for (auto& item : active) items.push_back(item.get());
+    const absl::Time start = absl::Now();
+    if (absl::Status s = backend_->Step(items); !s.ok()) {
+      for (auto& item : active) item->Complete(s);
+      active.clear();
+      continue;
+    }
+    if (observer_.on_batch) observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
+    std::vector<std::shared_ptr<WorkItem>> still;
+    for (auto& item : active) {
+      if (backend_->Done(*item)) {
+        backend_->Finish(*item);
+      } else {
+        still.push_back(std::move(item));
+      }
+    }
+    active = std::move(still);
+  }
+}
+
+}  // namespace heed::server

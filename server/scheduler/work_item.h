@@ -1,0 +1,45 @@
+// What the scheduler moves around: one request, opaque to it except for
+// what scheduling needs (priority, deadline, cancellation, size), and the one
+// place where its end is reported.
+#ifndef HEED_SERVER_SCHEDULER_WORK_ITEM_H_
+#define HEED_SERVER_SCHEDULER_WORK_ITEM_H_
+
+#include <atomic>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace heed::server {
+
+class WorkItem {
+ public:
+  virtual ~WorkItem() = default;
+
+  int priority = 0;  // higher first
+  absl::Time deadline = absl::InfiniteFuture();
+  absl::Time enqueued_at = absl::Now();
+  absl::Time started_at = absl::InfiniteFuture();  // first batch
+  int size = 1;  // tokens: length bucketing and the in-flight cap
+
+  // Set from any thread (the client went away); observed at step boundaries.
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+  // Every item ends here exactly once, with OK or the status it deserves.
+  void Complete(absl::Status status) {
+    if (!completed_.exchange(true)) OnComplete(std::move(status));
+  }
+  bool completed() const { return completed_.load(); }
+
+ protected:
+  virtual void OnComplete(absl::Status status) = 0;
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> completed_{false};
+};
+
+}  // namespace heed::server
+
+#endif  // HEED_SERVER_SCHEDULER_WORK_ITEM_H_

@@ -1,0 +1,228 @@
+// The scheduler with a fake model that sleeps and echoes: batching, fairness,
+// deadlines, cancellation, priorities, back-pressure and shutdown, with every
+// request answered exactly once.
+#include "server/scheduler/scheduler.h"
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace heed::server {
+namespace {
+
+class FakeItem : public WorkItem {
+ public:
+  explicit FakeItem(int steps) : steps_needed(steps) { size = steps; }
+  int steps_needed;
+  int steps_done = 0;
+  bool started = false;
+  absl::Notification done;
+  absl::Status status;
+  std::atomic<int> completions{0};
+  absl::Time finished_at;
+
+ protected:
+  void OnComplete(absl::Status s) override {
+    status = std::move(s);
+    finished_at = absl::Now();
+    ++completions;
+    done.Notify();
+  }
+};
+
+class FakeBackend : public Backend {
+ public:
+  explicit FakeBackend(bool continuous, absl::Duration step = absl::Milliseconds(1))
+      : continuous_(continuous), step_(step) {}
+  bool continuous() const override { return continuous_; }
+  void RunBatch(const std::vector<WorkItem*>& batch) override {
+    {
+      absl::MutexLock lock(&mu);
+      batch_sizes.push_back(static_cast<int>(batch.size()));
+    }
+    absl::SleepFor(step_);
+    for (WorkItem* item : batch) item->Complete(absl::OkStatus());
+  }
+  absl::Status Start(WorkItem& item) override {
+    static_cast<FakeItem&>(item).started = true;
+    return absl::OkStatus();
+  }
+  absl::Status Step(const std::vector<WorkItem*>& active) override {
+    {
+      absl::MutexLock lock(&mu);
+      batch_sizes.push_back(static_cast<int>(active.size()));
+    }
+    absl::SleepFor(step_);
+    for (WorkItem* item : active) ++static_cast<FakeItem*>(item)->steps_done;
+    return absl::OkStatus();
+  }
+  bool Done(WorkItem& item) override {
+    auto& fake = static_cast<FakeItem&>(item);
+    return fake.steps_done >= fake.steps_needed;
+  }
+  absl::Mutex mu;
+  std::vector<int> batch_sizes;
+
+ private:
+  bool continuous_;
+  absl::Duration step_;
+};
+
+BatchingOptions Options(int max_batch = 8, int queue = 64) {
+  BatchingOptions o;
+  o.max_batch_size = max_batch;
+  o.max_queue_size = queue;
+  o.max_queue_delay = absl::Milliseconds(20);
+  return o;
+}
+
+TEST(SchedulerTest, EveryRequestIsAnsweredExactlyOnce) {
+  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options(16, 64));
+  std::vector<std::shared_ptr<FakeItem>> items;
+  absl::Mutex mu;
+  std::atomic<int> rejected{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      std::mt19937 rng(c);
+      for (int i = 0; i < 100; ++i) {
+        auto item = std::make_shared<FakeItem>(1 + rng() % 6);
+        if (scheduler.Submit(item).ok()) {
+          absl::MutexLock lock(&mu);
+          items.push_back(item);
+        } else {
+          ++rejected;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (auto& item : items) {
+    ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+    EXPECT_TRUE(item->status.ok()) << item->status;
+  }
+  absl::SleepFor(absl::Milliseconds(20));
+  for (auto& item : items) EXPECT_EQ(item->completions.load(), 1);
+  EXPECT_EQ(static_cast<int>(items.size()) + rejected.load(), 800);
+}
+
+TEST(SchedulerTest, ShortRequestsOvertakeALongOne) {
+  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options());
+  auto long_item = std::make_shared<FakeItem>(200);
+  ASSERT_TRUE(scheduler.Submit(long_item).ok());
+  absl::SleepFor(absl::Milliseconds(20));
+  auto short_item = std::make_shared<FakeItem>(3);
+  ASSERT_TRUE(scheduler.Submit(short_item).ok());
+  ASSERT_TRUE(short_item->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_FALSE(long_item->done.HasBeenNotified());  // joined the running batch
+  ASSERT_TRUE(long_item->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+TEST(SchedulerTest, DeadlinesBeforeAndDuringCompute) {
+  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options());
+  auto expired = std::make_shared<FakeItem>(1);
+  expired->deadline = absl::Now() - absl::Seconds(1);
+  ASSERT_TRUE(scheduler.Submit(expired).ok());
+  ASSERT_TRUE(expired->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(expired->status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(expired->started);  // dropped before compute
+
+  auto slow = std::make_shared<FakeItem>(10000);
+  slow->deadline = absl::Now() + absl::Milliseconds(50);
+  ASSERT_TRUE(scheduler.Submit(slow).ok());
+  ASSERT_TRUE(slow->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(slow->status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(slow->started);
+  EXPECT_LT(slow->steps_done, 10000);
+}
+
+TEST(SchedulerTest, CancellationStopsAtTheNextStep) {
+  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options());
+  auto item = std::make_shared<FakeItem>(100000);
+  ASSERT_TRUE(scheduler.Submit(item).ok());
+  absl::SleepFor(absl::Milliseconds(30));
+  item->Cancel();
+  ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(item->status.code(), absl::StatusCode::kCancelled);
+  const int steps = item->steps_done;
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(item->steps_done, steps);  // no longer stepped
+}
+
+TEST(SchedulerTest, FullQueueRefusesAtOnce) {
+  // A slow worker and a queue of 2: the rest are refused without waiting.
+  Scheduler scheduler("fake", std::make_unique<FakeBackend>(false, absl::Milliseconds(300)),
+                      Options(1, 2));
+  std::vector<std::shared_ptr<FakeItem>> accepted;
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto item = std::make_shared<FakeItem>(1);
+    const absl::Time before = absl::Now();
+    absl::Status status = scheduler.Submit(item);
+    EXPECT_LT(absl::Now() - before, absl::Milliseconds(50));
+    if (status.ok()) {
+      accepted.push_back(item);
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+      ++refused;
+    }
+  }
+  EXPECT_GE(refused, 6);
+  for (auto& item : accepted) ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+TEST(SchedulerTest, HigherPriorityRunsFirst) {
+  auto backend = std::make_unique<FakeBackend>(false, absl::Milliseconds(100));
+  Scheduler scheduler("fake", std::move(backend), Options(1, 64));
+  auto blocker = std::make_shared<FakeItem>(1);
+  ASSERT_TRUE(scheduler.Submit(blocker).ok());
+  absl::SleepFor(absl::Milliseconds(30));  // the worker is busy with it
+  auto low = std::make_shared<FakeItem>(1);
+  low->priority = 1;
+  auto high = std::make_shared<FakeItem>(1);
+  high->priority = 3;
+  ASSERT_TRUE(scheduler.Submit(low).ok());
+  ASSERT_TRUE(scheduler.Submit(high).ok());
+  ASSERT_TRUE(low->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(high->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_LT(high->finished_at, low->finished_at);
+}
+
+TEST(SchedulerTest, DynamicBatchingGroupsRequests) {
+  auto backend = std::make_unique<FakeBackend>(false);
+  FakeBackend* fake = backend.get();
+  Scheduler scheduler("fake", std::move(backend), Options(4, 64));
+  std::vector<std::shared_ptr<FakeItem>> items;
+  for (int i = 0; i < 10; ++i) {
+    items.push_back(std::make_shared<FakeItem>(1));
+    ASSERT_TRUE(scheduler.Submit(items.back()).ok());
+  }
+  for (auto& item : items) ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  absl::MutexLock lock(&fake->mu);
+  EXPECT_LE(*std::max_element(fake->batch_sizes.begin(), fake->batch_sizes.end()), 4);
+  EXPECT_EQ(*std::max_element(fake->batch_sizes.begin(), fake->batch_sizes.end()), 4);
+}
+
+TEST(SchedulerTest, ShutdownFinishesWithinGraceThenGivesUp) {
+  auto scheduler = std::make_unique<Scheduler>(
+      "fake", std::make_unique<FakeBackend>(true), Options());
+  auto quick = std::make_shared<FakeItem>(5);
+  auto endless = std::make_shared<FakeItem>(1 << 30);
+  ASSERT_TRUE(scheduler->Submit(quick).ok());
+  ASSERT_TRUE(scheduler->Submit(endless).ok());
+  absl::SleepFor(absl::Milliseconds(5));
+  scheduler->Shutdown(absl::Milliseconds(200));
+  EXPECT_TRUE(quick->status.ok());
+  EXPECT_EQ(endless->status.code(), absl::StatusCode::kUnavailable);
+  auto late = std::make_shared<FakeItem>(1);
+  EXPECT_EQ(scheduler->Submit(late).code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace heed::server
