@@ -1,6 +1,8 @@
 #include "server/heed_server.h"
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <exception>
 #include <string>
 
@@ -19,15 +21,52 @@ namespace heed::server {
 HeedServer::HeedServer(const ServerOptions& options)
     : options_(options),
       process_collector_(std::make_shared<ProcessCollector>()),
-      inference_service_(&catalog_) {}
+      host_(&catalog_, &metrics_, options.models),
+      inference_service_(&catalog_, &host_, &metrics_) {}
 
 HeedServer::~HeedServer() {
   Shutdown();
   Wait();
+  if (loader_.joinable()) loader_.join();
+  host_.Shutdown(absl::ZeroDuration());
+}
+
+// Health: the overall service and "heed.v1.Inference" turn SERVING once every
+// model has loaded and warmed up; "heed.v1.Inference/<task>" is SERVING when
+// a model for that task runs.
+void HeedServer::LoadModels() {
+  absl::StatusOr<int> loaded = host_.LoadAll(options_.models_dir);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "heed-server: %s\n", loaded.status().ToString().c_str());
+  } else {
+    std::printf("loaded %d model(s) from %s\n", *loaded, options_.models_dir.c_str());
+  }
+  grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
+  for (heed::v1::Task task : {heed::v1::TASK_TRANSLATION, heed::v1::TASK_SUMMARIZATION,
+                              heed::v1::TASK_SENTIMENT}) {
+    health->SetServingStatus(absl::StrCat("heed.v1.Inference/", TaskLabel(task)),
+                             !catalog_.List(task).empty());
+  }
+  health->SetServingStatus("", true);
+  health->SetServingStatus("heed.v1.Inference", true);
+  std::printf("serving\n");
+  std::fflush(stdout);
+  absl::MutexLock lock(&load_mu_);
+  loaded_ = true;
+}
+
+void HeedServer::WaitUntilLoaded() {
+  absl::MutexLock lock(&load_mu_);
+  load_mu_.Await(absl::Condition(&loaded_));
 }
 
 absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
     const ServerOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.models_dir, ec)) {
+    return absl::NotFoundError(
+        absl::StrCat("--models_dir ", options.models_dir, " is not a directory"));
+  }
   std::unique_ptr<HeedServer> server(new HeedServer(options));
   server->metrics_.SetBuildInfo(kVersion,
                                 std::string(cpu::IsaName(cpu::ActiveIsa())));
@@ -59,11 +98,12 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen for gRPC on ", options.grpc_address));
   }
-  // No models yet: the overall health ("") is SERVING once the server is up.
   grpc::HealthCheckServiceInterface* health =
       server->grpc_server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus("heed.v1.Inference", true);
+  health->SetServingStatus("", false);
+  health->SetServingStatus("heed.v1.Inference", false);
+  HeedServer* raw = server.get();
+  server->loader_ = std::thread([raw] { raw->LoadModels(); });
   return server;
 }
 
@@ -73,9 +113,13 @@ void HeedServer::Shutdown() {
     // Tell balancers to stop sending before the listener closes.
     health->Shutdown();
   }
+  // gRPC stops accepting, waits for in-flight calls until the grace period
+  // ends and then cancels them; the schedulers keep computing meanwhile and
+  // answer cancelled calls at their next step.
   const auto deadline =
       std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options_.shutdown_grace);
   grpc_server_->Shutdown(deadline);
+  host_.Shutdown(absl::ZeroDuration());
 }
 
 void HeedServer::Wait() {

@@ -7,12 +7,16 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "server/config/server_options.h"
 #include "server/metrics/process_collector.h"
 #include "server/metrics/server_metrics.h"
 #include "server/service/inference_service.h"
 #include "server/service/model_catalog.h"
+#include "server/service/model_host.h"
+
+#include <thread>
 
 namespace prometheus {
 class Exposer;
@@ -40,6 +44,9 @@ class HeedServer {
   // Blocks until the gRPC server has shut down.
   void Wait();
 
+  // Blocks until the models have loaded (tests and warm-up scripts).
+  void WaitUntilLoaded();
+
  private:
   explicit HeedServer(const ServerOptions& options);
 
@@ -47,10 +54,15 @@ class HeedServer {
   ServerMetrics metrics_;
   std::shared_ptr<ProcessCollector> process_collector_;
   ModelCatalog catalog_;
+  ModelHost host_;
   InferenceService inference_service_;
+  std::thread loader_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  void LoadModels();
   int grpc_port_ = 0;
+  absl::Mutex load_mu_;
+  bool loaded_ ABSL_GUARDED_BY(load_mu_) = false;
   int metrics_port_ = 0;
 };
 

@@ -19,6 +19,13 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "they are cancelled.");
 ABSL_FLAG(int, max_message_bytes, 4 << 20,
           "Largest gRPC request or response message in bytes.");
+ABSL_FLAG(std::string, compute_type, "float32",
+          "Number format of the models' matrix products: float32, bfloat16 or int8.");
+ABSL_FLAG(int, max_batch_size, 32, "Requests (or sequences) computed together per model.");
+ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
+          "How long a classifier batch may wait to fill.");
+ABSL_FLAG(int, max_queue_size, 256,
+          "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
 
 namespace heed::server {
 
@@ -29,6 +36,19 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.models_dir = absl::GetFlag(FLAGS_models_dir);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  absl::StatusOr<ops::ComputeType> compute_type =
+      ops::ParseComputeType(absl::GetFlag(FLAGS_compute_type));
+  if (!compute_type.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--compute_type: ", compute_type.status().message()));
+  }
+  options.models.compute_type = *compute_type;
+  options.models.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  options.models.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
+  options.models.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
+  if (options.models.batching.max_batch_size < 1 || options.models.batching.max_queue_size < 1) {
+    return absl::InvalidArgumentError("--max_batch_size and --max_queue_size must be at least 1");
+  }
   if (options.grpc_address.empty()) {
     return absl::InvalidArgumentError("--grpc_address must not be empty");
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "server/service/model_host.h"
 
 namespace heed::server {
 
@@ -20,6 +21,8 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Largest request or response message, in bytes.
   int max_message_bytes = 4 << 20;
+  // Compute type and batching knobs of every model.
+  ModelHostOptions models;
 };
 
 }  // namespace heed::server

@@ -1,16 +1,253 @@
 #include "server/service/inference_service.h"
 
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "server/service/reactors.h"
+#include "server/service/request_validation.h"
+#include "server/service/response_builders.h"
 #include "server/service/status_mapping.h"
 
 namespace heed::server {
+namespace {
+
+absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+}  // namespace
+
+absl::StatusOr<ServedModel*> InferenceService::ResolveModel(const std::string& name,
+                                                            heed::v1::Task task) {
+  absl::StatusOr<heed::v1::Model> description = catalog_->Resolve(name, task);
+  if (!description.ok()) return description.status();
+  ServedModel* model = host_->Find(description->name());
+  if (model == nullptr || !description->ready()) {
+    return absl::UnavailableError(absl::StrCat("model \"", description->name(),
+                                               "\" is not ready yet; retry shortly"));
+  }
+  return model;
+}
+
+void InferenceService::Record(const std::string& model, heed::v1::Task task,
+                              const absl::Status& status, absl::Time arrival,
+                              const WorkItem* work, int input_tokens, int output_tokens) {
+  const std::string model_label = model.empty() ? "unknown" : model;
+  const std::string task_label = TaskLabel(task);
+  metrics_->requests_total()
+      .Add({{"model", model_label},
+            {"task", task_label},
+            {"code", std::string(absl::StatusCodeToString(status.code()))}})
+      .Increment();
+  metrics_->request_duration()
+      .Add({{"model", model_label}, {"task", task_label}}, ServerMetrics::LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(absl::Now() - arrival));
+  if (work != nullptr && work->started_at != absl::InfiniteFuture()) {
+    metrics_->queue_duration()
+        .Add({{"model", model_label}}, ServerMetrics::LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(work->started_at - work->enqueued_at));
+  }
+  if (status.ok()) {
+    metrics_->input_tokens_total().Add({{"model", model_label}}).Increment(input_tokens);
+    metrics_->output_tokens_total().Add({{"model", model_label}}).Increment(output_tokens);
+  }
+}
+
+template <typename Request>
+absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::MakeGenerationWork(
+    grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
+    ServedModel** model, std::optional<uint64_t>* seed) {
+  uint64_t drawn_seed = 0;
+  auto pipeline_request =
+      ToGenerationRequest(request.text(), request.options(), request.truncate_input(),
+                          request.return_alignment(), &drawn_seed);
+  if (!pipeline_request.ok()) return pipeline_request.status();
+  if (pipeline_request->sampling) *seed = drawn_seed;
+  absl::StatusOr<ServedModel*> served = ResolveModel(request.model(), task);
+  if (!served.ok()) return served.status();
+  *model = *served;
+  auto prepared = (*served)->loaded->generator->Prepare(*pipeline_request);
+  if (!prepared.ok()) return prepared.status();
+  auto work = std::make_shared<GenerationWork>();
+  work->prepared = std::move(*prepared);
+  work->return_alignment = request.return_alignment();
+  work->deadline = DeadlineOf(context);
+  work->priority = PriorityRank(request.priority());
+  work->size = static_cast<int>(work->prepared.source_ids.size()) +
+               work->prepared.params.max_length * work->prepared.search.num_beams;
+  return work;
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* InferenceService::GenerateUnary(grpc::CallbackServerContext* context,
+                                                          const Request* request,
+                                                          Response* response,
+                                                          heed::v1::Task task) {
+  auto* reactor = new UnaryReactor();
+  const absl::Time arrival = absl::Now();
+  ServedModel* model = nullptr;
+  std::optional<uint64_t> seed;
+  auto work = MakeGenerationWork(context, *request, task, &model, &seed);
+  if (!work.ok()) {
+    Record(model != nullptr ? model->description.name() : request->model(), task, work.status(),
+           arrival, nullptr, 0, 0);
+    reactor->Finish(ToGrpcStatus(work.status()));
+    return reactor;
+  }
+  (*work)->on_done = [this, reactor, response, model, arrival, seed, task](
+                         const absl::Status& status, GenerationWork& w) {
+    if (status.ok()) FillGenerationResponse(w, {model, arrival, seed}, response);
+    Record(model->description.name(), task, status, arrival, &w,
+           static_cast<int>(w.prepared.source_ids.size()), w.result.output_tokens);
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  reactor->Watch(*work);
+  if (absl::Status s = model->scheduler->Submit(*work); !s.ok()) {
+    Record(model->description.name(), task, s, arrival, nullptr, 0, 0);
+    reactor->Finish(ToGrpcStatus(s));
+  }
+  return reactor;
+}
+
+template <typename Request, typename StreamResponse>
+grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
+    grpc::CallbackServerContext* context, const Request* request, heed::v1::Task task) {
+  auto* reactor = new StreamReactor<StreamResponse>();
+  const absl::Time arrival = absl::Now();
+  ServedModel* model = nullptr;
+  std::optional<uint64_t> seed;
+  auto work = MakeGenerationWork(context, *request, task, &model, &seed);
+  if (!work.ok()) {
+    Record(model != nullptr ? model->description.name() : request->model(), task, work.status(),
+           arrival, nullptr, 0, 0);
+    reactor->End(ToGrpcStatus(work.status()));
+    return reactor;
+  }
+  auto& ttft = metrics_->time_to_first_token().Add({{"model", model->description.name()}},
+                                                    ServerMetrics::LatencyBuckets());
+  // Sends the part of the text that is new since the last message; a
+  // detokenizer may rewrite the end of the text, so only a growing prefix is sent.
+  auto sent = std::make_shared<std::string>();
+  (*work)->on_progress = [reactor, sent, arrival, &ttft](const std::string& text, int) {
+    if (text.size() <= sent->size() || text.compare(0, sent->size(), *sent) != 0) return;
+    if (sent->empty()) ttft.Observe(absl::ToDoubleSeconds(absl::Now() - arrival));
+    StreamResponse message;
+    message.mutable_delta()->set_text(text.substr(sent->size()));
+    *sent = text;
+    reactor->Send(std::move(message));
+  };
+  (*work)->on_done = [this, reactor, model, arrival, seed, task, sent](const absl::Status& status,
+                                                                      GenerationWork& w) {
+    if (status.ok()) {
+      StreamResponse message;
+      FillGenerationResponse(w, {model, arrival, seed}, message.mutable_done());
+      const std::string& text = message.done().text();
+      if (text.size() > sent->size() && text.compare(0, sent->size(), *sent) == 0) {
+        StreamResponse rest;  // whatever the deltas have not carried yet
+        rest.mutable_delta()->set_text(text.substr(sent->size()));
+        reactor->Send(std::move(rest));
+      }
+      reactor->Send(std::move(message));
+    }
+    Record(model->description.name(), task, status, arrival, &w,
+           static_cast<int>(w.prepared.source_ids.size()), w.result.output_tokens);
+    reactor->End(ToGrpcStatus(status));
+  };
+  reactor->Watch(*work);
+  if (absl::Status s = model->scheduler->Submit(*work); !s.ok()) {
+    Record(model->description.name(), task, s, arrival, nullptr, 0, 0);
+    reactor->End(ToGrpcStatus(s));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InferenceService::Translate(grpc::CallbackServerContext* context,
+                                                      const heed::v1::TranslateRequest* request,
+                                                      heed::v1::TranslateResponse* response) {
+  return GenerateUnary(context, request, response, heed::v1::TASK_TRANSLATION);
+}
+
+grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>* InferenceService::TranslateStream(
+    grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request) {
+  return GenerateStream<heed::v1::TranslateRequest, heed::v1::TranslateStreamResponse>(
+      context, request, heed::v1::TASK_TRANSLATION);
+}
+
+grpc::ServerUnaryReactor* InferenceService::Summarize(grpc::CallbackServerContext* context,
+                                                      const heed::v1::SummarizeRequest* request,
+                                                      heed::v1::SummarizeResponse* response) {
+  return GenerateUnary(context, request, response, heed::v1::TASK_SUMMARIZATION);
+}
+
+grpc::ServerWriteReactor<heed::v1::SummarizeStreamResponse>* InferenceService::SummarizeStream(
+    grpc::CallbackServerContext* context, const heed::v1::SummarizeRequest* request) {
+  return GenerateStream<heed::v1::SummarizeRequest, heed::v1::SummarizeStreamResponse>(
+      context, request, heed::v1::TASK_SUMMARIZATION);
+}
+
+grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
+    grpc::CallbackServerContext* context, const heed::v1::ClassifySentimentRequest* request,
+    heed::v1::ClassifySentimentResponse* response) {
+  auto* reactor = new UnaryReactor();
+  const absl::Time arrival = absl::Now();
+  const heed::v1::Task task = heed::v1::TASK_SENTIMENT;
+  auto fail = [&](const std::string& model, const absl::Status& status) {
+    Record(model, task, status, arrival, nullptr, 0, 0);
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  };
+  if (request->texts().empty() || request->texts_size() > kMaxTextsPerRequest) {
+    return fail(request->model(), absl::InvalidArgumentError(absl::StrCat(
+                                      "texts must hold 1 to ", kMaxTextsPerRequest,
+                                      " texts, got ", request->texts_size())));
+  }
+  for (int i = 0; i < request->texts_size(); ++i) {
+    if (absl::Status s = ValidateText(request->texts(i), absl::StrCat("texts[", i, "]"));
+        !s.ok()) {
+      return fail(request->model(), s);
+    }
+  }
+  absl::StatusOr<ServedModel*> model = ResolveModel(request->model(), task);
+  if (!model.ok()) return fail(request->model(), model.status());
+  ServedModel* served = *model;
+  auto work = std::make_shared<ClassificationWork>();
+  for (int i = 0; i < request->texts_size(); ++i) {
+    auto prepared = served->loaded->classifier->Prepare(request->texts(i),
+                                                        request->truncate_input());
+    if (!prepared.ok()) {
+      return fail(served->description.name(),
+                  absl::Status(prepared.status().code(),
+                               absl::StrCat("texts[", i, "]: ", prepared.status().message())));
+    }
+    work->size += static_cast<int>(prepared->tokens.size());
+    work->texts.push_back(std::move(*prepared));
+  }
+  work->attributions = request->return_alignment();
+  work->deadline = DeadlineOf(context);
+  work->priority = PriorityRank(request->priority());
+  work->on_done = [this, reactor, response, served, arrival, task](const absl::Status& status,
+                                                                  ClassificationWork& w) {
+    int input_tokens = 0;
+    for (const auto& t : w.texts) input_tokens += static_cast<int>(t.tokens.size());
+    if (status.ok()) FillSentimentResponse(w, {served, arrival, std::nullopt}, response);
+    Record(served->description.name(), task, status, arrival, &w, input_tokens, 0);
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  reactor->Watch(work);
+  if (absl::Status s = served->scheduler->Submit(work); !s.ok()) {
+    return fail(served->description.name(), s);
+  }
+  return reactor;
+}
 
 grpc::ServerUnaryReactor* InferenceService::ListModels(
     grpc::CallbackServerContext* context, const heed::v1::ListModelsRequest* request,
     heed::v1::ListModelsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!heed::v1::Task_IsValid(request->task())) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 "task: unknown enum value"));
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task: unknown enum value"));
     return reactor;
   }
   for (heed::v1::Model& model : catalog_->List(request->task())) {
@@ -20,9 +257,9 @@ grpc::ServerUnaryReactor* InferenceService::ListModels(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* InferenceService::GetModel(
-    grpc::CallbackServerContext* context, const heed::v1::GetModelRequest* request,
-    heed::v1::Model* response) {
+grpc::ServerUnaryReactor* InferenceService::GetModel(grpc::CallbackServerContext* context,
+                                                     const heed::v1::GetModelRequest* request,
+                                                     heed::v1::Model* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->name().empty()) {
     reactor->Finish(

@@ -1,29 +1,65 @@
-// heed.v1.Inference on gRPC's callback API. The task RPCs are answered by the
-// generated base class (UNIMPLEMENTED) until the serving pipeline exists; the
-// catalog RPCs are real.
+// heed.v1.Inference on gRPC's callback API: one reactor per call, no thread
+// per call. Handlers validate, hand a work item to the model's scheduler and
+// answer when it completes; every call ends exactly once with a status from
+// ToGrpcStatus, and is counted in the request metrics at that one place.
 #ifndef HEED_SERVER_SERVICE_INFERENCE_SERVICE_H_
 #define HEED_SERVER_SERVICE_INFERENCE_SERVICE_H_
 
 #include "heed/v1/inference.grpc.pb.h"
+#include "server/metrics/server_metrics.h"
 #include "server/service/model_catalog.h"
+#include "server/service/model_host.h"
 
 namespace heed::server {
 
 class InferenceService final : public heed::v1::Inference::CallbackService {
  public:
-  // `catalog` must outlive the service.
-  explicit InferenceService(const ModelCatalog* catalog) : catalog_(catalog) {}
+  // All three must outlive the service.
+  InferenceService(const ModelCatalog* catalog, ModelHost* host, ServerMetrics* metrics)
+      : catalog_(catalog), host_(host), metrics_(metrics) {}
 
+  grpc::ServerUnaryReactor* Translate(grpc::CallbackServerContext* context,
+                                      const heed::v1::TranslateRequest* request,
+                                      heed::v1::TranslateResponse* response) override;
+  grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>* TranslateStream(
+      grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request) override;
+  grpc::ServerUnaryReactor* Summarize(grpc::CallbackServerContext* context,
+                                      const heed::v1::SummarizeRequest* request,
+                                      heed::v1::SummarizeResponse* response) override;
+  grpc::ServerWriteReactor<heed::v1::SummarizeStreamResponse>* SummarizeStream(
+      grpc::CallbackServerContext* context, const heed::v1::SummarizeRequest* request) override;
+  grpc::ServerUnaryReactor* ClassifySentiment(
+      grpc::CallbackServerContext* context, const heed::v1::ClassifySentimentRequest* request,
+      heed::v1::ClassifySentimentResponse* response) override;
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const heed::v1::ListModelsRequest* request,
                                        heed::v1::ListModelsResponse* response) override;
-
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const heed::v1::GetModelRequest* request,
                                      heed::v1::Model* response) override;
 
  private:
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* GenerateUnary(grpc::CallbackServerContext* context,
+                                          const Request* request, Response* response,
+                                          heed::v1::Task task);
+  template <typename Request, typename StreamResponse>
+  grpc::ServerWriteReactor<StreamResponse>* GenerateStream(grpc::CallbackServerContext* context,
+                                                           const Request* request,
+                                                           heed::v1::Task task);
+  // Resolves the model and builds the work item; errors are the call's status.
+  template <typename Request>
+  absl::StatusOr<std::shared_ptr<GenerationWork>> MakeGenerationWork(
+      grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
+      ServedModel** model, std::optional<uint64_t>* seed);
+  absl::StatusOr<ServedModel*> ResolveModel(const std::string& name, heed::v1::Task task);
+  // The one place where a finished call is counted.
+  void Record(const std::string& model, heed::v1::Task task, const absl::Status& status,
+              absl::Time arrival, const WorkItem* work, int input_tokens, int output_tokens);
+
   const ModelCatalog* catalog_;
+  ModelHost* host_;
+  ServerMetrics* metrics_;
 };
 
 }  // namespace heed::server

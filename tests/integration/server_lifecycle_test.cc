@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <array>
+#include <filesystem>
 #include <cstdio>
 #include <string>
 
@@ -44,7 +47,11 @@ CommandResult RunCommand(const std::string& command) {
 class ServerLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=/nonexistent"});
+    // An empty models directory: the skeleton serves health and the catalog.
+    models_dir_ = std::filesystem::temp_directory_path() /
+                  ("heed_empty_models_" + std::to_string(getpid()));
+    std::filesystem::create_directories(models_dir_);
+    auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models_dir_.string()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_.emplace(std::move(*server));
     client::ClientOptions options;
@@ -53,6 +60,9 @@ class ServerLifecycleTest : public ::testing::Test {
     client_.emplace(options);
   }
 
+  void TearDown() override { std::filesystem::remove_all(models_dir_); }
+
+  std::filesystem::path models_dir_;
   std::optional<ServerProcess> server_;
   std::optional<client::HeedClient> client_;
 };
@@ -78,7 +88,7 @@ TEST_F(ServerLifecycleTest, CatalogIsEmptyWithoutModels) {
   EXPECT_EQ(client_->GetModel("").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(ServerLifecycleTest, TaskRpcsAreUnimplemented) {
+TEST_F(ServerLifecycleTest, TasksWithoutModelsAreNotFound) {
   auto channel = grpc::CreateChannel(server_->grpc_address(),
                                      grpc::InsecureChannelCredentials());
   auto stub = heed::v1::Inference::NewStub(channel);
@@ -86,8 +96,9 @@ TEST_F(ServerLifecycleTest, TaskRpcsAreUnimplemented) {
   heed::v1::TranslateRequest request;
   request.set_text("A dog runs.");
   heed::v1::TranslateResponse response;
-  EXPECT_EQ(stub->Translate(&context, request, &response).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  grpc::Status status = stub->Translate(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("TASK_TRANSLATION"), std::string::npos);
 }
 
 TEST_F(ServerLifecycleTest, ReflectionListsTheInferenceService) {
@@ -178,6 +189,12 @@ TEST(CliTest, UnreachableServerIsAnError) {
                                     " --address=127.0.0.1:1 --deadline=2s health");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find("UNAVAILABLE"), std::string::npos) << result.output;
+}
+
+TEST(ServerStartTest, MissingModelsDirectoryIsAnError) {
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=/nonexistent"},
+                                     absl::Seconds(10));
+  EXPECT_FALSE(server.ok());
 }
 
 TEST(CliTest, UnknownCommandIsAUsageError) {

@@ -87,12 +87,14 @@ std::string ServerProcess::grpc_address() const {
 absl::Status ServerProcess::ReadUntilPorts(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   char buffer[4096];
-  while (grpc_port_ == 0 || metrics_port_ == 0) {
+  // "serving" follows model loading and warm-up (health turns SERVING then).
+  while (grpc_port_ == 0 || metrics_port_ == 0 ||
+         output_.find("\nserving\n") == std::string::npos) {
     const int wait_ms = static_cast<int>(
         absl::ToInt64Milliseconds(deadline - absl::Now()));
     if (wait_ms <= 0) {
       return absl::DeadlineExceededError(
-          absl::StrCat("server did not report its ports; output: ", output_));
+          absl::StrCat("server did not report its ports and readiness; output: ", output_));
     }
     pollfd pfd{stdout_fd_, POLLIN, 0};
     if (poll(&pfd, 1, wait_ms) <= 0) continue;

@@ -16,7 +16,8 @@ namespace heed::testing {
 class ServerProcess {
  public:
   // Starts `binary` with --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0
-  // plus `extra_args`, and waits until it has printed both ports.
+  // plus `extra_args`, and waits until it has printed both ports and that it
+  // is serving (models loaded and warmed up).
   static absl::StatusOr<ServerProcess> Start(const std::string& binary,
                                              const std::vector<std::string>& extra_args,
                                              absl::Duration timeout = absl::Seconds(60));

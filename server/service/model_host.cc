@@ -1,0 +1,159 @@
+#include "server/service/model_host.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "core/cpu/threading.h"
+
+namespace heed::server {
+
+heed::v1::Task ToApiTask(pipelines::Task task) {
+  switch (task) {
+    case pipelines::Task::kTranslation:
+      return heed::v1::TASK_TRANSLATION;
+    case pipelines::Task::kSummarization:
+      return heed::v1::TASK_SUMMARIZATION;
+    case pipelines::Task::kSentiment:
+      return heed::v1::TASK_SENTIMENT;
+  }
+  return heed::v1::TASK_UNSPECIFIED;
+}
+
+const char* TaskLabel(heed::v1::Task task) {
+  switch (task) {
+    case heed::v1::TASK_TRANSLATION:
+      return "translation";
+    case heed::v1::TASK_SUMMARIZATION:
+      return "summarization";
+    case heed::v1::TASK_SENTIMENT:
+      return "sentiment";
+    default:
+      return "unspecified";
+  }
+}
+
+namespace {
+
+heed::v1::ComputeType ToApiComputeType(ops::ComputeType type) {
+  switch (type) {
+    case ops::ComputeType::kFloat32:
+      return heed::v1::COMPUTE_TYPE_FLOAT32;
+    case ops::ComputeType::kBFloat16:
+      return heed::v1::COMPUTE_TYPE_BFLOAT16;
+    case ops::ComputeType::kInt8:
+      return heed::v1::COMPUTE_TYPE_INT8;
+  }
+  return heed::v1::COMPUTE_TYPE_UNSPECIFIED;
+}
+
+// One short request through the model, so that the first real request does
+// not pay for primitive creation and page faults.
+absl::Status WarmUp(const pipelines::LoadedModel& model) {
+  if (model.generator != nullptr) {
+    pipelines::GenerationRequest request;
+    request.text = "warm up";
+    request.max_output_tokens = 2;
+    return model.generator->Generate(request).status();
+  }
+  return model.classifier->Classify({"warm up"}, true, false).status();
+}
+
+}  // namespace
+
+ModelHost::ModelHost(ModelCatalog* catalog, ServerMetrics* metrics, ModelHostOptions options)
+    : catalog_(catalog), metrics_(metrics), options_(options) {}
+
+ModelHost::~ModelHost() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<int> ModelHost::LoadAll(const std::string& models_dir) {
+  auto dirs = pipelines::FindModelDirectories(models_dir);
+  if (!dirs.ok()) return dirs.status();
+  // Workers x threads per call never exceed the cores: each worker computes
+  // with cores / workers threads (at least 1), and at most cores / threads
+  // computations run at once.
+  const int cores = cpu::AvailableCores();
+  const int workers = std::max<int>(1, dirs->size());
+  const int threads = std::max(1, cores / workers);
+  slots_ = std::make_unique<ComputeSlots>(std::max(1, cores / threads));
+  int loaded = 0;
+  for (const std::string& dir : *dirs) {
+    if (absl::Status s = Load(dir, threads); !s.ok()) {
+      std::fprintf(stderr, "heed-server: skipping %s: %s\n", dir.c_str(), s.ToString().c_str());
+      continue;
+    }
+    ++loaded;
+  }
+  return loaded;
+}
+
+absl::Status ModelHost::Load(const std::string& dir, int threads_per_worker) {
+  auto loaded = pipelines::LoadModel(dir, options_.compute_type);
+  if (!loaded.ok()) return loaded.status();
+  if (absl::Status s = WarmUp(**loaded); !s.ok()) return s;
+  auto served = std::make_unique<ServedModel>();
+  served->loaded = std::move(*loaded);
+  const pipelines::LoadedModel& m = *served->loaded;
+  heed::v1::Model& d = served->description;
+  d.set_name(m.name);
+  d.set_task(ToApiTask(m.task));
+  d.set_architecture(m.architecture);
+  d.set_version(m.version);
+  d.set_compute_type(ToApiComputeType(m.compute_type));
+  d.set_max_input_tokens(m.max_input_tokens());
+  d.set_ready(true);
+  if (m.classifier != nullptr) {
+    for (const std::string& label : m.classifier->labels()) d.add_labels(label);
+  }
+  BatchingOptions batching = options_.batching;
+  batching.compute_threads = threads_per_worker;
+  std::unique_ptr<Backend> backend;
+  if (m.generator != nullptr) {
+    backend = std::make_unique<GenerationBackend>(m.generator.get(), slots_.get());
+  } else {
+    backend = std::make_unique<ClassificationBackend>(m.classifier.get(), slots_.get());
+  }
+  SchedulerObserver observer;
+  const std::string name = m.name;
+  const std::string phase = m.generator != nullptr ? "decode" : "classify";
+  auto& batch_size = metrics_->batch_size().Add({{"model", name}},
+                                                ServerMetrics::BatchSizeBuckets());
+  auto& inference = metrics_->inference_duration().Add({{"model", name}, {"phase", phase}},
+                                                       ServerMetrics::LatencyBuckets());
+  auto& queue_depth = metrics_->queue_depth().Add({{"model", name}});
+  auto& inflight = metrics_->inflight_requests().Add({{"model", name}});
+  observer.on_batch = [&batch_size, &inference](int size, absl::Duration compute) {
+    batch_size.Observe(size);
+    inference.Observe(absl::ToDoubleSeconds(compute));
+  };
+  observer.on_load = [&queue_depth, &inflight](int queued, int running) {
+    queue_depth.Set(queued);
+    inflight.Set(running);
+  };
+  served->scheduler =
+      std::make_unique<Scheduler>(name, std::move(backend), batching, std::move(observer));
+  metrics_->model_loaded().Add({{"model", name}, {"version", m.version}}).Set(1);
+  catalog_->Put(d);
+  absl::MutexLock lock(&mu_);
+  models_[name] = std::move(served);
+  return absl::OkStatus();
+}
+
+ServedModel* ModelHost::Find(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  return it == models_.end() ? nullptr : it->second.get();
+}
+
+void ModelHost::Shutdown(absl::Duration grace) {
+  std::vector<Scheduler*> schedulers;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, model] : models_) schedulers.push_back(model->scheduler.get());
+  }
+  // Each scheduler's grace runs concurrently in effect: the first Shutdown
+  // closes its queue, and the later ones have the rest of the grace period.
+  const absl::Time end = absl::Now() + grace;
+  for (Scheduler* s : schedulers) s->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
+}
+
+}  // namespace heed::server

@@ -1,0 +1,64 @@
+// The models a server runs: each loaded pipeline with its scheduler and its
+// catalog entry. Loading happens in the background after the server starts;
+// health turns SERVING once every model is loaded and warmed up.
+#ifndef HEED_SERVER_SERVICE_MODEL_HOST_H_
+#define HEED_SERVER_SERVICE_MODEL_HOST_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "core/pipelines/model_registry.h"
+#include "server/metrics/server_metrics.h"
+#include "server/scheduler/scheduler.h"
+#include "server/service/model_catalog.h"
+#include "server/service/work_items.h"
+
+namespace heed::server {
+
+struct ModelHostOptions {
+  ops::ComputeType compute_type = ops::ComputeType::kFloat32;
+  BatchingOptions batching;
+};
+
+struct ServedModel {
+  std::unique_ptr<pipelines::LoadedModel> loaded;
+  std::unique_ptr<Scheduler> scheduler;
+  heed::v1::Model description;
+};
+
+heed::v1::Task ToApiTask(pipelines::Task task);
+const char* TaskLabel(heed::v1::Task task);
+
+class ModelHost {
+ public:
+  ModelHost(ModelCatalog* catalog, ServerMetrics* metrics, ModelHostOptions options);
+  ~ModelHost();
+
+  // Loads and warms up every model directory under `models_dir`; a model that
+  // fails to load is reported and skipped. Returns how many loaded.
+  absl::StatusOr<int> LoadAll(const std::string& models_dir);
+
+  // The running model with this name, or nullptr.
+  ServedModel* Find(const std::string& name);
+
+  void Shutdown(absl::Duration grace);
+
+ private:
+  absl::Status Load(const std::string& dir, int threads_per_worker);
+
+  ModelCatalog* catalog_;
+  ServerMetrics* metrics_;
+  ModelHostOptions options_;
+  std::unique_ptr<ComputeSlots> slots_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<ServedModel>> models_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace heed::server
+
+#endif  // HEED_SERVER_SERVICE_MODEL_HOST_H_
