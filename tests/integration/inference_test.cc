@@ -1,0 +1,244 @@
+// heed-server as a real process serving the tiny fixture models
+// (tests/golden/models) over real gRPC: each task answers, streams carry the
+// text, errors get the right codes, deadlines and cancellation work, many
+// concurrent clients each get exactly one answer, and /metrics counts them.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "heed/v1/inference.grpc.pb.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/server_process.h"
+
+namespace heed {
+namespace {
+
+using ::heed::testing::ServerProcess;
+
+class InferenceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto server = ServerProcess::Start(
+        HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+                             "--max_queue_size=64"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = new ServerProcess(std::move(*server));
+    channel_ = grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  std::unique_ptr<heed::v1::Inference::Stub> Stub() { return heed::v1::Inference::NewStub(channel_); }
+  static void SetDeadline(grpc::ClientContext* context, absl::Duration d) {
+    context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(d));
+  }
+
+  static ServerProcess* server_;
+  static std::shared_ptr<grpc::Channel> channel_;
+};
+
+ServerProcess* InferenceTest::server_ = nullptr;
+std::shared_ptr<grpc::Channel> InferenceTest::channel_;
+
+TEST_F(InferenceTest, ListsTheFixtureModelsWithDefaults) {
+  grpc::ClientContext context;
+  heed::v1::ListModelsResponse response;
+  ASSERT_TRUE(Stub()->ListModels(&context, {}, &response).ok());
+  ASSERT_EQ(response.models_size(), 4);
+  int defaults = 0;
+  for (const auto& m : response.models()) {
+    EXPECT_TRUE(m.ready());
+    EXPECT_GT(m.max_input_tokens(), 0);
+    defaults += m.is_default();
+  }
+  EXPECT_EQ(defaults, 3);  // one per task
+}
+
+TEST_F(InferenceTest, TranslateAnswersWithTokensAlignmentAndTimings) {
+  grpc::ClientContext context;
+  heed::v1::TranslateRequest request;
+  request.set_text("A dog runs across the green field.");
+  request.set_return_alignment(true);
+  request.mutable_options()->set_max_output_tokens(6);
+  heed::v1::TranslateResponse response;
+  grpc::Status status = Stub()->Translate(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.model().name(), "marian-tiny");
+  ASSERT_EQ(response.hypotheses_size(), 1);
+  EXPECT_EQ(response.text(), response.hypotheses(0).text());
+  EXPECT_EQ(response.usage().output_tokens(), 6);
+  EXPECT_EQ(response.usage().input_tokens(), 10);
+  const auto& alignment = response.hypotheses(0).alignment();
+  EXPECT_EQ(alignment.weights_size(),
+            alignment.source_tokens_size() * alignment.target_tokens_size());
+  EXPECT_TRUE(response.timing().has_total_duration());
+}
+
+TEST_F(InferenceTest, SummarizeWithBeamsAndStreams) {
+  heed::v1::SummarizeRequest request;
+  request.set_text("heed serves transformer models on CPUs over gRPC.");
+  request.mutable_options()->set_beam_size(3);
+  request.mutable_options()->set_num_return_sequences(2);
+  heed::v1::SummarizeResponse unary;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = Stub()->Summarize(&context, request, &unary);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(unary.hypotheses_size(), 2);
+  }
+  // Greedy stream: deltas add up to the final text.
+  request.mutable_options()->clear_beam_size();
+  request.mutable_options()->clear_num_return_sequences();
+  grpc::ClientContext context;
+  auto reader = Stub()->SummarizeStream(&context, request);
+  std::string streamed;
+  int deltas = 0;
+  heed::v1::SummarizeStreamResponse message;
+  heed::v1::SummarizeResponse done;
+  while (reader->Read(&message)) {
+    if (message.has_delta()) {
+      streamed += message.delta().text();
+      ++deltas;
+    } else {
+      done = message.done();
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_GT(deltas, 1);
+  EXPECT_EQ(streamed, done.text());
+}
+
+TEST_F(InferenceTest, ClassifySentimentManyTexts) {
+  grpc::ClientContext context;
+  heed::v1::ClassifySentimentRequest request;
+  request.add_texts("This movie was absolutely wonderful.");
+  request.add_texts("A dull, lifeless and tedious film.");
+  request.set_return_alignment(true);
+  heed::v1::ClassifySentimentResponse response;
+  ASSERT_TRUE(Stub()->ClassifySentiment(&context, request, &response).ok());
+  ASSERT_EQ(response.results_size(), 2);
+  for (const auto& r : response.results()) {
+    EXPECT_EQ(r.scores_size(), 2);
+    EXPECT_NEAR(r.scores(0).score() + r.scores(1).score(), 1.0f, 1e-5);
+    EXPECT_GT(r.attributions_size(), 0);
+  }
+}
+
+TEST_F(InferenceTest, ErrorsCarryTheRightCodes) {
+  auto call = [&](heed::v1::TranslateRequest request) {
+    grpc::ClientContext context;
+    heed::v1::TranslateResponse response;
+    return Stub()->Translate(&context, request, &response);
+  };
+  heed::v1::TranslateRequest r;
+  EXPECT_EQ(call(r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);  // empty text
+  r.set_text("hello");
+  r.set_model("no-such-model");
+  EXPECT_EQ(call(r).error_code(), grpc::StatusCode::NOT_FOUND);
+  r.set_model("bert-tiny");
+  EXPECT_EQ(call(r).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  r.clear_model();
+  r.mutable_options()->set_beam_size(17);
+  grpc::Status beams = call(r);
+  EXPECT_EQ(beams.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(beams.error_message().find("beam_size"), std::string::npos);
+  r.clear_options();
+  r.mutable_options()->mutable_sampling()->set_temperature(0);
+  EXPECT_EQ(call(r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  r.clear_options();
+  std::string long_text;
+  for (int i = 0; i < 200; ++i) long_text += "word ";
+  r.set_text(long_text);
+  grpc::Status too_long = call(r);
+  EXPECT_EQ(too_long.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(too_long.error_message().find("truncate_input"), std::string::npos);
+  r.set_truncate_input(true);
+  r.mutable_options()->set_max_output_tokens(3);
+  EXPECT_TRUE(call(r).ok());
+
+  grpc::ClientContext context;
+  heed::v1::ClassifySentimentRequest sentiment;
+  heed::v1::ClassifySentimentResponse response;
+  EXPECT_EQ(Stub()->ClassifySentiment(&context, sentiment, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // no texts
+}
+
+TEST_F(InferenceTest, DeadlineExceededMidGeneration) {
+  grpc::ClientContext context;
+  SetDeadline(&context, absl::Milliseconds(1));
+  heed::v1::TranslateRequest request;
+  request.set_text("A dog runs across the green field.");
+  request.mutable_options()->set_beam_size(4);
+  heed::v1::TranslateResponse response;
+  EXPECT_EQ(Stub()->Translate(&context, request, &response).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(InferenceTest, ManyConcurrentClientsEachGetOneAnswer) {
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 64; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = Stub();
+      for (int i = 0; i < 40; ++i) {
+        grpc::ClientContext context;
+        SetDeadline(&context, absl::Seconds(60));
+        grpc::Status status;
+        if ((c + i) % 3 == 0) {
+          heed::v1::ClassifySentimentRequest r;
+          r.add_texts(absl::StrCat("text number ", i));
+          heed::v1::ClassifySentimentResponse response;
+          status = stub->ClassifySentiment(&context, r, &response);
+        } else {
+          heed::v1::TranslateRequest r;
+          r.set_text(absl::StrCat("sentence ", c, " ", i));
+          r.mutable_options()->set_max_output_tokens(4);
+          heed::v1::TranslateResponse response;
+          status = stub->Translate(&context, r, &response);
+        }
+        if (status.ok()) {
+          ++ok;
+        } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          ++exhausted;
+        } else {
+          ++other;
+          ADD_FAILURE() << status.error_code() << " " << status.error_message();
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok + exhausted + other, 64 * 40);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+}
+
+TEST_F(InferenceTest, MetricsCountRequestsByModelTaskAndCode) {
+  {
+    grpc::ClientContext context;
+    heed::v1::TranslateRequest r;
+    r.set_text("one more");
+    r.mutable_options()->set_max_output_tokens(2);
+    heed::v1::TranslateResponse response;
+    ASSERT_TRUE(Stub()->Translate(&context, r, &response).ok());
+  }
+  auto metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  const std::string& body = metrics->body;
+  EXPECT_NE(body.find("heed_requests_total{code=\"OK\",model=\"marian-tiny\",task=\"translation\"}"),
+            std::string::npos);
+  for (const char* name : {"heed_request_duration_seconds_bucket", "heed_queue_duration_seconds",
+                           "heed_inference_duration_seconds", "heed_batch_size",
+                           "heed_queue_depth", "heed_inflight_requests", "heed_input_tokens_total",
+                           "heed_output_tokens_total", "heed_model_loaded"}) {
+    EXPECT_NE(body.find(name), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace heed
