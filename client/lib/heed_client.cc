@@ -1,6 +1,8 @@
 #include "client/lib/heed_client.h"
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -34,11 +36,42 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
-HeedClient::HeedClient(ClientOptions options) : options_(std::move(options)) {
+namespace {
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HeedClient>> HeedClient::Create(ClientOptions options) {
+  const bool tls = options.tls || !options.tls_ca_file.empty() || !options.tls_cert_file.empty();
+  if (!tls) return std::make_unique<HeedClient>(std::move(options));
+  grpc::SslCredentialsOptions ssl;
+  for (auto [path, field] : {std::pair{&options.tls_ca_file, &ssl.pem_root_certs},
+                             std::pair{&options.tls_cert_file, &ssl.pem_cert_chain},
+                             std::pair{&options.tls_key_file, &ssl.pem_private_key}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> pem = ReadPem(*path);
+    if (!pem.ok()) return pem.status();
+    *field = *pem;
+  }
+  auto credentials = grpc::SslCredentials(ssl);
+  return std::unique_ptr<HeedClient>(new HeedClient(std::move(options), credentials));
+}
+
+HeedClient::HeedClient(ClientOptions options)
+    : HeedClient(options, options.tls ? grpc::SslCredentials({})
+                                      : grpc::InsecureChannelCredentials()) {}
+
+HeedClient::HeedClient(ClientOptions options,
+                       std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : options_(std::move(options)) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(RetryServiceConfig(options_.max_attempts));
-  channel_ = grpc::CreateCustomChannel(options_.address,
-                                       grpc::InsecureChannelCredentials(), args);
+  channel_ = grpc::CreateCustomChannel(options_.address, credentials, args);
   inference_ = heed::v1::Inference::NewStub(channel_);
   health_ = grpc::health::v1::Health::NewStub(channel_);
 }
@@ -46,6 +79,7 @@ HeedClient::HeedClient(ClientOptions options) : options_(std::move(options)) {
 void HeedClient::PrepareContext(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() +
                         absl::ToChronoNanoseconds(options_.deadline));
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
 }
 
 absl::StatusOr<std::string> HeedClient::CheckHealth(const std::string& service) {

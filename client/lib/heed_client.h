@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "heed/v1/inference.grpc.pb.h"
 
 namespace heed::client {
@@ -23,10 +24,20 @@ struct ClientOptions {
   absl::Duration deadline = absl::Seconds(30);
   // Attempts per call on UNAVAILABLE (1 = no retries), with exponential backoff.
   int max_attempts = 4;
+  // TLS: on when `tls` is set or any file is given. The CA bundle verifies the
+  // server (empty: the system's roots); cert and key identify the client for
+  // mutual TLS.
+  bool tls = false;
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
+  // Sent as "authorization: Bearer <token>" when not empty.
+  std::string token;
 };
 
 class HeedClient {
  public:
+  // Fails only if a TLS file cannot be read.
+  static absl::StatusOr<std::unique_ptr<HeedClient>> Create(ClientOptions options);
+  // Plaintext or TLS without files (cannot fail).
   explicit HeedClient(ClientOptions options);
 
   // grpc.health.v1 Check of `service` ("" is the whole server). Returns the
@@ -39,9 +50,12 @@ class HeedClient {
   absl::StatusOr<heed::v1::Model> GetModel(const std::string& name);
 
   const ClientOptions& options() const { return options_; }
+  heed::v1::Inference::Stub& inference() { return *inference_; }
+  // Sets the deadline and the token of a call.
+  void PrepareContext(grpc::ClientContext* context) const;
 
  private:
-  void PrepareContext(grpc::ClientContext* context) const;
+  HeedClient(ClientOptions options, std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

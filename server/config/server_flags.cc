@@ -5,7 +5,10 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "core/io/json_file.h"
 
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1:50051",
           "host:port the gRPC server listens on; port 0 picks a free port.");
@@ -19,6 +22,13 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "they are cancelled.");
 ABSL_FLAG(int, max_message_bytes, 4 << 20,
           "Largest gRPC request or response message in bytes.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; enables TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server (with --tls_cert).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle; clients must present a certificate it signed (mutual TLS).");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File with one bearer token per line; heed.v1.Inference calls must send "
+          "'authorization: Bearer <token>'. Health and reflection stay open.");
 ABSL_FLAG(std::string, compute_type, "float32",
           "Number format of the models' matrix products: float32, bfloat16 or int8.");
 ABSL_FLAG(int, max_batch_size, 32, "Requests (or sequences) computed together per model.");
@@ -36,6 +46,25 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.models_dir = absl::GetFlag(FLAGS_models_dir);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  if (!options.tls_client_ca_file.empty() && options.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_auth_token_file); !path.empty()) {
+    absl::StatusOr<std::string> text = io::ReadFile(path);
+    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--auth_token_file: ", text.status().message()));
+    for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipWhitespace())) {
+      options.auth_tokens.emplace_back(absl::StripAsciiWhitespace(line));
+    }
+    if (options.auth_tokens.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--auth_token_file ", path, " has no token"));
+    }
+  }
   absl::StatusOr<ops::ComputeType> compute_type =
       ops::ParseComputeType(absl::GetFlag(FLAGS_compute_type));
   if (!compute_type.ok()) {

@@ -4,6 +4,7 @@
 #define HEED_SERVER_CONFIG_SERVER_OPTIONS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "server/service/model_host.h"
@@ -21,6 +22,13 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Largest request or response message, in bytes.
   int max_message_bytes = 4 << 20;
+  // TLS: PEM files of the server's certificate chain and key; with a client
+  // CA, clients must present a certificate it signed (mutual TLS). Empty:
+  // plaintext.
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  // Bearer tokens accepted on heed.v1.Inference calls (health and reflection
+  // stay open for probes); empty: no authentication.
+  std::vector<std::string> auth_tokens;
   // Compute type and batching knobs of every model.
   ModelHostOptions models;
 };

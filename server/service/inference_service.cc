@@ -19,6 +19,20 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
 
 }  // namespace
 
+absl::Status InferenceService::Authenticate(const grpc::CallbackServerContext* context) const {
+  if (auth_tokens_.empty()) return absl::OkStatus();
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
+  }
+  const std::string value(it->second.data(), it->second.size());
+  for (const std::string& token : auth_tokens_) {
+    if (value == "Bearer " + token) return absl::OkStatus();
+  }
+  return absl::UnauthenticatedError("the bearer token is not accepted");
+}
+
 absl::StatusOr<ServedModel*> InferenceService::ResolveModel(const std::string& name,
                                                             heed::v1::Task task) {
   absl::StatusOr<heed::v1::Model> description = catalog_->Resolve(name, task);
@@ -89,7 +103,10 @@ grpc::ServerUnaryReactor* InferenceService::GenerateUnary(grpc::CallbackServerCo
   const absl::Time arrival = absl::Now();
   ServedModel* model = nullptr;
   std::optional<uint64_t> seed;
-  auto work = MakeGenerationWork(context, *request, task, &model, &seed);
+  const absl::Status authenticated = Authenticate(context);
+  absl::StatusOr<std::shared_ptr<GenerationWork>> work =
+      authenticated.ok() ? MakeGenerationWork(context, *request, task, &model, &seed)
+                         : absl::StatusOr<std::shared_ptr<GenerationWork>>(authenticated);
   if (!work.ok()) {
     Record(model != nullptr ? model->description.name() : request->model(), task, work.status(),
            arrival, nullptr, 0, 0);
@@ -118,7 +135,10 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
   const absl::Time arrival = absl::Now();
   ServedModel* model = nullptr;
   std::optional<uint64_t> seed;
-  auto work = MakeGenerationWork(context, *request, task, &model, &seed);
+  const absl::Status authenticated = Authenticate(context);
+  absl::StatusOr<std::shared_ptr<GenerationWork>> work =
+      authenticated.ok() ? MakeGenerationWork(context, *request, task, &model, &seed)
+                         : absl::StatusOr<std::shared_ptr<GenerationWork>>(authenticated);
   if (!work.ok()) {
     Record(model != nullptr ? model->description.name() : request->model(), task, work.status(),
            arrival, nullptr, 0, 0);
@@ -198,6 +218,7 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   };
+  if (absl::Status s = Authenticate(context); !s.ok()) return fail(request->model(), s);
   if (request->texts().empty() || request->texts_size() > kMaxTextsPerRequest) {
     return fail(request->model(), absl::InvalidArgumentError(absl::StrCat(
                                       "texts must hold 1 to ", kMaxTextsPerRequest,
@@ -246,6 +267,10 @@ grpc::ServerUnaryReactor* InferenceService::ListModels(
     grpc::CallbackServerContext* context, const heed::v1::ListModelsRequest* request,
     heed::v1::ListModelsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = Authenticate(context); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   if (!heed::v1::Task_IsValid(request->task())) {
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task: unknown enum value"));
     return reactor;
@@ -261,6 +286,10 @@ grpc::ServerUnaryReactor* InferenceService::GetModel(grpc::CallbackServerContext
                                                      const heed::v1::GetModelRequest* request,
                                                      heed::v1::Model* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = Authenticate(context); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   if (request->name().empty()) {
     reactor->Finish(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name: must not be empty"));

@@ -5,6 +5,9 @@
 #ifndef HEED_SERVER_SERVICE_INFERENCE_SERVICE_H_
 #define HEED_SERVER_SERVICE_INFERENCE_SERVICE_H_
 
+#include <string>
+#include <vector>
+
 #include "heed/v1/inference.grpc.pb.h"
 #include "server/metrics/server_metrics.h"
 #include "server/service/model_catalog.h"
@@ -15,8 +18,10 @@ namespace heed::server {
 class InferenceService final : public heed::v1::Inference::CallbackService {
  public:
   // All three must outlive the service.
-  InferenceService(const ModelCatalog* catalog, ModelHost* host, ServerMetrics* metrics)
-      : catalog_(catalog), host_(host), metrics_(metrics) {}
+  // `auth_tokens`: accepted bearer tokens; empty means no authentication.
+  InferenceService(const ModelCatalog* catalog, ModelHost* host, ServerMetrics* metrics,
+                   std::vector<std::string> auth_tokens = {})
+      : catalog_(catalog), host_(host), metrics_(metrics), auth_tokens_(std::move(auth_tokens)) {}
 
   grpc::ServerUnaryReactor* Translate(grpc::CallbackServerContext* context,
                                       const heed::v1::TranslateRequest* request,
@@ -57,9 +62,13 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   void Record(const std::string& model, heed::v1::Task task, const absl::Status& status,
               absl::Time arrival, const WorkItem* work, int input_tokens, int output_tokens);
 
+  // UNAUTHENTICATED unless the call carries an accepted bearer token.
+  absl::Status Authenticate(const grpc::CallbackServerContext* context) const;
+
   const ModelCatalog* catalog_;
   ModelHost* host_;
   ServerMetrics* metrics_;
+  std::vector<std::string> auth_tokens_;
 };
 
 }  // namespace heed::server

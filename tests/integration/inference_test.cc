@@ -2,6 +2,8 @@
 // (tests/golden/models) over real gRPC: each task answers, streams carry the
 // text, errors get the right codes, deadlines and cancellation work, many
 // concurrent clients each get exactly one answer, and /metrics counts them.
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -179,6 +181,25 @@ TEST_F(InferenceTest, DeadlineExceededMidGeneration) {
             grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
+TEST_F(InferenceTest, ClientCancellationMidStream) {
+  grpc::ClientContext context;
+  heed::v1::TranslateRequest request;
+  request.set_text("A dog runs across the green field.");
+  request.mutable_options()->set_max_output_tokens(60);
+  auto reader = Stub()->TranslateStream(&context, request);
+  heed::v1::TranslateStreamResponse message;
+  ASSERT_TRUE(reader->Read(&message));  // generation has started
+  context.TryCancel();
+  while (reader->Read(&message)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The server is fine afterwards.
+  grpc::ClientContext next;
+  heed::v1::TranslateResponse response;
+  request.mutable_options()->set_max_output_tokens(2);
+  EXPECT_TRUE(Stub()->Translate(&next, request, &response).ok());
+}
+
 TEST_F(InferenceTest, ManyConcurrentClientsEachGetOneAnswer) {
   std::atomic<int> ok{0}, exhausted{0}, other{0};
   std::vector<std::thread> clients;
@@ -238,6 +259,45 @@ TEST_F(InferenceTest, MetricsCountRequestsByModelTaskAndCode) {
                            "heed_output_tokens_total", "heed_model_loaded"}) {
     EXPECT_NE(body.find(name), std::string::npos) << name;
   }
+}
+
+// SIGTERM while clients are busy: in-flight calls finish (or are cancelled
+// after the grace period), new ones are refused, nothing hangs, exit 0.
+TEST(ShutdownTest, SigtermUnderLoadAnswersEveryCall) {
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+                           "--shutdown_grace=2s"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  std::atomic<int> answered{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&] {
+      auto stub = heed::v1::Inference::NewStub(channel);
+      while (!stop) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+        heed::v1::TranslateRequest r;
+        r.set_text("a sentence to translate");
+        r.mutable_options()->set_max_output_tokens(30);
+        heed::v1::TranslateResponse response;
+        grpc::Status status = stub->Translate(&context, r, &response);
+        ++answered;
+        if (!status.ok() && status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+            status.error_code() != grpc::StatusCode::CANCELLED) {
+          ADD_FAILURE() << status.error_code() << " " << status.error_message();
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  auto code = server->Stop(SIGTERM, absl::Seconds(20));
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << server->output();
+  EXPECT_GT(answered.load(), 8);
 }
 
 }  // namespace
