@@ -1,9 +1,10 @@
 // heed: the command-line client of heed-server.
 //
-//   heed [--address=host:port] [--deadline=30s] [--json] COMMAND [ARGS]
+//   heed [flags] COMMAND [ARGS]     (heed COMMAND --help for each command)
 //
 // Errors print the gRPC status code and message and exit non-zero.
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -12,13 +13,31 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "client/cli/explain.h"
 #include "client/lib/heed_client.h"
 #include "google/protobuf/util/json_util.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "heed-server's host:port.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(30), "Deadline of each call.");
-ABSL_FLAG(bool, json, false, "Print machine-readable JSON.");
+ABSL_FLAG(bool, json, false, "Print machine-readable JSON, one object per line.");
+ABSL_FLAG(std::string, model, "", "Model name; empty: the task's default model.");
+ABSL_FLAG(int, beam, 0, "Beam size (0: the model's default; 1: greedy).");
+ABSL_FLAG(int, max_tokens, 0, "Most tokens to generate (0: the model's default).");
+ABSL_FLAG(float, temperature, 0, "Sample with this temperature instead of searching.");
+ABSL_FLAG(int, top_k, 0, "Sampling: keep the k most likely tokens (0: all).");
+ABSL_FLAG(float, top_p, 1, "Sampling: nucleus probability.");
+ABSL_FLAG(int64_t, seed, -1, "Sampling seed (-1: the server picks one and reports it).");
+ABSL_FLAG(bool, stream, false, "Print generated text as it arrives.");
+ABSL_FLAG(bool, explain, false,
+          "Show what the model attended to: the source/target alignment grid, or "
+          "per-token attributions for sentiment.");
+ABSL_FLAG(bool, truncate, false, "Cut inputs longer than the model accepts instead of failing.");
+ABSL_FLAG(bool, tls, false, "Connect with TLS (system roots unless --tls_ca).");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signed the server's certificate.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mutual TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM client key (mutual TLS).");
+ABSL_FLAG(std::string, token, "", "Bearer token (default: $HEED_TOKEN).");
 
 namespace {
 
@@ -27,17 +46,46 @@ constexpr char kUsage[] = R"(heed: call a heed-server.
 Usage: heed [flags] COMMAND [ARGS]
 
 Commands:
-  health [SERVICE]   Ask grpc.health.v1 whether the server (or SERVICE) is serving.
-                     Exit code 0 only when SERVING.
-  models [NAME]      List the loaded models, or describe one.
+  translate [TEXT...]  Translate each TEXT (or each line of stdin).
+  summarize [TEXT...]  Summarize each TEXT (or each line of stdin).
+  sentiment [TEXT...]  Classify the sentiment of the TEXTs (or stdin lines), in one call.
+  models [NAME]        List the loaded models, or describe one.
+  health [SERVICE]     Ask grpc.health.v1 whether the server (or SERVICE) is serving;
+                       exit 0 only when SERVING.
 
-Flags:
-  --address=HOST:PORT  heed-server to call (default 127.0.0.1:50051)
-  --deadline=DURATION  deadline of each call (default 30s)
-  --json               machine-readable output
+Common flags: --address=HOST:PORT --deadline=30s --json --tls --tls_ca=FILE
+  --tls_cert=FILE --tls_key=FILE --token=TOKEN (or $HEED_TOKEN)
+Generation flags: --model --beam --max-tokens --temperature --top-k --top-p --seed
+  --stream --explain --truncate
+Exit codes: 0 success, 1 the call failed (code and message on stderr), 2 usage,
+  3 health is not SERVING.
 )";
 
-// Exit codes: 0 ok, 1 the call failed, 2 usage error, 3 not serving.
+constexpr char kTranslateHelp[] = R"(heed translate [flags] [TEXT...]
+
+Translates each TEXT, or each line of stdin when there is none, with the
+server's default translation model or --model. Prints one translation per line
+(--json: the whole response). --stream prints text as it is generated;
+--explain prints the source/target alignment grid after each translation.
+Flags: --model --beam --max-tokens --temperature --top-k --top-p --seed --stream
+--explain --truncate --json --deadline --address
+)";
+constexpr char kSummarizeHelp[] = R"(heed summarize [flags] [TEXT...]
+
+Summarizes each TEXT, or each line of stdin, with the default summarization
+model or --model. Same flags as translate.
+)";
+constexpr char kSentimentHelp[] = R"(heed sentiment [flags] [TEXT...]
+
+Classifies TEXTs (or stdin lines) in one call. Prints "LABEL SCORE TEXT" per
+text; --explain adds each token's attribution; --json the whole response.
+Flags: --model --explain --truncate --json --deadline --address
+)";
+constexpr char kModelsHelp[] = "heed models [NAME]\n\nLists the loaded models, or describes NAME.\n";
+constexpr char kHealthHelp[] =
+    "heed health [SERVICE]\n\nChecks grpc.health.v1 for the server or SERVICE "
+    "(e.g. heed.v1.Inference/translation); exit 0 only when SERVING.\n";
+
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "heed: %s: %s\n",
                std::string(absl::StatusCodeToString(status.code())).c_str(),
@@ -53,13 +101,105 @@ std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
+std::vector<std::string> InputsOrStdin(const std::vector<std::string>& args) {
+  if (!args.empty()) return args;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(std::cin, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+heed::v1::GenerationOptions GenerationOptionsFromFlags() {
+  heed::v1::GenerationOptions o;
+  if (absl::GetFlag(FLAGS_beam) > 0) o.set_beam_size(absl::GetFlag(FLAGS_beam));
+  if (absl::GetFlag(FLAGS_max_tokens) > 0) o.set_max_output_tokens(absl::GetFlag(FLAGS_max_tokens));
+  if (absl::GetFlag(FLAGS_temperature) > 0) {
+    heed::v1::SamplingOptions* s = o.mutable_sampling();
+    s->set_temperature(absl::GetFlag(FLAGS_temperature));
+    s->set_top_k(absl::GetFlag(FLAGS_top_k));
+    s->set_top_p(absl::GetFlag(FLAGS_top_p));
+    if (absl::GetFlag(FLAGS_seed) >= 0) s->set_seed(absl::GetFlag(FLAGS_seed));
+  }
+  return o;
+}
+
+// translate and summarize: same request shape, same output.
+template <typename Request, typename Response>
+int RunGenerate(heed::client::HeedClient& client, const std::vector<std::string>& args,
+                absl::StatusOr<Response> (heed::client::HeedClient::*unary)(const Request&),
+                absl::StatusOr<Response> (heed::client::HeedClient::*stream)(
+                    const Request&, const std::function<void(const heed::v1::TextDelta&)>&)) {
+  const std::vector<std::string> texts = InputsOrStdin(args);
+  if (texts.empty()) {
+    std::fprintf(stderr, "heed: no text given (arguments or stdin)\n");
+    return 2;
+  }
+  const bool json = absl::GetFlag(FLAGS_json), streaming = absl::GetFlag(FLAGS_stream);
+  const bool explain = absl::GetFlag(FLAGS_explain);
+  for (const std::string& text : texts) {
+    Request request;
+    request.set_text(text);
+    request.set_model(absl::GetFlag(FLAGS_model));
+    *request.mutable_options() = GenerationOptionsFromFlags();
+    request.set_return_alignment(explain);
+    request.set_truncate_input(absl::GetFlag(FLAGS_truncate));
+    absl::StatusOr<Response> response =
+        streaming ? (client.*stream)(request,
+                                     [json](const heed::v1::TextDelta& delta) {
+                                       if (json) {
+                                         std::printf("%s\n", ToJson(delta).c_str());
+                                       } else {
+                                         std::printf("%s", delta.text().c_str());
+                                       }
+                                       std::fflush(stdout);
+                                     })
+                  : (client.*unary)(request);
+    if (!response.ok()) return Fail(response.status());
+    if (json) {
+      std::printf("%s\n", ToJson(*response).c_str());
+    } else {
+      if (!streaming) std::printf("%s", response->text().c_str());
+      std::printf("\n");
+    }
+    if (explain && !json && response->hypotheses_size() > 0) {
+      std::printf("%s", heed::cli::RenderAlignment(response->hypotheses(0).alignment()).c_str());
+    }
+  }
+  return 0;
+}
+
+int RunSentiment(heed::client::HeedClient& client, const std::vector<std::string>& args) {
+  const std::vector<std::string> texts = InputsOrStdin(args);
+  if (texts.empty()) {
+    std::fprintf(stderr, "heed: no text given (arguments or stdin)\n");
+    return 2;
+  }
+  heed::v1::ClassifySentimentRequest request;
+  for (const std::string& text : texts) request.add_texts(text);
+  request.set_model(absl::GetFlag(FLAGS_model));
+  request.set_return_alignment(absl::GetFlag(FLAGS_explain));
+  request.set_truncate_input(absl::GetFlag(FLAGS_truncate));
+  auto response = client.ClassifySentiment(request);
+  if (!response.ok()) return Fail(response.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("%s\n", ToJson(*response).c_str());
+    return 0;
+  }
+  for (int i = 0; i < response->results_size(); ++i) {
+    const auto& r = response->results(i);
+    std::printf("%-10s %.3f  %s\n", r.label().c_str(), r.score(), texts[i].c_str());
+    if (absl::GetFlag(FLAGS_explain)) std::printf("%s", heed::cli::RenderAttributions(r).c_str());
+  }
+  return 0;
+}
+
 int RunHealth(heed::client::HeedClient& client, const std::vector<std::string>& args) {
   const std::string service = args.empty() ? "" : args[0];
   absl::StatusOr<std::string> status = client.CheckHealth(service);
   if (!status.ok()) return Fail(status.status());
   if (absl::GetFlag(FLAGS_json)) {
-    std::printf("{\"service\":\"%s\",\"status\":\"%s\"}\n", service.c_str(),
-                status->c_str());
+    std::printf("{\"service\":\"%s\",\"status\":\"%s\"}\n", service.c_str(), status->c_str());
   } else {
     std::printf("%s\n", status->c_str());
   }
@@ -67,7 +207,7 @@ int RunHealth(heed::client::HeedClient& client, const std::vector<std::string>& 
 }
 
 void PrintModel(const heed::v1::Model& model) {
-  std::printf("%-24s %-20s %-40s %-10s %-8s max_input=%d%s\n", model.name().c_str(),
+  std::printf("%-24s %-20s %-40s %-22s %-8s max_input=%d%s\n", model.name().c_str(),
               heed::v1::Task_Name(model.task()).c_str(), model.architecture().c_str(),
               heed::v1::ComputeType_Name(model.compute_type()).c_str(),
               model.ready() ? "ready" : "loading", model.max_input_tokens(),
@@ -103,12 +243,44 @@ int RunModels(heed::client::HeedClient& client, const std::vector<std::string>& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Accept --max-tokens as well as --max_tokens (absl flags use underscores),
+  // and give each command its own --help.
+  std::vector<std::string> storage(argv, argv + argc);
+  std::string command_for_help;
+  for (size_t i = 1; i < storage.size(); ++i) {
+    std::string& arg = storage[i];
+    if (arg == "--help" || arg == "-h") {
+      for (size_t j = 1; j < storage.size(); ++j) {
+        if (storage[j][0] != '-') {
+          command_for_help = storage[j];
+          break;
+        }
+      }
+      const char* help = command_for_help == "translate"   ? kTranslateHelp
+                         : command_for_help == "summarize" ? kSummarizeHelp
+                         : command_for_help == "sentiment" ? kSentimentHelp
+                         : command_for_help == "models"    ? kModelsHelp
+                         : command_for_help == "health"    ? kHealthHelp
+                                                           : kUsage;
+      std::fputs(help, stdout);
+      return 0;
+    }
+    if (arg.rfind("--", 0) == 0) {
+      const size_t eq = arg.find('=');
+      std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      arg = "--" + absl::StrReplaceAll(name, {{"-", "_"}}) +
+            (eq == std::string::npos ? "" : arg.substr(eq));
+    }
+  }
+  std::vector<char*> patched;
+  for (std::string& s : storage) patched.push_back(s.data());
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(patched.size()),
+                                                         patched.data());
   std::vector<std::string> args(positional.begin() + 1, positional.end());
-  if (args.empty() || args[0] == "help" || args[0] == "--help") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? 2 : 0;
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
   }
   const std::string command = args[0];
   args.erase(args.begin());
@@ -116,10 +288,27 @@ int main(int argc, char** argv) {
   heed::client::ClientOptions options;
   options.address = absl::GetFlag(FLAGS_address);
   options.deadline = absl::GetFlag(FLAGS_deadline);
-  heed::client::HeedClient client(options);
+  options.tls = absl::GetFlag(FLAGS_tls);
+  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.token = absl::GetFlag(FLAGS_token);
+  if (options.token.empty() && std::getenv("HEED_TOKEN") != nullptr) {
+    options.token = std::getenv("HEED_TOKEN");
+  }
+  auto client = heed::client::HeedClient::Create(options);
+  if (!client.ok()) return Fail(client.status());
 
-  if (command == "health") return RunHealth(client, args);
-  if (command == "models") return RunModels(client, args);
+  using heed::client::HeedClient;
+  if (command == "translate") {
+    return RunGenerate(**client, args, &HeedClient::Translate, &HeedClient::TranslateStream);
+  }
+  if (command == "summarize") {
+    return RunGenerate(**client, args, &HeedClient::Summarize, &HeedClient::SummarizeStream);
+  }
+  if (command == "sentiment") return RunSentiment(**client, args);
+  if (command == "health") return RunHealth(**client, args);
+  if (command == "models") return RunModels(**client, args);
   std::fprintf(stderr, "heed: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return 2;
 }

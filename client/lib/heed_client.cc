@@ -117,4 +117,74 @@ absl::StatusOr<heed::v1::Model> HeedClient::GetModel(const std::string& name) {
   return response;
 }
 
+namespace {
+
+template <typename Response, typename Call>
+absl::StatusOr<Response> Unary(const HeedClient& client, Call call) {
+  grpc::ClientContext context;
+  client.PrepareContext(&context);
+  Response response;
+  grpc::Status status = call(&context, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+template <typename Response, typename Message>
+absl::StatusOr<Response> ReadStream(grpc::ClientReader<Message>* reader,
+                                    const std::function<void(const heed::v1::TextDelta&)>& on_delta) {
+  Message message;
+  Response done;
+  while (reader->Read(&message)) {
+    if (message.has_delta()) {
+      if (on_delta) on_delta(message.delta());
+    } else if (message.has_done()) {
+      done = message.done();
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  return done;
+}
+
+}  // namespace
+
+absl::StatusOr<heed::v1::TranslateResponse> HeedClient::Translate(
+    const heed::v1::TranslateRequest& request) {
+  return Unary<heed::v1::TranslateResponse>(*this, [&](auto* context, auto* response) {
+    return inference_->Translate(context, request, response);
+  });
+}
+
+absl::StatusOr<heed::v1::SummarizeResponse> HeedClient::Summarize(
+    const heed::v1::SummarizeRequest& request) {
+  return Unary<heed::v1::SummarizeResponse>(*this, [&](auto* context, auto* response) {
+    return inference_->Summarize(context, request, response);
+  });
+}
+
+absl::StatusOr<heed::v1::ClassifySentimentResponse> HeedClient::ClassifySentiment(
+    const heed::v1::ClassifySentimentRequest& request) {
+  return Unary<heed::v1::ClassifySentimentResponse>(*this, [&](auto* context, auto* response) {
+    return inference_->ClassifySentiment(context, request, response);
+  });
+}
+
+absl::StatusOr<heed::v1::TranslateResponse> HeedClient::TranslateStream(
+    const heed::v1::TranslateRequest& request,
+    const std::function<void(const heed::v1::TextDelta&)>& on_delta) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  auto reader = inference_->TranslateStream(&context, request);
+  return ReadStream<heed::v1::TranslateResponse>(reader.get(), on_delta);
+}
+
+absl::StatusOr<heed::v1::SummarizeResponse> HeedClient::SummarizeStream(
+    const heed::v1::SummarizeRequest& request,
+    const std::function<void(const heed::v1::TextDelta&)>& on_delta) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  auto reader = inference_->SummarizeStream(&context, request);
+  return ReadStream<heed::v1::SummarizeResponse>(reader.get(), on_delta);
+}
+
 }  // namespace heed::client

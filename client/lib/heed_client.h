@@ -4,6 +4,7 @@
 #ifndef HEED_CLIENT_LIB_HEED_CLIENT_H_
 #define HEED_CLIENT_LIB_HEED_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,19 @@ class HeedClient {
       heed::v1::Task task = heed::v1::TASK_UNSPECIFIED);
 
   absl::StatusOr<heed::v1::Model> GetModel(const std::string& name);
+
+  absl::StatusOr<heed::v1::TranslateResponse> Translate(const heed::v1::TranslateRequest& request);
+  absl::StatusOr<heed::v1::SummarizeResponse> Summarize(const heed::v1::SummarizeRequest& request);
+  absl::StatusOr<heed::v1::ClassifySentimentResponse> ClassifySentiment(
+      const heed::v1::ClassifySentimentRequest& request);
+  // Streams: `on_delta` receives text as it is generated; the final message
+  // is returned. Streams are not retried once a message has arrived.
+  absl::StatusOr<heed::v1::TranslateResponse> TranslateStream(
+      const heed::v1::TranslateRequest& request,
+      const std::function<void(const heed::v1::TextDelta&)>& on_delta);
+  absl::StatusOr<heed::v1::SummarizeResponse> SummarizeStream(
+      const heed::v1::SummarizeRequest& request,
+      const std::function<void(const heed::v1::TextDelta&)>& on_delta);
 
   const ClientOptions& options() const { return options_; }
   heed::v1::Inference::Stub& inference() { return *inference_; }
