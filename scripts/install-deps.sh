@@ -23,7 +23,7 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
   prometheus curl openssl
   clang-14 libclang-rt-14-dev clang-format
-  python3-grpcio python3-grpc-tools python3-numpy
+  python3-grpcio python3-protobuf python3-numpy
 )
 
 # tools/ (training, the PyTorch reference, golden vectors): large, and not

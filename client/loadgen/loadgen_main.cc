@@ -214,6 +214,13 @@ int main(int argc, char** argv) {
   });
 
   const double rate = absl::GetFlag(FLAGS_rate);
+  // Open-loop state; it outlives the workers, which are joined below.
+  std::mutex mu;
+  std::vector<absl::Time> due;
+  size_t next = 0;
+  std::mt19937_64 rng(absl::GetFlag(FLAGS_seed));
+  std::exponential_distribution<double> gap(rate > 0 ? rate : 1.0);
+  absl::Time t = absl::Now();
   std::vector<std::thread> workers;
   if (rate <= 0) {
     for (int w = 0; w < concurrency; ++w) {
@@ -231,13 +238,8 @@ int main(int argc, char** argv) {
       });
     }
   } else {
-    // Open loop: a dispatcher assigns intended send times; a pool sends them.
-    std::mutex mu;
-    std::vector<absl::Time> due;
-    size_t next = 0;
-    std::mt19937_64 rng(absl::GetFlag(FLAGS_seed));
-    std::exponential_distribution<double> gap(rate);
-    absl::Time t = absl::Now();
+    // Open loop: intended send times are handed out in order; a pool of
+    // callers sends each at its time.
     for (int w = 0; w < concurrency; ++w) {
       workers.emplace_back([&, w] {
         std::mt19937_64 local(absl::GetFlag(FLAGS_seed) + 1000 + w);
