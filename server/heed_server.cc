@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/cpu/cpu_features.h"
 #include "core/io/json_file.h"
+#include "server/config/model_config_file.h"
 #include "core/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -36,12 +37,8 @@ HeedServer::~HeedServer() {
 // model has loaded and warmed up; "heed.v1.Inference/<task>" is SERVING when
 // a model for that task runs.
 void HeedServer::LoadModels() {
-  absl::StatusOr<int> loaded = host_.LoadAll(options_.models_dir);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "heed-server: %s\n", loaded.status().ToString().c_str());
-  } else {
-    std::printf("loaded %d model(s) from %s\n", *loaded, options_.models_dir.c_str());
-  }
+  const int loaded = host_.LoadAll(specs_);
+  std::printf("loaded %d of %zu model(s)\n", loaded, specs_.size());
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   for (heed::v1::Task task : {heed::v1::TASK_TRANSLATION, heed::v1::TASK_SUMMARIZATION,
                               heed::v1::TASK_SENTIMENT}) {
@@ -63,12 +60,21 @@ void HeedServer::WaitUntilLoaded() {
 
 absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
     const ServerOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(options.models_dir, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("--models_dir ", options.models_dir, " is not a directory"));
-  }
   std::unique_ptr<HeedServer> server(new HeedServer(options));
+  // Which models to serve is decided before the port opens, so that a wrong
+  // --config or --models_dir fails the start instead of serving nothing.
+  absl::StatusOr<std::vector<ModelSpec>> specs =
+      options.config_file.empty()
+          ? server->host_.SpecsFromDirectory(options.models_dir)
+          : ReadModelConfigFile(options.config_file, options.models);
+  if (!specs.ok()) {
+    if (options.config_file.empty() && absl::IsNotFound(specs.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("--models_dir ", options.models_dir, " is not a directory"));
+    }
+    return specs.status();
+  }
+  server->specs_ = std::move(*specs);
   server->metrics_.SetBuildInfo(kVersion,
                                 std::string(cpu::IsaName(cpu::ActiveIsa())));
 

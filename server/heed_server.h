@@ -60,6 +60,7 @@ class HeedServer {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> grpc_server_;
   void LoadModels();
+  std::vector<ModelSpec> specs_;
   int grpc_port_ = 0;
   absl::Mutex load_mu_;
   bool loaded_ ABSL_GUARDED_BY(load_mu_) = false;

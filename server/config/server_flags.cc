@@ -29,6 +29,9 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, auth_token_file, "",
           "File with one bearer token per line; heed.v1.Inference calls must send "
           "'authorization: Bearer <token>'. Health and reflection stay open.");
+ABSL_FLAG(std::string, config, "",
+          "JSON file listing the models to serve with their compute type, batching and "
+          "threads (see server/config/model_config_file.h); replaces the --models_dir scan.");
 ABSL_FLAG(std::string, compute_type, "float32",
           "Number format of the models' matrix products: float32, bfloat16 or int8.");
 ABSL_FLAG(int, max_batch_size, 32, "Requests (or sequences) computed together per model.");
@@ -46,6 +49,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.models_dir = absl::GetFlag(FLAGS_models_dir);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.config_file = absl::GetFlag(FLAGS_config);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);

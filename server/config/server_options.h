@@ -29,8 +29,10 @@ struct ServerOptions {
   // Bearer tokens accepted on heed.v1.Inference calls (health and reflection
   // stay open for probes); empty: no authentication.
   std::vector<std::string> auth_tokens;
-  // Compute type and batching knobs of every model.
+  // Compute type and batching knobs of models found in models_dir.
   ModelHostOptions models;
+  // Optional JSON file listing the models to serve (replaces models_dir's scan).
+  std::string config_file;
 };
 
 }  // namespace heed::server

@@ -65,20 +65,34 @@ ModelHost::ModelHost(ModelCatalog* catalog, ServerMetrics* metrics, ModelHostOpt
 
 ModelHost::~ModelHost() { Shutdown(absl::ZeroDuration()); }
 
-absl::StatusOr<int> ModelHost::LoadAll(const std::string& models_dir) {
+absl::StatusOr<std::vector<ModelSpec>> ModelHost::SpecsFromDirectory(
+    const std::string& models_dir) const {
   auto dirs = pipelines::FindModelDirectories(models_dir);
   if (!dirs.ok()) return dirs.status();
+  std::vector<ModelSpec> specs;
+  for (const std::string& dir : *dirs) {
+    ModelSpec spec;
+    spec.directory = dir;
+    spec.compute_type = options_.compute_type;
+    spec.batching = options_.batching;
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+int ModelHost::LoadAll(const std::vector<ModelSpec>& specs) {
   // Workers x threads per call never exceed the cores: each worker computes
-  // with cores / workers threads (at least 1), and at most cores / threads
-  // computations run at once.
+  // with cores / workers threads (at least 1) unless configured, and at most
+  // cores / threads computations run at once.
   const int cores = cpu::AvailableCores();
-  const int workers = std::max<int>(1, dirs->size());
+  const int workers = std::max<int>(1, specs.size());
   const int threads = std::max(1, cores / workers);
   slots_ = std::make_unique<ComputeSlots>(std::max(1, cores / threads));
   int loaded = 0;
-  for (const std::string& dir : *dirs) {
-    if (absl::Status s = Load(dir, threads); !s.ok()) {
-      std::fprintf(stderr, "heed-server: skipping %s: %s\n", dir.c_str(), s.ToString().c_str());
+  for (const ModelSpec& spec : specs) {
+    if (absl::Status s = Load(spec, spec.threads > 0 ? spec.threads : threads); !s.ok()) {
+      std::fprintf(stderr, "heed-server: skipping %s: %s\n", spec.directory.c_str(),
+                   s.ToString().c_str());
       continue;
     }
     ++loaded;
@@ -86,9 +100,15 @@ absl::StatusOr<int> ModelHost::LoadAll(const std::string& models_dir) {
   return loaded;
 }
 
-absl::Status ModelHost::Load(const std::string& dir, int threads_per_worker) {
-  auto loaded = pipelines::LoadModel(dir, options_.compute_type);
+absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
+  auto loaded = pipelines::LoadModel(spec.directory, spec.compute_type);
   if (!loaded.ok()) return loaded.status();
+  if (!spec.name.empty()) (*loaded)->name = spec.name;
+  if (spec.task && ToApiTask((*loaded)->task) != *spec.task) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        spec.directory, " serves ", heed::v1::Task_Name(ToApiTask((*loaded)->task)),
+        ", not ", heed::v1::Task_Name(*spec.task), " as configured"));
+  }
   if (absl::Status s = WarmUp(**loaded); !s.ok()) return s;
   auto served = std::make_unique<ServedModel>();
   served->loaded = std::move(*loaded);
@@ -101,10 +121,11 @@ absl::Status ModelHost::Load(const std::string& dir, int threads_per_worker) {
   d.set_compute_type(ToApiComputeType(m.compute_type));
   d.set_max_input_tokens(m.max_input_tokens());
   d.set_ready(true);
+  d.set_is_default(spec.is_default);
   if (m.classifier != nullptr) {
     for (const std::string& label : m.classifier->labels()) d.add_labels(label);
   }
-  BatchingOptions batching = options_.batching;
+  BatchingOptions batching = spec.batching;
   batching.compute_threads = threads_per_worker;
   std::unique_ptr<Backend> backend;
   if (m.generator != nullptr) {

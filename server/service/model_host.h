@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <map>
+#include <optional>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -25,6 +27,17 @@ struct ModelHostOptions {
   BatchingOptions batching;
 };
 
+// One model to serve, from the config file or found in --models_dir.
+struct ModelSpec {
+  std::string directory;
+  std::string name;  // empty: the directory's name
+  std::optional<heed::v1::Task> task;  // if set, the model must serve it
+  ops::ComputeType compute_type = ops::ComputeType::kFloat32;
+  BatchingOptions batching;
+  int threads = 0;  // compute threads per call; 0: cores / models
+  bool is_default = false;  // the default model of its task
+};
+
 struct ServedModel {
   std::unique_ptr<pipelines::LoadedModel> loaded;
   std::unique_ptr<Scheduler> scheduler;
@@ -39,9 +52,11 @@ class ModelHost {
   ModelHost(ModelCatalog* catalog, ServerMetrics* metrics, ModelHostOptions options);
   ~ModelHost();
 
-  // Loads and warms up every model directory under `models_dir`; a model that
-  // fails to load is reported and skipped. Returns how many loaded.
-  absl::StatusOr<int> LoadAll(const std::string& models_dir);
+  // Every model directory under `models_dir`, with the host's defaults.
+  absl::StatusOr<std::vector<ModelSpec>> SpecsFromDirectory(const std::string& models_dir) const;
+  // Loads and warms up the models; one that fails to load is reported and
+  // skipped. Returns how many loaded.
+  int LoadAll(const std::vector<ModelSpec>& specs);
 
   // The running model with this name, or nullptr.
   ServedModel* Find(const std::string& name);
@@ -49,7 +64,7 @@ class ModelHost {
   void Shutdown(absl::Duration grace);
 
  private:
-  absl::Status Load(const std::string& dir, int threads_per_worker);
+  absl::Status Load(const ModelSpec& spec, int threads_per_worker);
 
   ModelCatalog* catalog_;
   ServerMetrics* metrics_;

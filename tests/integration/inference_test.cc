@@ -4,7 +4,11 @@
 // concurrent clients each get exactly one answer, and /metrics counts them.
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <thread>
 
@@ -259,6 +263,49 @@ TEST_F(InferenceTest, MetricsCountRequestsByModelTaskAndCode) {
                            "heed_output_tokens_total", "heed_model_loaded"}) {
     EXPECT_NE(body.find(name), std::string::npos) << name;
   }
+}
+
+// --config lists the models to serve with names, compute types and knobs.
+TEST(ConfigFileTest, ServesTheListedModelsAsConfigured) {
+  const auto dir = std::filesystem::temp_directory_path() / absl::StrCat("heed_config_", getpid());
+  std::filesystem::create_directories(dir);
+  const std::string models = HEED_GOLDEN_MODELS_DIR;
+  {
+    std::ofstream config(dir / "heed.json");
+    config << R"({"models": [
+      {"directory": ")" << models << R"(/marian-tiny", "name": "en-de", "task": "translation",
+       "compute_type": "int8", "max_batch_size": 4, "threads": 1},
+      {"directory": ")" << models << R"(/distilbert-tiny", "name": "sst2", "default": true,
+       "compute_type": "float32", "max_queue_delay_ms": 1}]})";
+  }
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--config=" + (dir / "heed.json").string()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  auto stub = heed::v1::Inference::NewStub(channel);
+  grpc::ClientContext context;
+  heed::v1::ListModelsResponse response;
+  ASSERT_TRUE(stub->ListModels(&context, {}, &response).ok());
+  ASSERT_EQ(response.models_size(), 2);
+  EXPECT_EQ(response.models(0).name(), "en-de");
+  EXPECT_EQ(response.models(0).compute_type(), heed::v1::COMPUTE_TYPE_INT8);
+  EXPECT_EQ(response.models(1).name(), "sst2");
+  EXPECT_TRUE(response.models(1).is_default());
+  grpc::ClientContext translate_context;
+  heed::v1::TranslateRequest request;
+  request.set_text("A dog.");
+  request.set_model("en-de");
+  request.mutable_options()->set_max_output_tokens(2);
+  heed::v1::TranslateResponse translation;
+  EXPECT_TRUE(stub->Translate(&translate_context, request, &translation).ok());
+
+  {
+    std::ofstream bad(dir / "bad.json");
+    bad << R"({"models": [{"directory": "x", "max_batch_size": "many"}]})";
+  }
+  EXPECT_FALSE(ServerProcess::Start(HEED_SERVER_BINARY, {"--config=" + (dir / "bad.json").string()},
+                                    absl::Seconds(10))
+                   .ok());
+  std::filesystem::remove_all(dir);
 }
 
 // SIGTERM while clients are busy: in-flight calls finish (or are cancelled
