@@ -37,7 +37,8 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured run length (0: 
 ABSL_FLAG(int64_t, requests, 0, "Measured requests (0: no limit). Runs stop at the first bound.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured warm-up before the run.");
 ABSL_FLAG(std::string, mix, "translate=1",
-          "Task weights, e.g. translate=2,summarize=1,sentiment=1.");
+          "Task weights, e.g. translate=2,summarize=1,sentiment=1 (health: health checks, "
+          "to measure the service's own overhead).");
 ABSL_FLAG(std::string, texts, "", "File with one input text per line (default: built-in).");
 ABSL_FLAG(int, max_tokens, 16, "max_output_tokens of generation requests.");
 ABSL_FLAG(int, beam, 0, "Beam size of generation requests (0: the model's default).");
@@ -101,7 +102,8 @@ std::vector<std::pair<std::string, int>> ParseMix(const std::string& mix) {
     std::vector<std::string> kv = absl::StrSplit(part, '=');
     int weight = 1;
     if (kv.size() == 2 && !absl::SimpleAtoi(kv[1], &weight)) weight = 0;
-    if (kv[0] == "translate" || kv[0] == "summarize" || kv[0] == "sentiment") {
+    if (kv[0] == "translate" || kv[0] == "summarize" || kv[0] == "sentiment" ||
+        kv[0] == "health") {
       if (weight > 0) out.push_back({kv[0], weight});
     } else {
       std::fprintf(stderr, "heed-loadgen: unknown task \"%s\" in --mix\n", kv[0].c_str());
@@ -124,7 +126,9 @@ Sample Send(heed::client::HeedClient& client, const std::string& task, const std
   auto on_delta = [&](const heed::v1::TextDelta&) {
     if (s.ttft < 0) s.ttft = absl::ToDoubleSeconds(absl::Now() - intended);
   };
-  if (task == "sentiment") {
+  if (task == "health") {
+    status = client.CheckHealth().status();
+  } else if (task == "sentiment") {
     heed::v1::ClassifySentimentRequest r;
     r.add_texts(text);
     status = client.ClassifySentiment(r).status();

@@ -81,12 +81,16 @@ absl::StatusOr<std::vector<ModelSpec>> ModelHost::SpecsFromDirectory(
 }
 
 int ModelHost::LoadAll(const std::vector<ModelSpec>& specs) {
-  // Workers x threads per call never exceed the cores: each worker computes
-  // with cores / workers threads (at least 1) unless configured, and at most
-  // cores / threads computations run at once.
+  // Running computations x threads per computation never exceed the cores:
+  // by default every computation uses all cores and one runs at a time
+  // (models take turns at batch or step granularity), so a lone busy model is
+  // not held to a share of the machine; configured thread counts make room
+  // for cores / threads computations at once.
   const int cores = cpu::AvailableCores();
-  const int workers = std::max<int>(1, specs.size());
-  const int threads = std::max(1, cores / workers);
+  int threads = cores;
+  for (const ModelSpec& spec : specs) {
+    if (spec.threads > 0) threads = std::min(threads, spec.threads);
+  }
   slots_ = std::make_unique<ComputeSlots>(std::max(1, cores / threads));
   int loaded = 0;
   for (const ModelSpec& spec : specs) {
