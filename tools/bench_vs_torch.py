@@ -29,11 +29,10 @@ sys.path.insert(0, os.path.join(HERE, "reference"))
 import safetensors_np  # noqa: E402
 
 
-def make_marian(path, vocab=32000, d=512, layers=6, heads=8, ffn=2048, max_pos=512):
-    if os.path.exists(os.path.join(path, "model.safetensors")):
-        return
-    os.makedirs(path, exist_ok=True)
-    rng = np.random.default_rng(0)
+def weight_builder(seed, d):
+    """A dict of weights and helpers that add random linear layers (std 0.02,
+    zero bias) and identity layer norms of width d to it."""
+    rng = np.random.default_rng(seed)
     w = {}
 
     def lin(name, out, inp):
@@ -44,6 +43,14 @@ def make_marian(path, vocab=32000, d=512, layers=6, heads=8, ffn=2048, max_pos=5
         w[name + "weight"] = np.ones(d, np.float32)
         w[name + "bias"] = np.zeros(d, np.float32)
 
+    return w, lin, norm, rng
+
+
+def make_marian(path, vocab=32000, d=512, layers=6, heads=8, ffn=2048, max_pos=512):
+    if os.path.exists(os.path.join(path, "model.safetensors")):
+        return
+    os.makedirs(path, exist_ok=True)
+    w, lin, norm, rng = weight_builder(0, d)
     w["model.shared.weight"] = rng.normal(0, 0.02, (vocab, d)).astype(np.float32)
     w["final_logits_bias"] = np.zeros((1, vocab), np.float32)
     for side in ("encoder", "decoder"):
@@ -71,17 +78,7 @@ def make_distilbert(path, vocab=30522, d=768, layers=6, heads=12, ffn=3072, max_
     if os.path.exists(os.path.join(path, "model.safetensors")):
         return
     os.makedirs(path, exist_ok=True)
-    rng = np.random.default_rng(1)
-    w = {}
-
-    def lin(name, out, inp):
-        w[name + "weight"] = rng.normal(0, 0.02, (out, inp)).astype(np.float32)
-        w[name + "bias"] = np.zeros(out, np.float32)
-
-    def norm(name):
-        w[name + "weight"] = np.ones(d, np.float32)
-        w[name + "bias"] = np.zeros(d, np.float32)
-
+    w, lin, norm, rng = weight_builder(1, d)
     b = "distilbert."
     w[b + "embeddings.word_embeddings.weight"] = rng.normal(0, 0.02, (vocab, d)).astype(np.float32)
     w[b + "embeddings.position_embeddings.weight"] = rng.normal(0, 0.02, (max_pos, d)).astype(np.float32)

@@ -72,7 +72,21 @@ void InferenceService::Record(const std::string& model, heed::v1::Task task,
 template <typename Request>
 absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::MakeGenerationWork(
     grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
+    absl::Time arrival, ServedModel** model, std::optional<uint64_t>* seed) {
+  absl::StatusOr<std::shared_ptr<GenerationWork>> work =
+      BuildGenerationWork(context, request, task, model, seed);
+  if (!work.ok()) {
+    Record(*model != nullptr ? (*model)->description.name() : request.model(), task,
+           work.status(), arrival, nullptr, 0, 0);
+  }
+  return work;
+}
+
+template <typename Request>
+absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGenerationWork(
+    grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
     ServedModel** model, std::optional<uint64_t>* seed) {
+  if (absl::Status s = Authenticate(context); !s.ok()) return s;
   uint64_t drawn_seed = 0;
   auto pipeline_request =
       ToGenerationRequest(request.text(), request.options(), request.truncate_input(),
@@ -103,13 +117,8 @@ grpc::ServerUnaryReactor* InferenceService::GenerateUnary(grpc::CallbackServerCo
   const absl::Time arrival = absl::Now();
   ServedModel* model = nullptr;
   std::optional<uint64_t> seed;
-  const absl::Status authenticated = Authenticate(context);
-  absl::StatusOr<std::shared_ptr<GenerationWork>> work =
-      authenticated.ok() ? MakeGenerationWork(context, *request, task, &model, &seed)
-                         : absl::StatusOr<std::shared_ptr<GenerationWork>>(authenticated);
+  auto work = MakeGenerationWork(context, *request, task, arrival, &model, &seed);
   if (!work.ok()) {
-    Record(model != nullptr ? model->description.name() : request->model(), task, work.status(),
-           arrival, nullptr, 0, 0);
     reactor->Finish(ToGrpcStatus(work.status()));
     return reactor;
   }
@@ -135,13 +144,8 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
   const absl::Time arrival = absl::Now();
   ServedModel* model = nullptr;
   std::optional<uint64_t> seed;
-  const absl::Status authenticated = Authenticate(context);
-  absl::StatusOr<std::shared_ptr<GenerationWork>> work =
-      authenticated.ok() ? MakeGenerationWork(context, *request, task, &model, &seed)
-                         : absl::StatusOr<std::shared_ptr<GenerationWork>>(authenticated);
+  auto work = MakeGenerationWork(context, *request, task, arrival, &model, &seed);
   if (!work.ok()) {
-    Record(model != nullptr ? model->description.name() : request->model(), task, work.status(),
-           arrival, nullptr, 0, 0);
     reactor->End(ToGrpcStatus(work.status()));
     return reactor;
   }

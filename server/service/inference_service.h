@@ -52,9 +52,14 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   grpc::ServerWriteReactor<StreamResponse>* GenerateStream(grpc::CallbackServerContext* context,
                                                            const Request* request,
                                                            heed::v1::Task task);
-  // Resolves the model and builds the work item; errors are the call's status.
+  // Authenticates, resolves the model and builds the work item; an error is
+  // the call's status and is already counted in the metrics.
   template <typename Request>
   absl::StatusOr<std::shared_ptr<GenerationWork>> MakeGenerationWork(
+      grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
+      absl::Time arrival, ServedModel** model, std::optional<uint64_t>* seed);
+  template <typename Request>
+  absl::StatusOr<std::shared_ptr<GenerationWork>> BuildGenerationWork(
       grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
       ServedModel** model, std::optional<uint64_t>* seed);
   absl::StatusOr<ServedModel*> ResolveModel(const std::string& name, heed::v1::Task task);

@@ -13,19 +13,19 @@
 
 namespace heed::server {
 
-class UnaryReactor final : public grpc::ServerUnaryReactor {
+// Passes a call's cancellation to its work item, whichever comes first.
+class CancellationLink {
  public:
   void Watch(std::shared_ptr<WorkItem> item) {
     absl::MutexLock lock(&mu_);
     item_ = std::move(item);
     if (cancelled_) item_->Cancel();
   }
-  void OnCancel() override {
+  void Cancel() {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
     if (item_ != nullptr) item_->Cancel();
   }
-  void OnDone() override { delete this; }
 
  private:
   absl::Mutex mu_;
@@ -33,14 +33,20 @@ class UnaryReactor final : public grpc::ServerUnaryReactor {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+class UnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void Watch(std::shared_ptr<WorkItem> item) { link_.Watch(std::move(item)); }
+  void OnCancel() override { link_.Cancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  CancellationLink link_;
+};
+
 template <typename Message>
 class StreamReactor final : public grpc::ServerWriteReactor<Message> {
  public:
-  void Watch(std::shared_ptr<WorkItem> item) {
-    absl::MutexLock lock(&mu_);
-    item_ = std::move(item);
-    if (cancelled_) item_->Cancel();
-  }
+  void Watch(std::shared_ptr<WorkItem> item) { link_.Watch(std::move(item)); }
   // Queues a message; messages go out in order, one write at a time.
   void Send(Message message) {
     {
@@ -65,18 +71,12 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
-      if (!ok) {  // the client is gone: stop generating for it
-        pending_.clear();
-        if (item_ != nullptr) item_->Cancel();
-      }
+      if (!ok) pending_.clear();
     }
+    if (!ok) link_.Cancel();  // the client is gone: stop generating for it
     Pump();
   }
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-    if (item_ != nullptr) item_->Cancel();
-  }
+  void OnCancel() override { link_.Cancel(); }
   void OnDone() override { delete this; }
 
  private:
@@ -101,15 +101,14 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     if (action == kFinish) this->Finish(status_);
   }
 
+  CancellationLink link_;
   absl::Mutex mu_;
-  std::shared_ptr<WorkItem> item_ ABSL_GUARDED_BY(mu_);
   std::deque<Message> pending_ ABSL_GUARDED_BY(mu_);
   Message current_;
   grpc::Status status_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace heed::server
