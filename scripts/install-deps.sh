@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh               build + tests (what CI needs)
 #   scripts/install-deps.sh --build-only  build only (scripts/run.sh, the Dockerfile)
 #   scripts/install-deps.sh --tools       build + tests + tools/ (python3-torch etc.)
+#   scripts/install-deps.sh --runtime     only what the binaries need to run (containers)
 # Idempotent and quiet: packages already present are skipped, and `apt-get update`
 # runs at most once, only when something is missing. Used by scripts/run.sh,
 # scripts/test.sh, CI and deploy/Dockerfile, so this is the one list of packages.
@@ -18,10 +19,17 @@ BUILD_PACKAGES=(
   nlohmann-json3-dev libicu-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# What the binaries need at run time (deploy/Dockerfile's runtime stage); the
+# -dev packages above pull these in for builds.
+RUNTIME_PACKAGES=(
+  ca-certificates libabsl20220623 libc-ares2 libcivetweb1 libdnnl2 libgomp1 libgrpc++1.51
+  libgrpc29 libicu72 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprotobuf32
+  libre2-9 libssl3 ocl-icd-libopencl1 zlib1g
+)
 # Tests and developer tools: a real Prometheus for the metrics test, curl for
 # scraping, openssl for TLS tests, clang for the fuzz targets, clang-format.
 TEST_PACKAGES=(
-  prometheus curl openssl
+  prometheus curl openssl nginx-light python3-yaml docker-compose
   clang-14 libclang-rt-14-dev clang-format
   python3-grpcio python3-protobuf python3-numpy
 )
@@ -35,9 +43,10 @@ TOOLS_PACKAGES=(
 want=("${BUILD_PACKAGES[@]}")
 case "${1:-}" in
   --build-only) ;;
+  --runtime) want=("${RUNTIME_PACKAGES[@]}") ;;
   --tools) want+=("${TEST_PACKAGES[@]}" "${TOOLS_PACKAGES[@]}") ;;
   "") want+=("${TEST_PACKAGES[@]}") ;;
-  *) echo "usage: $0 [--build-only|--tools]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--build-only|--runtime|--tools]" >&2; exit 2 ;;
 esac
 
 missing=()
