@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "heed/v1/lenient_requests.pb.h"
 #include "server/service/reactors.h"
 #include "server/service/request_validation.h"
 #include "server/service/response_builders.h"
@@ -18,6 +19,111 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
 }
 
 }  // namespace
+
+namespace {
+
+// Copies `from` into `to` field by field number; strings are set without the
+// UTF-8 check that parsing would apply (validation comes later, with a clear
+// status). Both messages have the same field numbers and compatible types.
+void CopyByFieldNumber(const google::protobuf::Message& from, google::protobuf::Message* to) {
+  using google::protobuf::FieldDescriptor;
+  const auto* from_reflection = from.GetReflection();
+  const auto* to_reflection = to->GetReflection();
+  for (int i = 0; i < to->GetDescriptor()->field_count(); ++i) {
+    const FieldDescriptor* t = to->GetDescriptor()->field(i);
+    const FieldDescriptor* f = from.GetDescriptor()->FindFieldByNumber(t->number());
+    if (f == nullptr) continue;
+    if (t->is_repeated()) {
+      for (int j = 0; j < from_reflection->FieldSize(from, f); ++j) {
+        to_reflection->AddString(to, t, from_reflection->GetRepeatedString(from, f, j));
+      }
+      continue;
+    }
+    if (!t->has_presence() || from_reflection->HasField(from, f)) {
+      switch (t->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING:
+          to_reflection->SetString(to, t, from_reflection->GetString(from, f));
+          break;
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          to_reflection->MutableMessage(to, t)->CopyFrom(from_reflection->GetMessage(from, f));
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          to_reflection->SetEnumValue(to, t, from_reflection->GetEnumValue(from, f));
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          to_reflection->SetBool(to, t, from_reflection->GetBool(from, f));
+          break;
+        default:
+          break;  // the request messages have no other scalar fields
+      }
+    }
+  }
+}
+
+// Method indices in heed.v1.Inference, in the order of inference.proto.
+enum Method { kTranslate, kTranslateStream, kSummarize, kSummarizeStream, kClassifySentiment };
+
+}  // namespace
+
+InferenceService::InferenceService(const ModelCatalog* catalog, ModelHost* host,
+                                   ServerMetrics* metrics, std::vector<std::string> auth_tokens)
+    : catalog_(catalog), host_(host), metrics_(metrics), auth_tokens_(std::move(auth_tokens)) {
+  UseLenientParsing();
+}
+
+void InferenceService::UseLenientParsing() {
+  using heed::v1::internal::LenientClassifySentimentRequest;
+  using heed::v1::internal::LenientGenerationRequest;
+  MarkMethodCallback(
+      kTranslate,
+      new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
+                                               heed::v1::TranslateResponse>(
+          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient,
+                 heed::v1::TranslateResponse* response) {
+            heed::v1::TranslateRequest request;
+            CopyByFieldNumber(*lenient, &request);
+            return Translate(context, &request, response);
+          }));
+  MarkMethodCallback(
+      kSummarize,
+      new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
+                                               heed::v1::SummarizeResponse>(
+          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient,
+                 heed::v1::SummarizeResponse* response) {
+            heed::v1::SummarizeRequest request;
+            CopyByFieldNumber(*lenient, &request);
+            return Summarize(context, &request, response);
+          }));
+  MarkMethodCallback(
+      kTranslateStream,
+      new grpc::internal::CallbackServerStreamingHandler<LenientGenerationRequest,
+                                                         heed::v1::TranslateStreamResponse>(
+          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient) {
+            heed::v1::TranslateRequest request;
+            CopyByFieldNumber(*lenient, &request);
+            return TranslateStream(context, &request);
+          }));
+  MarkMethodCallback(
+      kSummarizeStream,
+      new grpc::internal::CallbackServerStreamingHandler<LenientGenerationRequest,
+                                                         heed::v1::SummarizeStreamResponse>(
+          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient) {
+            heed::v1::SummarizeRequest request;
+            CopyByFieldNumber(*lenient, &request);
+            return SummarizeStream(context, &request);
+          }));
+  MarkMethodCallback(
+      kClassifySentiment,
+      new grpc::internal::CallbackUnaryHandler<LenientClassifySentimentRequest,
+                                               heed::v1::ClassifySentimentResponse>(
+          [this](grpc::CallbackServerContext* context,
+                 const LenientClassifySentimentRequest* lenient,
+                 heed::v1::ClassifySentimentResponse* response) {
+            heed::v1::ClassifySentimentRequest request;
+            CopyByFieldNumber(*lenient, &request);
+            return ClassifySentiment(context, &request, response);
+          }));
+}
 
 absl::Status InferenceService::Authenticate(const grpc::CallbackServerContext* context) const {
   if (auth_tokens_.empty()) return absl::OkStatus();

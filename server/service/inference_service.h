@@ -20,8 +20,7 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   // All three must outlive the service.
   // `auth_tokens`: accepted bearer tokens; empty means no authentication.
   InferenceService(const ModelCatalog* catalog, ModelHost* host, ServerMetrics* metrics,
-                   std::vector<std::string> auth_tokens = {})
-      : catalog_(catalog), host_(host), metrics_(metrics), auth_tokens_(std::move(auth_tokens)) {}
+                   std::vector<std::string> auth_tokens = {});
 
   grpc::ServerUnaryReactor* Translate(grpc::CallbackServerContext* context,
                                       const heed::v1::TranslateRequest* request,
@@ -66,6 +65,9 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   // The one place where a finished call is counted.
   void Record(const std::string& model, heed::v1::Task task, const absl::Status& status,
               absl::Time arrival, const WorkItem* work, int input_tokens, int output_tokens);
+
+  // Re-registers the text-carrying methods with lenient request parsing.
+  void UseLenientParsing();
 
   // UNAUTHENTICATED unless the call carries an accepted bearer token.
   absl::Status Authenticate(const grpc::CallbackServerContext* context) const;
