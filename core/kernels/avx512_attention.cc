@@ -22,8 +22,13 @@
 #include "core/kernels/kernel_table.h"
 #include "core/tensor/aligned_buffer.h"
 #include "core/tensor/dtype.h"
+
+// AVX-512 code generation from here on: this include must follow every other
+// one, so include sorting must not move it.
+// clang-format off
 #include "core/kernels/avx512_target.h"
 #include "core/kernels/avx512_math.h"
+// clang-format on
 
 namespace heed::kernels::avx512 {
 namespace {
