@@ -95,8 +95,9 @@ void BM_FusedAttention(benchmark::State& state) {
   c.Run();  // warm-up: packing buffers, page faults
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) c.Run();
-  const double fused = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                           .count() / state.iterations();
+  const double fused =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+      state.iterations();
   const double flops = 4.0 * len * len * kHeadDim * kHeads * batch;
   const double gflops = flops / fused / 1e9;
   state.counters["GFLOPs"] = gflops;
@@ -137,8 +138,9 @@ void BM_DecodeAttention(benchmark::State& state) {
     k_pool.push_back(RandomVector<T>(per_sequence * batch, 2 * r));
     v_pool.push_back(RandomVector<T>(per_sequence * batch, 2 * r + 1));
     for (int b = 0; b < batch; ++b) {
-      kv[r].push_back({k_pool[r].data() + b * per_sequence, v_pool[r].data() + b * per_sequence,
-                       int64_t{cache_len} * kHeadDim, cache_len});
+      kv[r].push_back({k_pool[r].data() + b * per_sequence,
+                       v_pool[r].data() + b * per_sequence, int64_t{cache_len} * kHeadDim,
+                       cache_len});
     }
   }
   const std::vector<T> q = RandomVector<T>(size_t(batch) * kHeads * kHeadDim, 7);
@@ -157,8 +159,9 @@ void BM_DecodeAttention(benchmark::State& state) {
     r = (r + 1) % rotations;
     if (!kernels::DecodeAttention(args).ok()) std::abort();
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                             .count() / state.iterations();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+      state.iterations();
   const double gbs = bytes_per_call / seconds / 1e9;
   state.counters["GBps"] = gbs;
   state.counters["bandwidth_fraction"] = gbs / g_copy_gbs;
@@ -178,7 +181,8 @@ void BM_Linear(benchmark::State& state) {
   std::vector<std::unique_ptr<ops::Linear>> layers;
   int64_t weight_bytes = 0;
   while (weight_bytes < (int64_t{192} << 20)) {
-    auto layer = ops::Linear::Create({w.data(), bias.data(), n, k}, type, ops::Activation::kNone);
+    auto layer =
+        ops::Linear::Create({w.data(), bias.data(), n, k}, type, ops::Activation::kNone);
     if (!layer.ok()) {
       state.SkipWithError(std::string(layer.status().message()).c_str());
       return;
@@ -195,8 +199,9 @@ void BM_Linear(benchmark::State& state) {
     if (!layers[i]->Forward(x.data(), m, y.data()).ok()) std::abort();
     i = (i + 1) % layers.size();
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                             .count() / state.iterations();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+      state.iterations();
   const double flops = 2.0 * m * k * n;
   const double bytes = layers[0]->weight_bytes() + 4.0 * m * (k + n);
   // Peak multiply-accumulate rate per compute type relative to f32 FMA:
@@ -205,7 +210,8 @@ void BM_Linear(benchmark::State& state) {
                             : type == ops::ComputeType::kBFloat16 ? 2.0
                                                                   : 4.0;
   // The weights stream in once per call, at the measured read bandwidth.
-  const double roofline = std::min(g_fma_peak_gflops * peak_scale, flops / bytes * g_read_gbs);
+  const double roofline =
+      std::min(g_fma_peak_gflops * peak_scale, flops / bytes * g_read_gbs);
   state.counters["GFLOPs"] = flops / seconds / 1e9;
   state.counters["roofline_GFLOPs"] = roofline;
   state.counters["roofline_fraction"] = flops / seconds / 1e9 / roofline;
@@ -242,13 +248,18 @@ int main(int argc, char** argv) {
   heed::bench::g_copy_gbs = heed::bench::MeasureCopyBandwidthGbs();
   heed::bench::g_read_gbs = heed::bench::MeasureReadBandwidthGbs();
   benchmark::AddCustomContext("threads", std::to_string(threads));
-  benchmark::AddCustomContext("isa", std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())));
-  benchmark::AddCustomContext("fma_peak_gflops", std::to_string(heed::bench::g_fma_peak_gflops));
-  benchmark::AddCustomContext("copy_bandwidth_gbs", std::to_string(heed::bench::g_copy_gbs));
-  benchmark::AddCustomContext("read_bandwidth_gbs", std::to_string(heed::bench::g_read_gbs));
+  benchmark::AddCustomContext("isa",
+                              std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())));
+  benchmark::AddCustomContext("fma_peak_gflops",
+                              std::to_string(heed::bench::g_fma_peak_gflops));
+  benchmark::AddCustomContext("copy_bandwidth_gbs",
+                              std::to_string(heed::bench::g_copy_gbs));
+  benchmark::AddCustomContext("read_bandwidth_gbs",
+                              std::to_string(heed::bench::g_read_gbs));
   std::printf("threads=%d isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f GB/s\n",
               threads, std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())).c_str(),
-              heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs, heed::bench::g_read_gbs);
+              heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs,
+              heed::bench::g_read_gbs);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -80,7 +80,8 @@ double MeasureReadBandwidthGbs() {
   volatile float sink = 0;
   for (int rep = 0; rep < 4; ++rep) {
     const auto start = std::chrono::steady_clock::now();
-    sink = sink + (avx512 ? SumAvx512(data.data(), floats) : SumPortable(data.data(), floats));
+    sink = sink +
+           (avx512 ? SumAvx512(data.data(), floats) : SumPortable(data.data(), floats));
     best = std::max(best, floats * sizeof(float) / Seconds(start) / 1e9);
   }
   return best;

@@ -22,7 +22,8 @@
 #include "core/ops/linear.h"
 
 ABSL_FLAG(std::string, model_dir, "", "Hugging Face model directory.");
-ABSL_FLAG(std::string, inputs, "", "File with one input per line: space-separated token ids.");
+ABSL_FLAG(std::string, inputs, "",
+          "File with one input per line: space-separated token ids.");
 ABSL_FLAG(std::string, task, "generate", "generate or classify.");
 ABSL_FLAG(int, batch, 1, "Sequences decoded (or classified) together.");
 ABSL_FLAG(int, beams, 1, "Beam size; 1 is greedy search.");
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
 
   if (absl::GetFlag(FLAGS_task) == "classify") {
-    auto model = heed::models::EncoderClassifier::Load(absl::GetFlag(FLAGS_model_dir), *type);
+    auto model =
+        heed::models::EncoderClassifier::Load(absl::GetFlag(FLAGS_model_dir), *type);
     if (!model.ok()) return Fail(model.status());
     (void)(*model)->Classify({inputs[0]});  // warm-up: primitives, pages
     const auto start = Clock::now();
@@ -74,8 +76,8 @@ int main(int argc, char** argv) {
       if (!logits.ok()) return Fail(logits.status());
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("{\"sequences\": %zu, \"seconds\": %.4f, \"per_s\": %.3f}\n", inputs.size(),
-                seconds, inputs.size() / seconds);
+    std::printf("{\"sequences\": %zu, \"seconds\": %.4f, \"per_s\": %.3f}\n",
+                inputs.size(), seconds, inputs.size() / seconds);
     return 0;
   }
 
@@ -102,15 +104,18 @@ int main(int argc, char** argv) {
     }
     bool running = true;
     while (running) {
-      if (absl::Status s = heed::generation::StepSearches(**model, active); !s.ok()) return s;
+      if (absl::Status s = heed::generation::StepSearches(**model, active); !s.ok())
+        return s;
       running = false;
       for (auto* s : active) running |= !s->done();
     }
-    for (auto* s : active) *tokens += static_cast<int64_t>(s->Results()[0].ids.size()) - 1;
+    for (auto* s : active)
+      *tokens += static_cast<int64_t>(s->Results()[0].ids.size()) - 1;
     return absl::OkStatus();
   };
   int64_t warmup_tokens = 0;
-  if (absl::Status s = run(0, std::min<size_t>(inputs.size(), batch), &warmup_tokens); !s.ok()) {
+  if (absl::Status s = run(0, std::min<size_t>(inputs.size(), batch), &warmup_tokens);
+      !s.ok()) {
     return Fail(s);
   }
   int64_t tokens = 0;
@@ -121,7 +126,8 @@ int main(int argc, char** argv) {
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("{\"sequences\": %zu, \"tokens\": %lld, \"seconds\": %.4f, \"per_s\": %.3f}\n",
-              inputs.size(), static_cast<long long>(tokens), seconds, tokens / seconds);
+  std::printf(
+      "{\"sequences\": %zu, \"tokens\": %lld, \"seconds\": %.4f, \"per_s\": %.3f}\n",
+      inputs.size(), static_cast<long long>(tokens), seconds, tokens / seconds);
   return 0;
 }

@@ -15,7 +15,8 @@ UnfusedAttention::UnfusedAttention(int len, int heads, int head_dim, float scale
   const dnnl::memory::desc v_md({H, L, D}, dt::f32, dims{D, H * D, 1});
   dnnl::primitive_attr scaled;
   scaled.set_output_scales(0, {scale});
-  qk_pd_ = dnnl::matmul::primitive_desc(dnnl::matmul::desc(q_md, kt_md, s_md), scaled, engine_);
+  qk_pd_ = dnnl::matmul::primitive_desc(dnnl::matmul::desc(q_md, kt_md, s_md), scaled,
+                                        engine_);
   softmax_pd_ = dnnl::softmax_forward::primitive_desc(
       dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, s_md, 2), engine_);
   pv_pd_ = dnnl::matmul::primitive_desc(dnnl::matmul::desc(s_md, v_md, q_md), engine_);
@@ -30,9 +31,13 @@ void UnfusedAttention::Run(const float* q, const float* k, const float* v, float
   dnnl::memory k_mem(qk_pd_.weights_desc(), engine_, const_cast<float*>(k));
   dnnl::memory v_mem(pv_pd_.weights_desc(), engine_, const_cast<float*>(v));
   dnnl::memory o_mem(pv_pd_.dst_desc(), engine_, out);
-  qk_.execute(stream_, {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, scores_}});
+  qk_.execute(
+      stream_,
+      {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, scores_}});
   softmax_.execute(stream_, {{DNNL_ARG_SRC, scores_}, {DNNL_ARG_DST, scores_}});
-  pv_.execute(stream_, {{DNNL_ARG_SRC, scores_}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, o_mem}});
+  pv_.execute(
+      stream_,
+      {{DNNL_ARG_SRC, scores_}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, o_mem}});
   stream_.wait();
 }
 

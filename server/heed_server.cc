@@ -2,21 +2,21 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <exception>
+#include <filesystem>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/cpu/cpu_features.h"
 #include "core/io/json_file.h"
-#include "server/config/model_config_file.h"
 #include "core/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "prometheus/exposer.h"
+#include "server/config/model_config_file.h"
 
 namespace heed::server {
 
@@ -75,8 +75,7 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
     return specs.status();
   }
   server->specs_ = std::move(*specs);
-  server->metrics_.SetBuildInfo(kVersion,
-                                std::string(cpu::IsaName(cpu::ActiveIsa())));
+  server->metrics_.SetBuildInfo(kVersion, std::string(cpu::IsaName(cpu::ActiveIsa())));
 
   if (!options.metrics_address.empty()) {
     // prometheus-cpp reports bind failures by throwing; keep them inside.
@@ -95,7 +94,8 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
   if (!options.tls_cert_file.empty()) {
     grpc::SslServerCredentialsOptions ssl(
         options.tls_client_ca_file.empty()
@@ -140,8 +140,8 @@ void HeedServer::Shutdown() {
   // gRPC stops accepting, waits for in-flight calls until the grace period
   // ends and then cancels them; the schedulers keep computing meanwhile and
   // answer cancelled calls at their next step.
-  const auto deadline =
-      std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options_.shutdown_grace);
+  const auto deadline = std::chrono::system_clock::now() +
+                        absl::ToChronoNanoseconds(options_.shutdown_grace);
   grpc_server_->Shutdown(deadline);
   host_.Shutdown(absl::ZeroDuration());
 }

@@ -5,6 +5,7 @@
 #define HEED_SERVER_HEED_SERVER_H_
 
 #include <memory>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -15,8 +16,6 @@
 #include "server/service/inference_service.h"
 #include "server/service/model_catalog.h"
 #include "server/service/model_host.h"
-
-#include <thread>
 
 namespace prometheus {
 class Exposer;

@@ -25,7 +25,8 @@ std::string Label(const heed::v1::Token& token, size_t width) {
 
 std::string RenderAlignment(const heed::v1::Alignment& a) {
   const int rows = a.target_tokens_size(), cols = a.source_tokens_size();
-  if (rows == 0 || cols == 0 || a.weights_size() != rows * cols) return "(no alignment)\n";
+  if (rows == 0 || cols == 0 || a.weights_size() != rows * cols)
+    return "(no alignment)\n";
   std::string out;
   // Column headers: source token i is written vertically as its index, with
   // a legend below.
@@ -38,7 +39,8 @@ std::string RenderAlignment(const heed::v1::Alignment& a) {
     out += "\n";
   }
   out += "source:";
-  for (int c = 0; c < cols; ++c) absl::StrAppend(&out, " ", c, "=", Label(a.source_tokens(c), 16));
+  for (int c = 0; c < cols; ++c)
+    absl::StrAppend(&out, " ", c, "=", Label(a.source_tokens(c), 16));
   out += "\n";
   return out;
 }

@@ -32,7 +32,8 @@ ABSL_FLAG(bool, stream, false, "Print generated text as it arrives.");
 ABSL_FLAG(bool, explain, false,
           "Show what the model attended to: the source/target alignment grid, or "
           "per-token attributions for sentiment.");
-ABSL_FLAG(bool, truncate, false, "Cut inputs longer than the model accepts instead of failing.");
+ABSL_FLAG(bool, truncate, false,
+          "Cut inputs longer than the model accepts instead of failing.");
 ABSL_FLAG(bool, tls, false, "Connect with TLS (system roots unless --tls_ca).");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signed the server's certificate.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mutual TLS).");
@@ -81,7 +82,8 @@ Classifies TEXTs (or stdin lines) in one call. Prints "LABEL SCORE TEXT" per
 text; --explain adds each token's attribution; --json the whole response.
 Flags: --model --explain --truncate --json --deadline --address
 )";
-constexpr char kModelsHelp[] = "heed models [NAME]\n\nLists the loaded models, or describes NAME.\n";
+constexpr char kModelsHelp[] =
+    "heed models [NAME]\n\nLists the loaded models, or describes NAME.\n";
 constexpr char kHealthHelp[] =
     "heed health [SERVICE]\n\nChecks grpc.health.v1 for the server or SERVICE "
     "(e.g. heed.v1.Inference/translation); exit 0 only when SERVING.\n";
@@ -113,7 +115,8 @@ std::vector<std::string> InputsOrStdin(const std::vector<std::string>& args) {
 heed::v1::GenerationOptions GenerationOptionsFromFlags() {
   heed::v1::GenerationOptions o;
   if (absl::GetFlag(FLAGS_beam) > 0) o.set_beam_size(absl::GetFlag(FLAGS_beam));
-  if (absl::GetFlag(FLAGS_max_tokens) > 0) o.set_max_output_tokens(absl::GetFlag(FLAGS_max_tokens));
+  if (absl::GetFlag(FLAGS_max_tokens) > 0)
+    o.set_max_output_tokens(absl::GetFlag(FLAGS_max_tokens));
   if (absl::GetFlag(FLAGS_temperature) > 0) {
     heed::v1::SamplingOptions* s = o.mutable_sampling();
     s->set_temperature(absl::GetFlag(FLAGS_temperature));
@@ -126,10 +129,11 @@ heed::v1::GenerationOptions GenerationOptionsFromFlags() {
 
 // translate and summarize: same request shape, same output.
 template <typename Request, typename Response>
-int RunGenerate(heed::client::HeedClient& client, const std::vector<std::string>& args,
-                absl::StatusOr<Response> (heed::client::HeedClient::*unary)(const Request&),
-                absl::StatusOr<Response> (heed::client::HeedClient::*stream)(
-                    const Request&, const std::function<void(const heed::v1::TextDelta&)>&)) {
+int RunGenerate(
+    heed::client::HeedClient& client, const std::vector<std::string>& args,
+    absl::StatusOr<Response> (heed::client::HeedClient::*unary)(const Request&),
+    absl::StatusOr<Response> (heed::client::HeedClient::*stream)(
+        const Request&, const std::function<void(const heed::v1::TextDelta&)>&)) {
   const std::vector<std::string> texts = InputsOrStdin(args);
   if (texts.empty()) {
     std::fprintf(stderr, "heed: no text given (arguments or stdin)\n");
@@ -163,7 +167,8 @@ int RunGenerate(heed::client::HeedClient& client, const std::vector<std::string>
       std::printf("\n");
     }
     if (explain && !json && response->hypotheses_size() > 0) {
-      std::printf("%s", heed::cli::RenderAlignment(response->hypotheses(0).alignment()).c_str());
+      std::printf(
+          "%s", heed::cli::RenderAlignment(response->hypotheses(0).alignment()).c_str());
     }
   }
   return 0;
@@ -189,7 +194,8 @@ int RunSentiment(heed::client::HeedClient& client, const std::vector<std::string
   for (int i = 0; i < response->results_size(); ++i) {
     const auto& r = response->results(i);
     std::printf("%-10s %.3f  %s\n", r.label().c_str(), r.score(), texts[i].c_str());
-    if (absl::GetFlag(FLAGS_explain)) std::printf("%s", heed::cli::RenderAttributions(r).c_str());
+    if (absl::GetFlag(FLAGS_explain))
+      std::printf("%s", heed::cli::RenderAttributions(r).c_str());
   }
   return 0;
 }
@@ -199,7 +205,8 @@ int RunHealth(heed::client::HeedClient& client, const std::vector<std::string>& 
   absl::StatusOr<std::string> status = client.CheckHealth(service);
   if (!status.ok()) return Fail(status.status());
   if (absl::GetFlag(FLAGS_json)) {
-    std::printf("{\"service\":\"%s\",\"status\":\"%s\"}\n", service.c_str(), status->c_str());
+    std::printf("{\"service\":\"%s\",\"status\":\"%s\"}\n", service.c_str(),
+                status->c_str());
   } else {
     std::printf("%s\n", status->c_str());
   }
@@ -267,7 +274,8 @@ int main(int argc, char** argv) {
     }
     if (arg.rfind("--", 0) == 0) {
       const size_t eq = arg.find('=');
-      std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      std::string name =
+          arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
       arg = "--" + absl::StrReplaceAll(name, {{"-", "_"}}) +
             (eq == std::string::npos ? "" : arg.substr(eq));
     }
@@ -275,8 +283,8 @@ int main(int argc, char** argv) {
   std::vector<char*> patched;
   for (std::string& s : storage) patched.push_back(s.data());
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(patched.size()),
-                                                         patched.data());
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(patched.size()), patched.data());
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   if (args.empty()) {
     std::fputs(kUsage, stderr);
@@ -301,10 +309,12 @@ int main(int argc, char** argv) {
 
   using heed::client::HeedClient;
   if (command == "translate") {
-    return RunGenerate(**client, args, &HeedClient::Translate, &HeedClient::TranslateStream);
+    return RunGenerate(**client, args, &HeedClient::Translate,
+                       &HeedClient::TranslateStream);
   }
   if (command == "summarize") {
-    return RunGenerate(**client, args, &HeedClient::Summarize, &HeedClient::SummarizeStream);
+    return RunGenerate(**client, args, &HeedClient::Summarize,
+                       &HeedClient::SummarizeStream);
   }
   if (command == "sentiment") return RunSentiment(**client, args);
   if (command == "health") return RunHealth(**client, args);

@@ -47,7 +47,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HeedClient>> HeedClient::Create(ClientOptions options) {
-  const bool tls = options.tls || !options.tls_ca_file.empty() || !options.tls_cert_file.empty();
+  const bool tls =
+      options.tls || !options.tls_ca_file.empty() || !options.tls_cert_file.empty();
   if (!tls) return std::make_unique<HeedClient>(std::move(options));
   grpc::SslCredentialsOptions ssl;
   for (auto [path, field] : {std::pair{&options.tls_ca_file, &ssl.pem_root_certs},
@@ -79,7 +80,8 @@ HeedClient::HeedClient(ClientOptions options,
 void HeedClient::PrepareContext(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() +
                         absl::ToChronoNanoseconds(options_.deadline));
-  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+  if (!options_.token.empty())
+    context->AddMetadata("authorization", "Bearer " + options_.token);
 }
 
 absl::StatusOr<std::string> HeedClient::CheckHealth(const std::string& service) {
@@ -93,8 +95,7 @@ absl::StatusOr<std::string> HeedClient::CheckHealth(const std::string& service) 
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
-absl::StatusOr<std::vector<heed::v1::Model>> HeedClient::ListModels(
-    heed::v1::Task task) {
+absl::StatusOr<std::vector<heed::v1::Model>> HeedClient::ListModels(heed::v1::Task task) {
   grpc::ClientContext context;
   PrepareContext(&context);
   heed::v1::ListModelsRequest request;
@@ -102,8 +103,7 @@ absl::StatusOr<std::vector<heed::v1::Model>> HeedClient::ListModels(
   heed::v1::ListModelsResponse response;
   grpc::Status status = inference_->ListModels(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
-  return std::vector<heed::v1::Model>(response.models().begin(),
-                                      response.models().end());
+  return std::vector<heed::v1::Model>(response.models().begin(), response.models().end());
 }
 
 absl::StatusOr<heed::v1::Model> HeedClient::GetModel(const std::string& name) {
@@ -130,8 +130,9 @@ absl::StatusOr<Response> Unary(const HeedClient& client, Call call) {
 }
 
 template <typename Response, typename Message>
-absl::StatusOr<Response> ReadStream(grpc::ClientReader<Message>* reader,
-                                    const std::function<void(const heed::v1::TextDelta&)>& on_delta) {
+absl::StatusOr<Response> ReadStream(
+    grpc::ClientReader<Message>* reader,
+    const std::function<void(const heed::v1::TextDelta&)>& on_delta) {
   Message message;
   Response done;
   while (reader->Read(&message)) {
@@ -164,9 +165,10 @@ absl::StatusOr<heed::v1::SummarizeResponse> HeedClient::Summarize(
 
 absl::StatusOr<heed::v1::ClassifySentimentResponse> HeedClient::ClassifySentiment(
     const heed::v1::ClassifySentimentRequest& request) {
-  return Unary<heed::v1::ClassifySentimentResponse>(*this, [&](auto* context, auto* response) {
-    return inference_->ClassifySentiment(context, request, response);
-  });
+  return Unary<heed::v1::ClassifySentimentResponse>(
+      *this, [&](auto* context, auto* response) {
+        return inference_->ClassifySentiment(context, request, response);
+      });
 }
 
 absl::StatusOr<heed::v1::TranslateResponse> HeedClient::TranslateStream(

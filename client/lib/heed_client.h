@@ -50,8 +50,10 @@ class HeedClient {
 
   absl::StatusOr<heed::v1::Model> GetModel(const std::string& name);
 
-  absl::StatusOr<heed::v1::TranslateResponse> Translate(const heed::v1::TranslateRequest& request);
-  absl::StatusOr<heed::v1::SummarizeResponse> Summarize(const heed::v1::SummarizeRequest& request);
+  absl::StatusOr<heed::v1::TranslateResponse> Translate(
+      const heed::v1::TranslateRequest& request);
+  absl::StatusOr<heed::v1::SummarizeResponse> Summarize(
+      const heed::v1::SummarizeRequest& request);
   absl::StatusOr<heed::v1::ClassifySentimentResponse> ClassifySentiment(
       const heed::v1::ClassifySentimentRequest& request);
   // Streams: `on_delta` receives text as it is generated; the final message
@@ -69,7 +71,8 @@ class HeedClient {
   void PrepareContext(grpc::ClientContext* context) const;
 
  private:
-  HeedClient(ClientOptions options, std::shared_ptr<grpc::ChannelCredentials> credentials);
+  HeedClient(ClientOptions options,
+             std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -30,16 +30,21 @@
 #include "client/lib/heed_client.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "heed-server's host:port.");
-ABSL_FLAG(int, concurrency, 8, "Closed loop: concurrent callers. Open loop: most in flight.");
+ABSL_FLAG(int, concurrency, 8,
+          "Closed loop: concurrent callers. Open loop: most in flight.");
 ABSL_FLAG(double, rate, 0, "Open loop: requests per second (0: closed loop).");
 ABSL_FLAG(bool, poisson, false, "Open loop: exponential gaps instead of fixed ones.");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured run length (0: no limit).");
-ABSL_FLAG(int64_t, requests, 0, "Measured requests (0: no limit). Runs stop at the first bound.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
+          "Measured run length (0: no limit).");
+ABSL_FLAG(int64_t, requests, 0,
+          "Measured requests (0: no limit). Runs stop at the first bound.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured warm-up before the run.");
-ABSL_FLAG(std::string, mix, "translate=1",
-          "Task weights, e.g. translate=2,summarize=1,sentiment=1 (health: health checks, "
-          "to measure the service's own overhead).");
-ABSL_FLAG(std::string, texts, "", "File with one input text per line (default: built-in).");
+ABSL_FLAG(
+    std::string, mix, "translate=1",
+    "Task weights, e.g. translate=2,summarize=1,sentiment=1 (health: health checks, "
+    "to measure the service's own overhead).");
+ABSL_FLAG(std::string, texts, "",
+          "File with one input text per line (default: built-in).");
 ABSL_FLAG(int, max_tokens, 16, "max_output_tokens of generation requests.");
 ABSL_FLAG(int, beam, 0, "Beam size of generation requests (0: the model's default).");
 ABSL_FLAG(bool, stream, false, "Use the streaming RPCs and measure time to first token.");
@@ -91,8 +96,8 @@ class Stats {
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1,
-                                static_cast<size_t>(std::ceil(p / 100.0 * values.size())) - 1);
+  const size_t index = std::min(
+      values.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * values.size())) - 1);
   return values[std::max<size_t>(index, 0)];
 }
 
@@ -114,8 +119,8 @@ std::vector<std::pair<std::string, int>> ParseMix(const std::string& mix) {
 }
 
 // Sends one request; returns its sample (latency measured from `intended`).
-Sample Send(heed::client::HeedClient& client, const std::string& task, const std::string& text,
-            absl::Time intended) {
+Sample Send(heed::client::HeedClient& client, const std::string& task,
+            const std::string& text, absl::Time intended) {
   Sample s;
   s.task = task;
   const bool stream = absl::GetFlag(FLAGS_stream);
@@ -136,12 +141,14 @@ Sample Send(heed::client::HeedClient& client, const std::string& task, const std
     heed::v1::TranslateRequest r;
     r.set_text(text);
     *r.mutable_options() = options;
-    status = stream ? client.TranslateStream(r, on_delta).status() : client.Translate(r).status();
+    status = stream ? client.TranslateStream(r, on_delta).status()
+                    : client.Translate(r).status();
   } else {
     heed::v1::SummarizeRequest r;
     r.set_text(text);
     *r.mutable_options() = options;
-    status = stream ? client.SummarizeStream(r, on_delta).status() : client.Summarize(r).status();
+    status = stream ? client.SummarizeStream(r, on_delta).status()
+                    : client.Summarize(r).status();
   }
   s.latency = absl::ToDoubleSeconds(absl::Now() - intended);
   s.code = status.code();
@@ -161,7 +168,8 @@ int main(int argc, char** argv) {
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
   const int64_t max_requests = absl::GetFlag(FLAGS_requests);
   if (duration <= absl::ZeroDuration() && max_requests <= 0) {
-    std::fprintf(stderr, "heed-loadgen: give --duration or --requests: runs are always bounded\n");
+    std::fprintf(
+        stderr, "heed-loadgen: give --duration or --requests: runs are always bounded\n");
     return 2;
   }
   std::vector<std::string> texts(std::begin(kDefaultTexts), std::end(kDefaultTexts));
@@ -192,8 +200,8 @@ int main(int argc, char** argv) {
   Stats stats;
   std::atomic<int64_t> issued{0};
   const absl::Time warm_end = absl::Now() + absl::GetFlag(FLAGS_warmup);
-  const absl::Time end = duration > absl::ZeroDuration() ? warm_end + duration
-                                                          : absl::InfiniteFuture();
+  const absl::Time end =
+      duration > absl::ZeroDuration() ? warm_end + duration : absl::InfiniteFuture();
   auto pick = [&](std::mt19937_64& rng, std::string* task, std::string* text) {
     int r = static_cast<int>(rng() % total_weight);
     for (const auto& [name, weight] : mix) {
@@ -272,8 +280,7 @@ int main(int argc, char** argv) {
   for (auto& worker : workers) worker.join();
   done = true;
   progress.join();
-  const double seconds =
-      absl::ToDoubleSeconds(std::min(absl::Now(), end) - warm_end);
+  const double seconds = absl::ToDoubleSeconds(std::min(absl::Now(), end) - warm_end);
 
   const std::vector<Sample> samples = stats.Take();
   std::vector<double> latencies, ttfts;
@@ -300,8 +307,8 @@ int main(int argc, char** argv) {
         "\"ttft_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"codes\": {%s}}\n",
         samples.size(), ok, seconds, throughput, ms(Percentile(latencies, 50)),
         ms(Percentile(latencies, 90)), ms(Percentile(latencies, 99)),
-        ms(Percentile(latencies, 99.9)), ms(Percentile(ttfts, 50)), ms(Percentile(ttfts, 99)),
-        code_json.c_str());
+        ms(Percentile(latencies, 99.9)), ms(Percentile(ttfts, 50)),
+        ms(Percentile(ttfts, 99)), code_json.c_str());
   } else {
     std::fprintf(stderr, "\n");
     std::printf("requests %zu (ok %d) in %.2f s: %.1f/s\n", samples.size(), ok, seconds,
@@ -310,8 +317,8 @@ int main(int argc, char** argv) {
                 ms(Percentile(latencies, 50)), ms(Percentile(latencies, 90)),
                 ms(Percentile(latencies, 99)), ms(Percentile(latencies, 99.9)));
     if (!ttfts.empty()) {
-      std::printf("time to first token ms: p50 %.2f  p99 %.2f\n", ms(Percentile(ttfts, 50)),
-                  ms(Percentile(ttfts, 99)));
+      std::printf("time to first token ms: p50 %.2f  p99 %.2f\n",
+                  ms(Percentile(ttfts, 50)), ms(Percentile(ttfts, 99)));
     }
     std::printf("codes: {%s}\n", code_json.c_str());
   }

@@ -28,8 +28,8 @@ CpuFeatures Probe() {
   const bool fma = (ecx >> 12) & 1;
   if (osxsave) {
     const uint64_t xcr0 = ReadXcr0();
-    f.os_saves_ymm = (xcr0 & 0x6) == 0x6;     // SSE and AVX state
-    f.os_saves_zmm = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+    f.os_saves_ymm = (xcr0 & 0x6) == 0x6;    // SSE and AVX state
+    f.os_saves_zmm = (xcr0 & 0xe6) == 0xe6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
   }
   if (__get_cpuid_max(0, nullptr) < 7) return f;
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
@@ -77,8 +77,8 @@ absl::StatusOr<Isa> ParseIsa(std::string_view name) {
   for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
     if (name == IsaName(isa)) return isa;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown ISA \"", std::string(name), "\"; expected avx512, avx2 or generic"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown ISA \"", std::string(name),
+                                                 "\"; expected avx512, avx2 or generic"));
 }
 
 absl::StatusOr<Isa> IsaFromEnvironment() {
@@ -86,8 +86,7 @@ absl::StatusOr<Isa> IsaFromEnvironment() {
   if (env == nullptr || *env == '\0') return BestSupportedIsa();
   absl::StatusOr<Isa> isa = ParseIsa(env);
   if (!isa.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("HEED_ISA: ", isa.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("HEED_ISA: ", isa.status().message()));
   }
   if (static_cast<int>(*isa) > static_cast<int>(BestSupportedIsa())) {
     return absl::FailedPreconditionError(

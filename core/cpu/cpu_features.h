@@ -14,7 +14,7 @@ namespace heed::cpu {
 enum class Isa { kGeneric = 0, kAvx2 = 1, kAvx512 = 2 };
 
 struct CpuFeatures {
-  bool avx2 = false;         // with FMA
+  bool avx2 = false;  // with FMA
   bool avx512f = false;
   bool avx512bw = false;
   bool avx512vl = false;

@@ -15,7 +15,8 @@ BeamSearch::BeamSearch(const models::Seq2SeqModel& model,
     : params_(params), options_(options) {
   // All beams start identical, so the first step runs one of them: Hugging
   // Face gives the others -1e9, which keeps their candidates out of the top.
-  beams_.push_back({{params.decoder_start_token_id}, 0.0, model.StartDecoding(std::move(encoder))});
+  beams_.push_back(
+      {{params.decoder_start_token_id}, 0.0, model.StartDecoding(std::move(encoder))});
   if (length_ >= params_.max_length) Finish();
 }
 
@@ -36,7 +37,8 @@ void BeamSearch::AddFinished(std::vector<int> ids, double sum_logprobs) {
   auto by_score = [](const Finished& a, const Finished& b) { return a.score < b.score; };
   if (static_cast<int>(finished_.size()) > k) {
     finished_.erase(std::min_element(finished_.begin(), finished_.end(), by_score));
-    worst_finished_ = std::min_element(finished_.begin(), finished_.end(), by_score)->score;
+    worst_finished_ =
+        std::min_element(finished_.begin(), finished_.end(), by_score)->score;
   } else {
     worst_finished_ = std::min(score, worst_finished_);
   }
@@ -45,8 +47,8 @@ void BeamSearch::AddFinished(std::vector<int> ids, double sum_logprobs) {
 bool BeamSearch::EnoughFinished(double best_sum_logprobs) const {
   if (static_cast<int>(finished_.size()) < options_.num_beams) return false;
   if (options_.early_stopping) return true;
-  return worst_finished_ >=
-         best_sum_logprobs / std::pow(static_cast<double>(length_), options_.length_penalty);
+  return worst_finished_ >= best_sum_logprobs / std::pow(static_cast<double>(length_),
+                                                         options_.length_penalty);
 }
 
 void BeamSearch::Advance(std::span<const float> logits, int vocab) {
@@ -63,9 +65,10 @@ void BeamSearch::Advance(std::span<const float> logits, int vocab) {
   std::vector<int> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
   const int candidates = std::min<int>(2 * k, static_cast<int>(order.size()));
-  std::partial_sort(order.begin(), order.begin() + candidates, order.end(), [&](int a, int b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  });
+  std::partial_sort(order.begin(), order.begin() + candidates, order.end(),
+                    [&](int a, int b) {
+                      return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+                    });
   std::vector<std::pair<int, int>> picks;  // (parent beam, token)
   std::vector<double> pick_scores;
   std::vector<int> uses(n, 0);
@@ -108,13 +111,15 @@ void BeamSearch::Finish() {
 }
 
 std::vector<Hypothesis> BeamSearch::Results() {
-  std::stable_sort(finished_.begin(), finished_.end(),
-                   [](const Finished& a, const Finished& b) { return a.score > b.score; });
+  std::stable_sort(
+      finished_.begin(), finished_.end(),
+      [](const Finished& a, const Finished& b) { return a.score > b.score; });
   std::vector<Hypothesis> out;
-  for (int i = 0; i < options_.num_return_sequences && i < static_cast<int>(finished_.size());
-       ++i) {
+  for (int i = 0;
+       i < options_.num_return_sequences && i < static_cast<int>(finished_.size()); ++i) {
     Hypothesis h{finished_[i].ids, static_cast<float>(finished_[i].score)};
-    if (static_cast<int>(h.ids.size()) < params_.max_length) h.ids.push_back(params_.eos_token_id);
+    if (static_cast<int>(h.ids.size()) < params_.max_length)
+      h.ids.push_back(params_.eos_token_id);
     out.push_back(std::move(h));
   }
   return out;

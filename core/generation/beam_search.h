@@ -17,11 +17,12 @@ namespace heed::generation {
 class BeamSearch final : public Search {
  public:
   BeamSearch(const models::Seq2SeqModel& model,
-             std::shared_ptr<const models::EncoderOutput> encoder, const GenerationParams& params,
-             const SearchOptions& options);
+             std::shared_ptr<const models::EncoderOutput> encoder,
+             const GenerationParams& params, const SearchOptions& options);
 
   bool done() const override { return done_; }
-  void Inputs(std::vector<models::DecoderState*>* states, std::vector<int32_t>* tokens) override;
+  void Inputs(std::vector<models::DecoderState*>* states,
+              std::vector<int32_t>* tokens) override;
   void Advance(std::span<const float> logits, int vocab) override;
   std::vector<Hypothesis> Results() override;
   std::vector<int> FinalTokens() const override;

@@ -54,7 +54,8 @@ void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> 
       Forbid(scores, words.back());
     }
   }
-  if (params.forced_bos_token_id && length == 1) Force(scores, *params.forced_bos_token_id);
+  if (params.forced_bos_token_id && length == 1)
+    Force(scores, *params.forced_bos_token_id);
   if (params.forced_eos_token_id && length == params.max_length - 1) {
     Force(scores, *params.forced_eos_token_id);
   }

@@ -9,7 +9,8 @@ namespace heed::generation {
 
 SamplingSearch::SamplingSearch(const models::Seq2SeqModel& model,
                                std::shared_ptr<const models::EncoderOutput> encoder,
-                               const GenerationParams& params, const SearchOptions& options)
+                               const GenerationParams& params,
+                               const SearchOptions& options)
     : params_(params),
       sampling_(options.sampling),
       rng_(options.sampling ? options.sampling->seed : 0) {
@@ -41,7 +42,8 @@ void SamplingSearch::Advance(std::span<const float> logits, int vocab) {
   size_t row = 0;
   for (Sequence& s : sequences_) {
     if (s.finished) continue;
-    std::vector<float> log_probs(logits.begin() + row * vocab, logits.begin() + (row + 1) * vocab);
+    std::vector<float> log_probs(logits.begin() + row * vocab,
+                                 logits.begin() + (row + 1) * vocab);
     ++row;
     LogSoftmaxInPlace(log_probs);
     std::vector<float> scores = log_probs;
@@ -62,8 +64,9 @@ std::vector<Hypothesis> SamplingSearch::Results() {
   for (const Sequence& s : sequences_) {
     out.push_back({s.ids, static_cast<float>(s.log_probability)});
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Hypothesis& a, const Hypothesis& b) { return a.score > b.score; });
+  std::stable_sort(out.begin(), out.end(), [](const Hypothesis& a, const Hypothesis& b) {
+    return a.score > b.score;
+  });
   return out;
 }
 

@@ -19,7 +19,8 @@ class SamplingSearch final : public Search {
                  const GenerationParams& params, const SearchOptions& options);
 
   bool done() const override;
-  void Inputs(std::vector<models::DecoderState*>* states, std::vector<int32_t>* tokens) override;
+  void Inputs(std::vector<models::DecoderState*>* states,
+              std::vector<int32_t>* tokens) override;
   void Advance(std::span<const float> logits, int vocab) override;
   std::vector<Hypothesis> Results() override;
   std::vector<int> FinalTokens() const override;

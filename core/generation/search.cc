@@ -8,21 +8,24 @@
 namespace heed::generation {
 
 absl::StatusOr<std::unique_ptr<Search>> StartSearch(
-    const models::Seq2SeqModel& model, std::shared_ptr<const models::EncoderOutput> encoder,
-    const GenerationParams& params, const SearchOptions& options) {
+    const models::Seq2SeqModel& model,
+    std::shared_ptr<const models::EncoderOutput> encoder, const GenerationParams& params,
+    const SearchOptions& options) {
   if (options.num_beams < 1 || options.num_return_sequences < 1) {
-    return absl::InvalidArgumentError("num_beams and num_return_sequences must be at least 1");
+    return absl::InvalidArgumentError(
+        "num_beams and num_return_sequences must be at least 1");
   }
   if (options.num_beams > 1) {
     if (options.sampling) {
       return absl::InvalidArgumentError("sampling cannot be combined with beam search");
     }
     if (options.num_return_sequences > options.num_beams) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "num_return_sequences (", options.num_return_sequences,
-          ") cannot exceed the beam size (", options.num_beams, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("num_return_sequences (", options.num_return_sequences,
+                       ") cannot exceed the beam size (", options.num_beams, ")"));
     }
-    return std::unique_ptr<Search>(new BeamSearch(model, std::move(encoder), params, options));
+    return std::unique_ptr<Search>(
+        new BeamSearch(model, std::move(encoder), params, options));
   }
   if (!options.sampling && options.num_return_sequences > 1) {
     return absl::InvalidArgumentError(
@@ -35,10 +38,12 @@ absl::StatusOr<std::unique_ptr<Search>> StartSearch(
           "sampling needs temperature > 0, top_k >= 0 and top_p in (0, 1]");
     }
   }
-  return std::unique_ptr<Search>(new SamplingSearch(model, std::move(encoder), params, options));
+  return std::unique_ptr<Search>(
+      new SamplingSearch(model, std::move(encoder), params, options));
 }
 
-absl::Status StepSearches(const models::Seq2SeqModel& model, std::span<Search* const> searches) {
+absl::Status StepSearches(const models::Seq2SeqModel& model,
+                          std::span<Search* const> searches) {
   std::vector<models::DecoderState*> states;
   std::vector<int32_t> tokens;
   std::vector<size_t> rows = {0};
@@ -54,8 +59,8 @@ absl::Status StepSearches(const models::Seq2SeqModel& model, std::span<Search* c
   std::vector<float> logits(states.size() * vocab);
   if (absl::Status s = model.Step(states, tokens, logits.data()); !s.ok()) return s;
   for (size_t i = 0; i < active.size(); ++i) {
-    active[i]->Advance(std::span<const float>(logits).subspan(rows[i] * vocab,
-                                                              (rows[i + 1] - rows[i]) * vocab),
+    active[i]->Advance(std::span<const float>(logits).subspan(
+                           rows[i] * vocab, (rows[i + 1] - rows[i]) * vocab),
                        vocab);
   }
   return absl::OkStatus();

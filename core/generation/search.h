@@ -32,7 +32,7 @@ struct SearchOptions {
   int num_beams = 1;
   float length_penalty = 1.0f;
   bool early_stopping = false;
-  int num_return_sequences = 1;  // <= num_beams for beam search
+  int num_return_sequences = 1;             // <= num_beams for beam search
   std::optional<SamplingOptions> sampling;  // with num_beams == 1
 };
 
@@ -60,11 +60,13 @@ class Search {
 };
 
 absl::StatusOr<std::unique_ptr<Search>> StartSearch(
-    const models::Seq2SeqModel& model, std::shared_ptr<const models::EncoderOutput> encoder,
-    const GenerationParams& params, const SearchOptions& options);
+    const models::Seq2SeqModel& model,
+    std::shared_ptr<const models::EncoderOutput> encoder, const GenerationParams& params,
+    const SearchOptions& options);
 
 // One decoding step for every search that is not done, in one model call.
-absl::Status StepSearches(const models::Seq2SeqModel& model, std::span<Search* const> searches);
+absl::Status StepSearches(const models::Seq2SeqModel& model,
+                          std::span<Search* const> searches);
 
 // Encodes, then steps one search until it is done.
 absl::StatusOr<std::vector<Hypothesis>> Generate(const models::Seq2SeqModel& model,

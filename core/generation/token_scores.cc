@@ -15,7 +15,8 @@ void LogSoftmaxInPlace(std::span<float> row) {
   for (float& v : row) v -= log_normalizer;
 }
 
-int SampleToken(std::span<float> scores, const SamplingOptions& options, std::mt19937_64& rng) {
+int SampleToken(std::span<float> scores, const SamplingOptions& options,
+                std::mt19937_64& rng) {
   for (float& v : scores) v /= options.temperature;
   const int vocab = static_cast<int>(scores.size());
   std::vector<int> order(vocab);
@@ -42,7 +43,8 @@ int SampleToken(std::span<float> scores, const SamplingOptions& options, std::mt
   std::vector<double> weights(keep);
   const float max_value = scores[order[0]];
   for (int i = 0; i < keep; ++i) {
-    weights[i] = std::isinf(scores[order[i]]) ? 0.0 : std::exp(scores[order[i]] - max_value);
+    weights[i] =
+        std::isinf(scores[order[i]]) ? 0.0 : std::exp(scores[order[i]] - max_value);
   }
   std::discrete_distribution<int> pick(weights.begin(), weights.end());
   return order[pick(rng)];

@@ -13,7 +13,8 @@ void LogSoftmaxInPlace(std::span<float> row);
 
 // Hugging Face's warpers in its order (temperature, top-k, top-p), then one
 // draw from the softmax of what is left.
-int SampleToken(std::span<float> scores, const SamplingOptions& options, std::mt19937_64& rng);
+int SampleToken(std::span<float> scores, const SamplingOptions& options,
+                std::mt19937_64& rng);
 
 }  // namespace heed::generation
 

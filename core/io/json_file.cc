@@ -17,7 +17,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return contents.str();
 }
 
-absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view source) {
+absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text,
+                                         absl::string_view source) {
   // nlohmann reports the position of a syntax error only through its
   // exception; catch it here so that none escapes core.
   try {

@@ -13,7 +13,8 @@
 namespace heed::io {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path);
-absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view source);
+absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text,
+                                         absl::string_view source);
 absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path);
 
 }  // namespace heed::io

@@ -76,15 +76,16 @@ absl::Status ReadLabels(const Json& json, absl::string_view source, ModelConfig&
   if (!json.contains("id2label")) return absl::OkStatus();
   const Json& map = json["id2label"];
   if (!map.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": id2label must be an object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": id2label must be an object"));
   }
   std::map<int, std::string> labels;
   for (const auto& [key, value] : map.items()) {
     int id;
     if (!absl::SimpleAtoi(key, &id) || id < 0 || id >= static_cast<int>(map.size()) ||
         !value.is_string()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": id2label needs ids 0..n-1 mapped to names, got \"", key, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": id2label needs ids 0..n-1 mapped to names, got \"", key, "\""));
     }
     labels[id] = value.get<std::string>();
   }
@@ -140,12 +141,15 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
     c.pad_token_id = f.Int("pad_token_id", marian ? 58100 : 1);
     c.bos_token_id = f.Int("bos_token_id", 0);
     c.eos_token_id = f.Int("eos_token_id", marian ? 0 : 2);
-    c.decoder_start_token_id = f.Int("decoder_start_token_id", marian ? c.pad_token_id : 2);
-    if (marian && json.contains("decoder_vocab_size") && !json["decoder_vocab_size"].is_null() &&
+    c.decoder_start_token_id =
+        f.Int("decoder_start_token_id", marian ? c.pad_token_id : 2);
+    if (marian && json.contains("decoder_vocab_size") &&
+        !json["decoder_vocab_size"].is_null() &&
         f.Int("decoder_vocab_size", c.vocab_size) != c.vocab_size) {
-      return absl::UnimplementedError(absl::StrCat(
-          source, ": separate source and target vocabularies (decoder_vocab_size != "
-                  "vocab_size) are not supported"));
+      return absl::UnimplementedError(
+          absl::StrCat(source,
+                       ": separate source and target vocabularies (decoder_vocab_size != "
+                       "vocab_size) are not supported"));
     }
   } else if (c.model_type == "bert") {
     c.family = ModelFamily::kBert;
@@ -161,8 +165,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
     c.pad_token_id = f.Int("pad_token_id", 0);
     const std::string position = f.String("position_embedding_type", "absolute");
     if (position != "absolute") {
-      return absl::UnimplementedError(
-          absl::StrCat(source, ": position_embedding_type \"", position, "\" is not supported"));
+      return absl::UnimplementedError(absl::StrCat(source, ": position_embedding_type \"",
+                                                   position, "\" is not supported"));
     }
   } else if (c.model_type == "distilbert") {
     c.family = ModelFamily::kDistilBert;
@@ -183,13 +187,14 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
   }
   if (!f.status().ok()) return f.status();
   // Required fields that have no family default arrive as 0.
-  if (c.vocab_size <= 0 || c.d_model <= 0 || c.encoder_layers <= 0 || c.encoder_heads <= 0 ||
-      c.encoder_ffn_dim <= 0 ||
+  if (c.vocab_size <= 0 || c.d_model <= 0 || c.encoder_layers <= 0 ||
+      c.encoder_heads <= 0 || c.encoder_ffn_dim <= 0 ||
       ((c.family == ModelFamily::kMarian || c.family == ModelFamily::kBart) &&
        (c.decoder_layers <= 0 || c.decoder_heads <= 0 || c.decoder_ffn_dim <= 0))) {
     return absl::InvalidArgumentError(absl::StrCat(
-        source, ": vocab size, width, layers, attention heads and feed-forward size must all "
-                "be given and positive"));
+        source,
+        ": vocab size, width, layers, attention heads and feed-forward size must all "
+        "be given and positive"));
   }
   if (c.d_model % c.encoder_heads != 0 ||
       (c.decoder_layers > 0 && c.d_model % c.decoder_heads != 0)) {
@@ -197,8 +202,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
         absl::StrCat(source, ": the model width ", c.d_model,
                      " is not a multiple of the number of attention heads"));
   }
-  static const char* const kActivations[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu",
-                                             "swish", "silu"};
+  static const char* const kActivations[] = {"gelu", "gelu_new", "gelu_pytorch_tanh",
+                                             "relu", "swish",    "silu"};
   if (std::find(std::begin(kActivations), std::end(kActivations), c.activation) ==
       std::end(kActivations)) {
     return absl::UnimplementedError(
@@ -208,9 +213,9 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
   return c;
 }
 
-absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(absl::string_view config_json,
-                                                           absl::string_view generation_json,
-                                                           absl::string_view source) {
+absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(
+    absl::string_view config_json, absl::string_view generation_json,
+    absl::string_view source) {
   GenerationDefaults g;
   std::vector<absl::string_view> texts = {config_json};
   if (!generation_json.empty()) texts.push_back(generation_json);
@@ -235,7 +240,8 @@ absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(absl::string_view con
         std::vector<int> ids;
         valid = seq.is_array() && !seq.empty();
         for (const auto& id : seq) {
-          if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > (1 << 24)) {
+          if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
+              id.get<int64_t>() > (1 << 24)) {
             valid = false;
             break;
           }

@@ -61,9 +61,9 @@ struct GenerationDefaults {
 absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
                                              absl::string_view source);
 // `generation_json` may be empty (no generation_config.json).
-absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(absl::string_view config_json,
-                                                           absl::string_view generation_json,
-                                                           absl::string_view source);
+absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(
+    absl::string_view config_json, absl::string_view generation_json,
+    absl::string_view source);
 
 // Reads <model_dir>/config.json.
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir);

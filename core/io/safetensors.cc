@@ -30,8 +30,9 @@ absl::StatusOr<StoredType> ParseType(const std::string& name, absl::string_view 
   if (name == "F32") return StoredType::kF32;
   if (name == "F16") return StoredType::kF16;
   if (name == "BF16") return StoredType::kBF16;
-  return Corrupt(file, absl::StrCat("tensor \"", tensor, "\" has dtype ", name,
-                                    ", which heed does not read (F32, F16 and BF16 only)"));
+  return Corrupt(file,
+                 absl::StrCat("tensor \"", tensor, "\" has dtype ", name,
+                              ", which heed does not read (F32, F16 and BF16 only)"));
 }
 
 float HalfToFloat(uint16_t h) {
@@ -69,7 +70,8 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view prefi
     return Corrupt(file, "too short for a safetensors file (no 8-byte header length)");
   }
   uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<uint8_t>(prefix[i]);
+  for (int i = 7; i >= 0; --i)
+    header_len = (header_len << 8) | static_cast<uint8_t>(prefix[i]);
   if (header_len > kMaxHeaderBytes || header_len > file_size - 8) {
     return Corrupt(file, absl::StrCat("header length ", header_len, " exceeds the file (",
                                       file_size, " bytes) or the 100 MB limit"));
@@ -87,7 +89,8 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view prefi
     if (name == "__metadata__") {
       if (!entry.is_object()) return Corrupt(file, "__metadata__ is not an object");
       for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string()) return Corrupt(file, "__metadata__ values must be strings");
+        if (!value.is_string())
+          return Corrupt(file, "__metadata__ values must be strings");
         header.metadata[key] = value.get<std::string>();
       }
       continue;
@@ -101,7 +104,8 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view prefi
     }
     StoredTensor tensor;
     tensor.name = name;
-    absl::StatusOr<StoredType> type = ParseType(entry["dtype"].get<std::string>(), file, name);
+    absl::StatusOr<StoredType> type =
+        ParseType(entry["dtype"].get<std::string>(), file, name);
     if (!type.ok()) return type.status();
     tensor.type = *type;
     // Element count with overflow checks: each dimension and the running
@@ -109,7 +113,8 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view prefi
     uint64_t elements = 1;
     for (const auto& dim : entry["shape"]) {
       if (!dim.is_number_unsigned()) {
-        return Corrupt(file, absl::StrCat("tensor \"", name, "\" has a non-integer dimension"));
+        return Corrupt(file,
+                       absl::StrCat("tensor \"", name, "\" has a non-integer dimension"));
       }
       const uint64_t d = dim.get<uint64_t>();
       if (d != 0 && elements > (uint64_t{1} << 62) / d) {
@@ -120,19 +125,22 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view prefi
     }
     const auto& offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
-      return Corrupt(file, absl::StrCat("tensor \"", name, "\" has invalid data_offsets"));
+      return Corrupt(file,
+                     absl::StrCat("tensor \"", name, "\" has invalid data_offsets"));
     }
     tensor.begin = offsets[0].get<uint64_t>();
     tensor.end = offsets[1].get<uint64_t>();
     if (tensor.begin > tensor.end || tensor.end > data_size) {
-      return Corrupt(file, absl::StrCat("tensor \"", name, "\" data [", tensor.begin, ", ",
-                                        tensor.end, ") lies outside the data area of ",
-                                        data_size, " bytes"));
+      return Corrupt(
+          file,
+          absl::StrCat("tensor \"", name, "\" data [", tensor.begin, ", ", tensor.end,
+                       ") lies outside the data area of ", data_size, " bytes"));
     }
     if (tensor.end - tensor.begin != elements * StoredTypeSize(tensor.type)) {
-      return Corrupt(file, absl::StrCat("tensor \"", name, "\" has ", tensor.end - tensor.begin,
-                                        " bytes but its shape needs ",
-                                        elements * StoredTypeSize(tensor.type)));
+      return Corrupt(file,
+                     absl::StrCat("tensor \"", name, "\" has ", tensor.end - tensor.begin,
+                                  " bytes but its shape needs ",
+                                  elements * StoredTypeSize(tensor.type)));
     }
     header.tensors[name] = std::move(tensor);
   }
@@ -149,10 +157,12 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view prefi
   return header;
 }
 
-absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(
+    const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -166,13 +176,15 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
     void* p = mmap(nullptr, file->mapping_size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
       ::close(fd);
-      return absl::InternalError(absl::StrCat(path, ": mmap failed: ", std::strerror(errno)));
+      return absl::InternalError(
+          absl::StrCat(path, ": mmap failed: ", std::strerror(errno)));
     }
     file->mapping_ = static_cast<const uint8_t*>(p);
   }
   ::close(fd);
   absl::StatusOr<SafetensorsHeader> header = ParseSafetensorsHeader(
-      absl::string_view(reinterpret_cast<const char*>(file->mapping_), file->mapping_size_),
+      absl::string_view(reinterpret_cast<const char*>(file->mapping_),
+                        file->mapping_size_),
       file->mapping_size_, path);
   if (!header.ok()) return header.status();
   file->header_ = std::move(*header);
@@ -216,13 +228,14 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& model_dir) {
     absl::StatusOr<nlohmann::json> json = ReadJsonFile(index.string());
     if (!json.ok()) return json.status();
     if (!json->contains("weight_map") || !(*json)["weight_map"].is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(index.string(), ": no weight_map object"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(index.string(), ": no weight_map object"));
     }
     std::map<std::string, const SafetensorsFile*> shards;
     for (const auto& [tensor, shard] : (*json)["weight_map"].items()) {
       if (!shard.is_string()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(index.string(), ": shard of \"", tensor, "\" is not a file name"));
+        return absl::InvalidArgumentError(absl::StrCat(index.string(), ": shard of \"",
+                                                       tensor, "\" is not a file name"));
       }
       const std::string shard_name = shard.get<std::string>();
       if (shard_name.find('/') != std::string::npos || shard_name.starts_with(".")) {
@@ -242,9 +255,10 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& model_dir) {
       }
     }
   } else {
-    return absl::NotFoundError(absl::StrCat(
-        model_dir, ": no model.safetensors or model.safetensors.index.json (heed reads "
-                   "safetensors checkpoints only; convert pytorch_model.bin first)"));
+    return absl::NotFoundError(
+        absl::StrCat(model_dir,
+                     ": no model.safetensors or model.safetensors.index.json (heed reads "
+                     "safetensors checkpoints only; convert pytorch_model.bin first)"));
   }
   for (const auto& file : checkpoint.files_) {
     for (const auto& [name, tensor] : file->header().tensors) {
@@ -254,7 +268,9 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& model_dir) {
   return checkpoint;
 }
 
-bool Checkpoint::Contains(absl::string_view name) const { return index_.find(name) != index_.end(); }
+bool Checkpoint::Contains(absl::string_view name) const {
+  return index_.find(name) != index_.end();
+}
 
 std::vector<std::string> Checkpoint::TensorNames() const {
   std::vector<std::string> names;

@@ -80,7 +80,8 @@ class Checkpoint {
   std::vector<std::string> TensorNames() const;
   // The tensor converted to f32. If `expected_shape` is not empty, a different
   // shape is an error naming the tensor, both shapes and the file.
-  absl::StatusOr<Tensor> LoadF32(absl::string_view name, const Shape& expected_shape = {}) const;
+  absl::StatusOr<Tensor> LoadF32(absl::string_view name,
+                                 const Shape& expected_shape = {}) const;
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;

@@ -22,8 +22,9 @@ void RunHead(const KernelTable& table, const HeadProblem<bf16>& p) {
 
 absl::Status ValidateHeads(int num_heads, int head_dim) {
   if (num_heads <= 0 || head_dim <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "attention needs positive num_heads and head_dim, got ", num_heads, " and ", head_dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("attention needs positive num_heads and head_dim, got ", num_heads,
+                     " and ", head_dim));
   }
   if (head_dim % 2 != 0) {
     return absl::InvalidArgumentError(
@@ -100,10 +101,11 @@ absl::Status DecodeAttentionImpl(const DecodeAttentionArgs<T>& a) {
   std::vector<int64_t> probs_offset(batch + 1, 0);
   for (int b = 0; b < batch; ++b) {
     if (a.kv[b].length < 0 ||
-        (a.kv[b].length > 0 && a.kv[b].head_stride < int64_t{a.kv[b].length} * a.head_dim)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "decode attention: sequence ", b, " has length ", a.kv[b].length,
-          " but head stride ", a.kv[b].head_stride));
+        (a.kv[b].length > 0 &&
+         a.kv[b].head_stride < int64_t{a.kv[b].length} * a.head_dim)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("decode attention: sequence ", b, " has length ", a.kv[b].length,
+                       " but head stride ", a.kv[b].head_stride));
     }
     probs_offset[b + 1] = probs_offset[b] + int64_t{a.num_heads} * a.kv[b].length;
   }

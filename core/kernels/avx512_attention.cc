@@ -33,9 +33,9 @@
 namespace heed::kernels::avx512 {
 namespace {
 
-constexpr int kMr = 6;       // query rows per micro-tile
-constexpr int kNk = 64;      // keys per score micro-kernel: four 16-float vectors
-constexpr int kTile = 128;   // keys per online-softmax step
+constexpr int kMr = 6;      // query rows per micro-tile
+constexpr int kNk = 64;     // keys per score micro-kernel: four 16-float vectors
+constexpr int kTile = 128;  // keys per online-softmax step
 constexpr int kMaxHeadDim = 256;
 
 // Per-thread packing buffers, reused across calls.
@@ -92,8 +92,8 @@ void PackVPairs(const bf16* v, int64_t v_stride, int lk, int head_dim, uint16_t*
   }
 }
 
-// S[MR][0..64) = Q[MR] · Kᵀ for 64 keys, unscaled; S rows are kTile apart. `kt` points at the tile's first key in
-// the packed Kᵀ (row length lk_pad).
+// S[MR][0..64) = Q[MR] · Kᵀ for 64 keys, unscaled; S rows are kTile apart. `kt` points at
+// the tile's first key in the packed Kᵀ (row length lk_pad).
 template <int MR, typename T>
 inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int lk_pad,
                       int head_dim, float* s) {
@@ -189,7 +189,8 @@ inline void ValueTile(const float* p, const float* alpha, const T* v, int64_t v_
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
-    for (int c = 0; c < NV; ++c) _mm512_store_ps(o + r * kMaxHeadDim + dc + 16 * c, acc[r][c]);
+    for (int c = 0; c < NV; ++c)
+      _mm512_store_ps(o + r * kMaxHeadDim + dc + 16 * c, acc[r][c]);
   }
 }
 
@@ -241,7 +242,8 @@ void QueryBlock(const HeadProblem<T>& p, int i0, const uint32_t* kt, int lk_pad,
     const int vectors = (tile_keys + 15) / 16;
     // Scale, mask, and each row's new running maximum.
     for (int r = 0; r < MR; ++r) {
-      const int visible = std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kTile);
+      const int visible =
+          std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kTile);
       float* sr = s + r * kTile;
       __m512 vmax = neg_inf;
       for (int c = 0; c < vectors; ++c) {
@@ -256,9 +258,9 @@ void QueryBlock(const HeadProblem<T>& p, int i0, const uint32_t* kt, int lk_pad,
     // seen no visible key (m_new = -inf), where the subtraction would be NaN.
     const __m512 vm_new = _mm512_load_ps(m_new);
     const __mmask16 seen = _mm512_cmp_ps_mask(vm_new, neg_inf, _CMP_NEQ_OQ);
-    _mm512_store_ps(alpha, _mm512_mask_blend_ps(
-                               seen, _mm512_set1_ps(1.0f),
-                               Exp2(_mm512_sub_ps(_mm512_load_ps(m), vm_new))));
+    _mm512_store_ps(alpha,
+                    _mm512_mask_blend_ps(seen, _mm512_set1_ps(1.0f),
+                                         Exp2(_mm512_sub_ps(_mm512_load_ps(m), vm_new))));
     _mm512_store_ps(m, vm_new);
     for (int r = 0; r < MR; ++r) {
       float* sr = s + r * kTile;
@@ -276,14 +278,16 @@ void QueryBlock(const HeadProblem<T>& p, int i0, const uint32_t* kt, int lk_pad,
     }
     const int keys = std::min(tile_keys, p.lk - j0);
     const T* v = p.v + j0 * p.v_stride;
-    const uint16_t* vp = v_pairs != nullptr ? v_pairs + static_cast<int64_t>(j0) * p.head_dim : nullptr;
+    const uint16_t* vp =
+        v_pairs != nullptr ? v_pairs + static_cast<int64_t>(j0) * p.head_dim : nullptr;
     ValueTileAllChunks<MR, T>(s, alpha, v, p.v_stride, vp, keys, p.head_dim, o);
   }
   for (int r = 0; r < MR; ++r) {
     float* out = p.out + (i0 + r) * p.out_stride;
     const __m512 inv = _mm512_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
     for (int d = 0; d < p.head_dim; d += 16) {
-      _mm512_storeu_ps(out + d, _mm512_mul_ps(_mm512_load_ps(o + r * kMaxHeadDim + d), inv));
+      _mm512_storeu_ps(out + d,
+                       _mm512_mul_ps(_mm512_load_ps(o + r * kMaxHeadDim + d), inv));
     }
   }
 }
@@ -353,7 +357,8 @@ void DecodeRow(const HeadProblem<T>& p, int i) {
     }
   }
   const __m512 inv = _mm512_set1_ps(inv_sum);
-  for (int c = 0; c < out_vectors; ++c) _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[c], inv));
+  for (int c = 0; c < out_vectors; ++c)
+    _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[c], inv));
 }
 
 template <typename T>
@@ -379,7 +384,8 @@ void AttentionHead(const HeadProblem<T>& p) {
   PackKTransposed(p.k, p.k_stride, p.lk, p.head_dim, lk_pad, kt);
   uint16_t* v_pairs = nullptr;
   if constexpr (std::is_same_v<T, bf16>) {
-    t_scratch.packed_v.Reserve(static_cast<size_t>(lk_pad) * p.head_dim * sizeof(uint16_t));
+    t_scratch.packed_v.Reserve(static_cast<size_t>(lk_pad) * p.head_dim *
+                               sizeof(uint16_t));
     v_pairs = static_cast<uint16_t*>(t_scratch.packed_v.data());
     PackVPairs(p.v, p.v_stride, p.lk, p.head_dim, v_pairs);
   }

@@ -29,14 +29,16 @@ void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float
     __m512 vvar = _mm512_setzero_ps();
     for (int64_t c = 0; c < cols; c += 16) {
       const __mmask16 live = FirstLanes(cols - c);
-      const __m512 d = _mm512_maskz_sub_ps(live, _mm512_maskz_loadu_ps(live, xr + c), vmean);
+      const __m512 d =
+          _mm512_maskz_sub_ps(live, _mm512_maskz_loadu_ps(live, xr + c), vmean);
       vvar = _mm512_fmadd_ps(d, d, vvar);
     }
     const float inv_std = 1.0f / std::sqrt(_mm512_reduce_add_ps(vvar) / cols + eps);
     const __m512 vinv = _mm512_set1_ps(inv_std);
     for (int64_t c = 0; c < cols; c += 16) {
       const __mmask16 live = FirstLanes(cols - c);
-      const __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, xr + c), vmean), vinv);
+      const __m512 d =
+          _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, xr + c), vmean), vinv);
       const __m512 out = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, gamma + c),
                                          _mm512_maskz_loadu_ps(live, beta + c));
       _mm512_mask_storeu_ps(yr + c, live, out);
@@ -56,15 +58,16 @@ void Softmax(float* x, int64_t rows, int64_t cols) {
     __m512 vsum = _mm512_setzero_ps();
     for (int64_t c = 0; c < cols; c += 16) {
       const __mmask16 live = FirstLanes(cols - c);
-      const __m512 e =
-          _mm512_maskz_mov_ps(live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, xr + c), mv)));
+      const __m512 e = _mm512_maskz_mov_ps(
+          live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, xr + c), mv)));
       _mm512_mask_storeu_ps(xr + c, live, e);
       vsum = _mm512_add_ps(vsum, e);
     }
     const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
     for (int64_t c = 0; c < cols; c += 16) {
       const __mmask16 live = FirstLanes(cols - c);
-      _mm512_mask_storeu_ps(xr + c, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, xr + c), inv));
+      _mm512_mask_storeu_ps(xr + c, live,
+                            _mm512_mul_ps(_mm512_maskz_loadu_ps(live, xr + c), inv));
     }
   }
 }
@@ -80,19 +83,22 @@ void Gelu(float* x, int64_t n, GeluForm form) {
       t = Erf(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
     } else {
       const __m512 cube = _mm512_mul_ps(_mm512_mul_ps(v, v), v);
-      const __m512 inner = _mm512_mul_ps(_mm512_set1_ps(0.79788456080286536f),
-                                         _mm512_fmadd_ps(cube, _mm512_set1_ps(0.044715f), v));
+      const __m512 inner =
+          _mm512_mul_ps(_mm512_set1_ps(0.79788456080286536f),
+                        _mm512_fmadd_ps(cube, _mm512_set1_ps(0.044715f), v));
       t = Tanh(inner);
     }
-    _mm512_mask_storeu_ps(x + i, live, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, t)));
+    _mm512_mask_storeu_ps(x + i, live,
+                          _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, t)));
   }
 }
 
 void Add(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 live = FirstLanes(n - i);
-    _mm512_mask_storeu_ps(y + i, live, _mm512_add_ps(_mm512_maskz_loadu_ps(live, y + i),
-                                                     _mm512_maskz_loadu_ps(live, x + i)));
+    _mm512_mask_storeu_ps(y + i, live,
+                          _mm512_add_ps(_mm512_maskz_loadu_ps(live, y + i),
+                                        _mm512_maskz_loadu_ps(live, x + i)));
   }
 }
 
@@ -100,7 +106,8 @@ void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
   const __m512 s = _mm512_set1_ps(scale);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 live = FirstLanes(n - i);
-    _mm512_mask_storeu_ps(y + i, live, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + i), s));
+    _mm512_mask_storeu_ps(y + i, live,
+                          _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + i), s));
   }
 }
 

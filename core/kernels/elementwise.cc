@@ -20,8 +20,9 @@ absl::Status EmbeddingGather(const float* table, int64_t vocab, int64_t cols,
                              std::span<const int32_t> ids, float scale, float* out) {
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= vocab) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token id ", ids[i], " at position ", i, " is outside the vocabulary of ", vocab));
+      return absl::InvalidArgumentError(absl::StrCat("token id ", ids[i], " at position ",
+                                                     i, " is outside the vocabulary of ",
+                                                     vocab));
     }
   }
   const KernelTable& kernels = Kernels();

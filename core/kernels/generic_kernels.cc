@@ -23,7 +23,8 @@ void AttentionHead(const HeadProblem<T>& p) {
   for (int i = 0; i < p.lq; ++i) {
     const T* q = p.q + i * p.q_stride;
     float* out = p.out + i * p.out_stride;
-    float* probs = p.probs != nullptr ? p.probs + static_cast<int64_t>(i) * p.lk : nullptr;
+    float* probs =
+        p.probs != nullptr ? p.probs + static_cast<int64_t>(i) * p.lk : nullptr;
     const int visible = std::clamp(i + p.causal_offset + 1, 0, p.lk);
     if (probs != nullptr) std::fill(probs, probs + p.lk, 0.0f);
     if (visible == 0) {  // every key masked: defined as a zero output
@@ -92,7 +93,8 @@ void Gelu(float* x, int64_t n, GeluForm form) {
   constexpr float kInvSqrt2 = 0.70710678118654752f;
   constexpr float kSqrt2OverPi = 0.79788456080286536f;
   if (form == GeluForm::kErf) {
-    for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+    for (int64_t i = 0; i < n; ++i)
+      x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
   } else {
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];

@@ -1,9 +1,10 @@
 // The AVX-512 dispatch table. Its entries are defined in avx512_*.cc, which
 // enable AVX-512 per translation unit (avx512_target.h); this file is plain
 // x86-64 so that building the table never executes AVX-512 instructions.
+#include "core/kernels/kernel_table.h"
+
 #include "core/cpu/cpu_features.h"
 #include "core/kernels/internal/head_problem.h"
-#include "core/kernels/kernel_table.h"
 
 namespace heed::kernels {
 namespace avx512 {

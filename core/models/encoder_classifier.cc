@@ -31,7 +31,8 @@ absl::StatusOr<std::unique_ptr<EncoderClassifier>> EncoderClassifier::Load(
   const int64_t d = c.d_model, labels = static_cast<int64_t>(c.labels.size());
   const std::string base = bert ? "bert.embeddings." : "distilbert.embeddings.";
 
-  absl::StatusOr<Tensor> words = loader.Load(base + "word_embeddings.weight", {c.vocab_size, d});
+  absl::StatusOr<Tensor> words =
+      loader.Load(base + "word_embeddings.weight", {c.vocab_size, d});
   if (!words.ok()) return words.status();
   model->word_embeddings_ = std::move(*words);
   absl::StatusOr<Tensor> positions =
@@ -42,9 +43,11 @@ absl::StatusOr<std::unique_ptr<EncoderClassifier>> EncoderClassifier::Load(
     absl::StatusOr<Tensor> types =
         loader.Load(base + "token_type_embeddings.weight", {c.type_vocab_size, d});
     if (!types.ok()) return types.status();
-    model->token_type_embedding_ = std::move(*types);  // heed uses type 0 (single sentence)
+    model->token_type_embedding_ =
+        std::move(*types);  // heed uses type 0 (single sentence)
   }
-  absl::StatusOr<LayerNormWeights> norm = loader.Norm(base + "LayerNorm.", d, c.layer_norm_eps);
+  absl::StatusOr<LayerNormWeights> norm =
+      loader.Norm(base + "LayerNorm.", d, c.layer_norm_eps);
   if (!norm.ok()) return norm.status();
   model->embedding_norm_ = std::move(*norm);
 
@@ -54,19 +57,23 @@ absl::StatusOr<std::unique_ptr<EncoderClassifier>> EncoderClassifier::Load(
     EncoderLayerNames names;
     if (bert) {
       const std::string p = absl::StrCat("bert.encoder.layer.", i, ".");
-      names = {p + "attention.self.query.", p + "attention.self.key.",
-               p + "attention.self.value.", p + "attention.output.dense.",
-               p + "attention.output.LayerNorm.", p + "intermediate.dense.",
-               p + "output.dense.", p + "output.LayerNorm."};
+      names = {p + "attention.self.query.",
+               p + "attention.self.key.",
+               p + "attention.self.value.",
+               p + "attention.output.dense.",
+               p + "attention.output.LayerNorm.",
+               p + "intermediate.dense.",
+               p + "output.dense.",
+               p + "output.LayerNorm."};
     } else {
       const std::string p = absl::StrCat("distilbert.transformer.layer.", i, ".");
-      names = {p + "attention.q_lin.", p + "attention.k_lin.", p + "attention.v_lin.",
-               p + "attention.out_lin.", p + "sa_layer_norm.", p + "ffn.lin1.",
-               p + "ffn.lin2.", p + "output_layer_norm."};
+      names = {p + "attention.q_lin.",   p + "attention.k_lin.",  p + "attention.v_lin.",
+               p + "attention.out_lin.", p + "sa_layer_norm.",    p + "ffn.lin1.",
+               p + "ffn.lin2.",          p + "output_layer_norm."};
     }
-    absl::StatusOr<EncoderLayer> layer = EncoderLayer::Load(
-        loader, names, c.d_model, c.encoder_heads, c.encoder_ffn_dim, *activation,
-        c.layer_norm_eps);
+    absl::StatusOr<EncoderLayer> layer =
+        EncoderLayer::Load(loader, names, c.d_model, c.encoder_heads, c.encoder_ffn_dim,
+                           *activation, c.layer_norm_eps);
     if (!layer.ok()) return layer.status();
     model->layers_.push_back(std::move(*layer));
   }
@@ -88,9 +95,9 @@ absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
   for (size_t b = 0; b < batch.size(); ++b) {
     const int64_t length = static_cast<int64_t>(batch[b].size());
     if (length == 0 || length > config_.max_position_embeddings) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input ", b, " has ", length, " tokens; the model accepts 1 to ",
-          config_.max_position_embeddings));
+      return absl::InvalidArgumentError(absl::StrCat("input ", b, " has ", length,
+                                                     " tokens; the model accepts 1 to ",
+                                                     config_.max_position_embeddings));
     }
     offsets.push_back(offsets.back() + static_cast<int32_t>(length));
   }
@@ -98,8 +105,8 @@ absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
   std::vector<float> x(tokens * d);
   for (size_t b = 0; b < batch.size(); ++b) {
     float* rows = x.data() + offsets[b] * d;
-    if (absl::Status s = kernels::EmbeddingGather(word_embeddings_.data<float>(),
-                                                  config_.vocab_size, d, batch[b], 1.0f, rows);
+    if (absl::Status s = kernels::EmbeddingGather(
+            word_embeddings_.data<float>(), config_.vocab_size, d, batch[b], 1.0f, rows);
         !s.ok()) {
       return s;
     }
@@ -114,8 +121,8 @@ absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
   std::vector<float> attention;
   for (size_t l = 0; l < layers_.size(); ++l) {
     const bool last = l + 1 == layers_.size();
-    if (absl::Status s = layers_[l].Forward(x.data(), offsets,
-                                            last && attributions != nullptr ? &attention : nullptr);
+    if (absl::Status s = layers_[l].Forward(
+            x.data(), offsets, last && attributions != nullptr ? &attention : nullptr);
         !s.ok()) {
       return s;
     }
@@ -123,7 +130,8 @@ absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
   if (attributions != nullptr) {
     attributions->clear();
     for (size_t b = 0; b < batch.size(); ++b) {
-      attributions->emplace_back(attention.begin() + offsets[b], attention.begin() + offsets[b + 1]);
+      attributions->emplace_back(attention.begin() + offsets[b],
+                                 attention.begin() + offsets[b + 1]);
     }
   }
   // The first token ([CLS]) of each sequence.
@@ -132,13 +140,15 @@ absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
   for (int64_t b = 0; b < n; ++b) {
     std::memcpy(first.data() + b * d, x.data() + offsets[b] * d, d * sizeof(float));
   }
-  if (absl::Status s = pre_classifier_->Forward(first.data(), n, pooled.data()); !s.ok()) return s;
+  if (absl::Status s = pre_classifier_->Forward(first.data(), n, pooled.data()); !s.ok())
+    return s;
   if (config_.family == io::ModelFamily::kBert) {
     for (float& v : pooled) v = std::tanh(v);
   }
   const int64_t labels = static_cast<int64_t>(config_.labels.size());
   std::vector<float> logits(n * labels);
-  if (absl::Status s = classifier_->Forward(pooled.data(), n, logits.data()); !s.ok()) return s;
+  if (absl::Status s = classifier_->Forward(pooled.data(), n, logits.data()); !s.ok())
+    return s;
   std::vector<std::vector<float>> out(n);
   for (int64_t b = 0; b < n; ++b) {
     out[b].assign(logits.begin() + b * labels, logits.begin() + (b + 1) * labels);

@@ -18,8 +18,8 @@ namespace heed::models {
 
 class EncoderClassifier {
  public:
-  static absl::StatusOr<std::unique_ptr<EncoderClassifier>> Load(const std::string& model_dir,
-                                                                 ops::ComputeType compute_type);
+  static absl::StatusOr<std::unique_ptr<EncoderClassifier>> Load(
+      const std::string& model_dir, ops::ComputeType compute_type);
 
   // Logits ([num_labels] each) for a batch of token id sequences, computed
   // together without padding. A sequence longer than the model's positions or
@@ -36,10 +36,12 @@ class EncoderClassifier {
   EncoderClassifier() = default;
 
   io::ModelConfig config_;
-  Tensor word_embeddings_, position_embeddings_, token_type_embedding_;  // last: BERT only
+  Tensor word_embeddings_, position_embeddings_,
+      token_type_embedding_;  // last: BERT only
   LayerNormWeights embedding_norm_;
   std::vector<EncoderLayer> layers_;
-  std::unique_ptr<ops::Linear> pre_classifier_;  // BERT pooler (tanh) or DistilBERT (ReLU)
+  std::unique_ptr<ops::Linear>
+      pre_classifier_;  // BERT pooler (tanh) or DistilBERT (ReLU)
   std::unique_ptr<ops::Linear> classifier_;
 };
 

@@ -9,8 +9,8 @@
 namespace heed::models {
 
 absl::StatusOr<EncoderLayer> EncoderLayer::Load(const WeightLoader& loader,
-                                                const EncoderLayerNames& names, int d_model,
-                                                int heads, int ffn_dim,
+                                                const EncoderLayerNames& names,
+                                                int d_model, int heads, int ffn_dim,
                                                 ops::Activation activation, float eps) {
   EncoderLayer layer;
   layer.d_model_ = d_model;
@@ -72,12 +72,14 @@ absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets,
       }
     }
   }
-  if (absl::Status s = out_->Forward(context.data(), tokens, projected.data()); !s.ok()) return s;
+  if (absl::Status s = out_->Forward(context.data(), tokens, projected.data()); !s.ok())
+    return s;
   kernels::AddInPlace(x, projected.data(), tokens * d);
   attention_norm_.Apply(x, x, tokens);
   std::vector<float> hidden(tokens * ffn_dim_);
   if (absl::Status s = fc1_->Forward(x, tokens, hidden.data()); !s.ok()) return s;
-  if (absl::Status s = fc2_->Forward(hidden.data(), tokens, projected.data()); !s.ok()) return s;
+  if (absl::Status s = fc2_->Forward(hidden.data(), tokens, projected.data()); !s.ok())
+    return s;
   kernels::AddInPlace(x, projected.data(), tokens * d);
   output_norm_.Apply(x, x, tokens);
   return absl::OkStatus();

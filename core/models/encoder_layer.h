@@ -24,8 +24,8 @@ class EncoderLayer {
  public:
   static absl::StatusOr<EncoderLayer> Load(const WeightLoader& loader,
                                            const EncoderLayerNames& names, int d_model,
-                                           int heads, int ffn_dim, ops::Activation activation,
-                                           float eps);
+                                           int heads, int ffn_dim,
+                                           ops::Activation activation, float eps);
 
   // x: [tokens][d_model], updated in place. `offsets` delimits the sequences.
   // If `first_token_attention` is given it receives, per sequence, how much

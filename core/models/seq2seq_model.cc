@@ -31,8 +31,13 @@ Tensor SinusoidTable(int positions, int d) {
 
 EncoderLayerNames EncoderNames(int i) {
   const std::string p = absl::StrCat("model.encoder.layers.", i, ".");
-  return {p + "self_attn.q_proj.", p + "self_attn.k_proj.", p + "self_attn.v_proj.",
-          p + "self_attn.out_proj.", p + "self_attn_layer_norm.", p + "fc1.", p + "fc2.",
+  return {p + "self_attn.q_proj.",
+          p + "self_attn.k_proj.",
+          p + "self_attn.v_proj.",
+          p + "self_attn.out_proj.",
+          p + "self_attn_layer_norm.",
+          p + "fc1.",
+          p + "fc2.",
           p + "final_layer_norm."};
 }
 
@@ -63,38 +68,45 @@ absl::Status Seq2SeqModel::LoadDecoderLayer(const WeightLoader& loader, int inde
     return absl::OkStatus();
   };
   const std::string s = p + "self_attn.", c = p + "encoder_attn.";
-  for (absl::Status status : {
-           assign(layer.self_qkv, loader.FusedLinear({s + "q_proj.", s + "k_proj.", s + "v_proj."}, d, d)),
-           assign(layer.self_out, loader.Linear(s + "out_proj.", d, d, ops::Activation::kNone)),
-           assign(layer.cross_q, loader.Linear(c + "q_proj.", d, d, ops::Activation::kNone)),
-           assign(layer.cross_kv, loader.FusedLinear({c + "k_proj.", c + "v_proj."}, d, d)),
-           assign(layer.cross_out, loader.Linear(c + "out_proj.", d, d, ops::Activation::kNone)),
-           assign(layer.fc1, loader.Linear(p + "fc1.", f, d, act)),
-           assign(layer.fc2, loader.Linear(p + "fc2.", d, f, ops::Activation::kNone)),
-           assign(layer.self_norm, loader.Norm(p + "self_attn_layer_norm.", d, kLayerNormEps)),
-           assign(layer.cross_norm, loader.Norm(p + "encoder_attn_layer_norm.", d, kLayerNormEps)),
-           assign(layer.output_norm, loader.Norm(p + "final_layer_norm.", d, kLayerNormEps))}) {
+  for (absl::Status status :
+       {assign(layer.self_qkv,
+               loader.FusedLinear({s + "q_proj.", s + "k_proj.", s + "v_proj."}, d, d)),
+        assign(layer.self_out,
+               loader.Linear(s + "out_proj.", d, d, ops::Activation::kNone)),
+        assign(layer.cross_q, loader.Linear(c + "q_proj.", d, d, ops::Activation::kNone)),
+        assign(layer.cross_kv, loader.FusedLinear({c + "k_proj.", c + "v_proj."}, d, d)),
+        assign(layer.cross_out,
+               loader.Linear(c + "out_proj.", d, d, ops::Activation::kNone)),
+        assign(layer.fc1, loader.Linear(p + "fc1.", f, d, act)),
+        assign(layer.fc2, loader.Linear(p + "fc2.", d, f, ops::Activation::kNone)),
+        assign(layer.self_norm,
+               loader.Norm(p + "self_attn_layer_norm.", d, kLayerNormEps)),
+        assign(layer.cross_norm,
+               loader.Norm(p + "encoder_attn_layer_norm.", d, kLayerNormEps)),
+        assign(layer.output_norm,
+               loader.Norm(p + "final_layer_norm.", d, kLayerNormEps))}) {
     if (!status.ok()) return status;
   }
   decoder_layers_.push_back(std::move(layer));
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(const std::string& model_dir,
-                                                                 ops::ComputeType compute_type) {
+absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(
+    const std::string& model_dir, ops::ComputeType compute_type) {
   absl::StatusOr<io::ModelConfig> config = io::ReadModelConfig(model_dir);
   if (!config.ok()) return config.status();
   const bool marian = config->family == io::ModelFamily::kMarian;
   if (!marian && config->family != io::ModelFamily::kBart) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        model_dir, ": ", config->model_type, " is not an encoder-decoder family"));
+    return absl::InvalidArgumentError(absl::StrCat(model_dir, ": ", config->model_type,
+                                                   " is not an encoder-decoder family"));
   }
   if (config->normalize_before) {
     return absl::UnimplementedError(
         absl::StrCat(model_dir, ": pre-layer-norm (normalize_before) is not supported"));
   }
   if (config->d_model % 2 != 0) {
-    return absl::UnimplementedError(absl::StrCat(model_dir, ": odd d_model is not supported"));
+    return absl::UnimplementedError(
+        absl::StrCat(model_dir, ": odd d_model is not supported"));
   }
   absl::StatusOr<io::Checkpoint> checkpoint = io::Checkpoint::Open(model_dir);
   if (!checkpoint.ok()) return checkpoint.status();
@@ -122,19 +134,20 @@ absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(const std::stri
           loader.Load(absl::StrCat("model.", side, ".embed_positions.weight"), {rows, d});
       if (!positions.ok()) return positions.status();
       *table = std::move(*positions);
-      absl::StatusOr<LayerNormWeights> norm =
-          loader.Norm(absl::StrCat("model.", side, ".layernorm_embedding."), d, kLayerNormEps);
+      absl::StatusOr<LayerNormWeights> norm = loader.Norm(
+          absl::StrCat("model.", side, ".layernorm_embedding."), d, kLayerNormEps);
       if (!norm.ok()) return norm.status();
-      (std::string(side) == "encoder" ? model->encoder_embed_norm_ : model->decoder_embed_norm_) =
+      (std::string(side) == "encoder" ? model->encoder_embed_norm_
+                                      : model->decoder_embed_norm_) =
           std::make_unique<LayerNormWeights>(std::move(*norm));
     }
   }
   absl::StatusOr<ops::Activation> act = ActivationFromName(c.activation);
   if (!act.ok()) return act.status();
   for (int i = 0; i < c.encoder_layers; ++i) {
-    absl::StatusOr<EncoderLayer> layer = EncoderLayer::Load(
-        loader, EncoderNames(i), c.d_model, c.encoder_heads, c.encoder_ffn_dim, *act,
-        kLayerNormEps);
+    absl::StatusOr<EncoderLayer> layer =
+        EncoderLayer::Load(loader, EncoderNames(i), c.d_model, c.encoder_heads,
+                           c.encoder_ffn_dim, *act, kLayerNormEps);
     if (!layer.ok()) return layer.status();
     model->encoder_layers_.push_back(std::move(*layer));
   }
@@ -147,17 +160,19 @@ absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(const std::stri
     if (!loaded.ok()) return loaded.status();
     std::memcpy(bias.data<float>(), loaded->data<float>(), vocab * sizeof(float));
   }
-  absl::StatusOr<std::unique_ptr<ops::Linear>> head = loader.LinearFrom(model->shared_, &bias);
+  absl::StatusOr<std::unique_ptr<ops::Linear>> head =
+      loader.LinearFrom(model->shared_, &bias);
   if (!head.ok()) return head.status();
   model->lm_head_ = std::move(*head);
   return model;
 }
 
-absl::Status Seq2SeqModel::Embed(std::span<const int32_t> ids, std::span<const int> positions,
-                                 bool decoder, float* x) const {
+absl::Status Seq2SeqModel::Embed(std::span<const int32_t> ids,
+                                 std::span<const int> positions, bool decoder,
+                                 float* x) const {
   const int64_t d = config_.d_model;
-  if (absl::Status s = kernels::EmbeddingGather(shared_.data<float>(), config_.vocab_size, d, ids,
-                                                embed_scale_, x);
+  if (absl::Status s = kernels::EmbeddingGather(shared_.data<float>(), config_.vocab_size,
+                                                d, ids, embed_scale_, x);
       !s.ok()) {
     return s;
   }
@@ -165,14 +180,15 @@ absl::Status Seq2SeqModel::Embed(std::span<const int32_t> ids, std::span<const i
   const Tensor& table = marian || !decoder ? encoder_positions_ : decoder_positions_;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (positions[i] >= config_.max_position_embeddings) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "position ", positions[i], " is beyond the model's limit of ",
-          config_.max_position_embeddings, " tokens"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("position ", positions[i], " is beyond the model's limit of ",
+                       config_.max_position_embeddings, " tokens"));
     }
     const int row = positions[i] + (marian ? 0 : kBartPositionOffset);
     kernels::AddInPlace(x + i * d, table.data<float>() + int64_t{row} * d, d);
   }
-  const LayerNormWeights* norm = (decoder ? decoder_embed_norm_ : encoder_embed_norm_).get();
+  const LayerNormWeights* norm =
+      (decoder ? decoder_embed_norm_ : encoder_embed_norm_).get();
   if (norm != nullptr) norm->Apply(x, x, static_cast<int64_t>(ids.size()));
   return absl::OkStatus();
 }
@@ -192,7 +208,8 @@ absl::StatusOr<std::shared_ptr<const EncoderOutput>> Seq2SeqModel::Encode(
   std::vector<int> positions(length);
   for (int i = 0; i < length; ++i) positions[i] = i;
   float* x = out->hidden.data<float>();
-  if (absl::Status s = Embed(input_ids, positions, /*decoder=*/false, x); !s.ok()) return s;
+  if (absl::Status s = Embed(input_ids, positions, /*decoder=*/false, x); !s.ok())
+    return s;
   const int32_t offsets[2] = {0, length};
   for (const EncoderLayer& layer : encoder_layers_) {
     if (absl::Status s = layer.Forward(x, offsets); !s.ok()) return s;
@@ -208,7 +225,8 @@ absl::StatusOr<std::shared_ptr<const EncoderOutput>> Seq2SeqModel::Encode(
   return out;
 }
 
-DecoderState Seq2SeqModel::StartDecoding(std::shared_ptr<const EncoderOutput> encoder) const {
+DecoderState Seq2SeqModel::StartDecoding(
+    std::shared_ptr<const EncoderOutput> encoder) const {
   DecoderState state;
   state.encoder_ = std::move(encoder);
   const int heads = config_.decoder_heads;
@@ -231,9 +249,10 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
   const int heads = config_.decoder_heads, head_dim = static_cast<int>(d / heads);
   std::vector<int> positions(batch);
   for (int64_t b = 0; b < batch; ++b) positions[b] = states[b]->position_;
-  std::vector<float> x(batch * d), qkv(batch * 3 * d), context(batch * d), projected(batch * d),
-      hidden(batch * f);
-  if (absl::Status s = Embed(tokens, positions, /*decoder=*/true, x.data()); !s.ok()) return s;
+  std::vector<float> x(batch * d), qkv(batch * 3 * d), context(batch * d),
+      projected(batch * d), hidden(batch * f);
+  if (absl::Status s = Embed(tokens, positions, /*decoder=*/true, x.data()); !s.ok())
+    return s;
 
   std::vector<kernels::KvSequence<float>> views(batch);
   kernels::DecodeAttentionArgs<float> attention;
@@ -246,7 +265,8 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
     const DecoderLayer& layer = decoder_layers_[l];
     // Causal self-attention: the new token's keys and values join the cache,
     // and its query sees everything cached.
-    if (absl::Status s = layer.self_qkv->Forward(x.data(), batch, qkv.data()); !s.ok()) return s;
+    if (absl::Status s = layer.self_qkv->Forward(x.data(), batch, qkv.data()); !s.ok())
+      return s;
     for (int64_t b = 0; b < batch; ++b) {
       const float* row = qkv.data() + b * 3 * d;
       states[b]->self_[l].Append(row + d, row + 2 * d, 1, 3 * d);
@@ -256,13 +276,15 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
     attention.q_row_stride = 3 * d;
     attention.kv = views;
     if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
-    if (absl::Status s = layer.self_out->Forward(context.data(), batch, projected.data()); !s.ok()) {
+    if (absl::Status s = layer.self_out->Forward(context.data(), batch, projected.data());
+        !s.ok()) {
       return s;
     }
     kernels::AddInPlace(x.data(), projected.data(), batch * d);
     layer.self_norm.Apply(x.data(), x.data(), batch);
     // Cross-attention over the encoder's keys and values.
-    if (absl::Status s = layer.cross_q->Forward(x.data(), batch, qkv.data()); !s.ok()) return s;
+    if (absl::Status s = layer.cross_q->Forward(x.data(), batch, qkv.data()); !s.ok())
+      return s;
     for (int64_t b = 0; b < batch; ++b) views[b] = states[b]->encoder_->cross[l].View();
     attention.q_row_stride = d;
     std::vector<float> probs;  // [batch][heads][source length], last layer only
@@ -287,14 +309,17 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
         cross_attention->insert(cross_attention->end(), mean.begin(), mean.end());
       }
     }
-    if (absl::Status s = layer.cross_out->Forward(context.data(), batch, projected.data());
+    if (absl::Status s =
+            layer.cross_out->Forward(context.data(), batch, projected.data());
         !s.ok()) {
       return s;
     }
     kernels::AddInPlace(x.data(), projected.data(), batch * d);
     layer.cross_norm.Apply(x.data(), x.data(), batch);
-    if (absl::Status s = layer.fc1->Forward(x.data(), batch, hidden.data()); !s.ok()) return s;
-    if (absl::Status s = layer.fc2->Forward(hidden.data(), batch, projected.data()); !s.ok()) {
+    if (absl::Status s = layer.fc1->Forward(x.data(), batch, hidden.data()); !s.ok())
+      return s;
+    if (absl::Status s = layer.fc2->Forward(hidden.data(), batch, projected.data());
+        !s.ok()) {
       return s;
     }
     kernels::AddInPlace(x.data(), projected.data(), batch * d);
@@ -312,7 +337,8 @@ absl::StatusOr<std::vector<float>> Seq2SeqModel::Alignment(
   std::vector<float> logits(vocab_size()), row, alignment;
   for (size_t i = 0; i + 1 < ids.size(); ++i) {
     const int32_t token = ids[i];
-    if (absl::Status s = Step(states, {&token, 1}, logits.data(), &row); !s.ok()) return s;
+    if (absl::Status s = Step(states, {&token, 1}, logits.data(), &row); !s.ok())
+      return s;
     alignment.insert(alignment.end(), row.begin(), row.begin() + source);
   }
   return alignment;

@@ -54,8 +54,8 @@ class DecoderState {
 
 class Seq2SeqModel {
  public:
-  static absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Load(const std::string& model_dir,
-                                                            ops::ComputeType compute_type);
+  static absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Load(
+      const std::string& model_dir, ops::ComputeType compute_type);
 
   absl::StatusOr<std::shared_ptr<const EncoderOutput>> Encode(
       std::span<const int32_t> input_ids) const;
@@ -66,39 +66,42 @@ class Seq2SeqModel {
   // If `cross_attention` is given, it receives for each state the last
   // layer's cross-attention (averaged over heads) over that state's source
   // tokens, one row of EncoderOutput::length values per state, concatenated.
-  absl::Status Step(std::span<DecoderState* const> states, std::span<const int32_t> tokens,
-                    float* logits, std::vector<float>* cross_attention = nullptr) const;
+  absl::Status Step(std::span<DecoderState* const> states,
+                    std::span<const int32_t> tokens, float* logits,
+                    std::vector<float>* cross_attention = nullptr) const;
 
   // Source-target alignment of a finished output `ids` (decoder start token
   // first): for each generated token ids[1..], the last layer's
   // cross-attention averaged over heads at the step that produced it,
   // [ids.size() - 1][encoder length], by teacher-forcing ids[0..n-2].
-  absl::StatusOr<std::vector<float>> Alignment(std::shared_ptr<const EncoderOutput> encoder,
-                                               std::span<const int> ids) const;
+  absl::StatusOr<std::vector<float>> Alignment(
+      std::shared_ptr<const EncoderOutput> encoder, std::span<const int> ids) const;
 
   const io::ModelConfig& config() const { return config_; }
   int vocab_size() const { return config_.vocab_size; }
 
  private:
   struct DecoderLayer {
-    std::unique_ptr<ops::Linear> self_qkv, self_out, cross_q, cross_kv, cross_out, fc1, fc2;
+    std::unique_ptr<ops::Linear> self_qkv, self_out, cross_q, cross_kv, cross_out, fc1,
+        fc2;
     LayerNormWeights self_norm, cross_norm, output_norm;
   };
 
   Seq2SeqModel() = default;
-  absl::Status LoadDecoderLayer(const WeightLoader& loader, int index, ops::Activation act);
+  absl::Status LoadDecoderLayer(const WeightLoader& loader, int index,
+                                ops::Activation act);
   // Token embeddings * scale + positions (+ layernorm_embedding), rows of x.
-  absl::Status Embed(std::span<const int32_t> ids, std::span<const int> positions, bool decoder,
-                     float* x) const;
+  absl::Status Embed(std::span<const int32_t> ids, std::span<const int> positions,
+                     bool decoder, float* x) const;
 
   io::ModelConfig config_;
   float embed_scale_ = 1.0f;
-  Tensor shared_;                                  // [vocab][d_model]
-  Tensor encoder_positions_, decoder_positions_;   // learned (BART) or one sinusoid table
+  Tensor shared_;                                 // [vocab][d_model]
+  Tensor encoder_positions_, decoder_positions_;  // learned (BART) or one sinusoid table
   std::unique_ptr<LayerNormWeights> encoder_embed_norm_, decoder_embed_norm_;  // BART
   std::vector<EncoderLayer> encoder_layers_;
   std::vector<DecoderLayer> decoder_layers_;
-  std::unique_ptr<ops::Linear> lm_head_;           // shared weights + final_logits_bias
+  std::unique_ptr<ops::Linear> lm_head_;  // shared weights + final_logits_bias
 };
 
 }  // namespace heed::models

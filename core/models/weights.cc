@@ -9,16 +9,17 @@
 namespace heed::models {
 
 void LayerNormWeights::Apply(const float* x, float* y, int64_t rows) const {
-  kernels::LayerNorm(x, y, rows, gamma.dim(0), gamma.data<float>(), beta.data<float>(), eps);
+  kernels::LayerNorm(x, y, rows, gamma.dim(0), gamma.data<float>(), beta.data<float>(),
+                     eps);
 }
 
-absl::StatusOr<Tensor> WeightLoader::Load(const std::string& name, const Shape& shape) const {
+absl::StatusOr<Tensor> WeightLoader::Load(const std::string& name,
+                                          const Shape& shape) const {
   return checkpoint_->LoadF32(name, shape);
 }
 
-absl::StatusOr<std::unique_ptr<ops::Linear>> WeightLoader::Linear(const std::string& prefix,
-                                                                  int64_t out, int64_t in,
-                                                                  ops::Activation act) const {
+absl::StatusOr<std::unique_ptr<ops::Linear>> WeightLoader::Linear(
+    const std::string& prefix, int64_t out, int64_t in, ops::Activation act) const {
   absl::StatusOr<Tensor> weight = Load(prefix + "weight", {out, in});
   if (!weight.ok()) return weight.status();
   absl::StatusOr<Tensor> bias = Load(prefix + "bias", {out});
@@ -37,17 +38,19 @@ absl::StatusOr<std::unique_ptr<ops::Linear>> WeightLoader::FusedLinear(
     if (!w.ok()) return w.status();
     absl::StatusOr<Tensor> b = Load(prefixes[i] + "bias", {out_each});
     if (!b.ok()) return b.status();
-    std::memcpy(weight.data<float>() + i * out_each * in, w->data<float>(), w->size_bytes());
+    std::memcpy(weight.data<float>() + i * out_each * in, w->data<float>(),
+                w->size_bytes());
     std::memcpy(bias.data<float>() + i * out_each, b->data<float>(), b->size_bytes());
   }
   return LinearFrom(weight, &bias);
 }
 
-absl::StatusOr<std::unique_ptr<ops::Linear>> WeightLoader::LinearFrom(const Tensor& weight,
-                                                                      const Tensor* bias) const {
-  return ops::Linear::Create({weight.data<float>(), bias != nullptr ? bias->data<float>() : nullptr,
-                              weight.dim(0), weight.dim(1)},
-                             compute_type_, ops::Activation::kNone);
+absl::StatusOr<std::unique_ptr<ops::Linear>> WeightLoader::LinearFrom(
+    const Tensor& weight, const Tensor* bias) const {
+  return ops::Linear::Create(
+      {weight.data<float>(), bias != nullptr ? bias->data<float>() : nullptr,
+       weight.dim(0), weight.dim(1)},
+      compute_type_, ops::Activation::kNone);
 }
 
 absl::StatusOr<LayerNormWeights> WeightLoader::Norm(const std::string& prefix, int64_t n,
@@ -65,10 +68,12 @@ absl::StatusOr<LayerNormWeights> WeightLoader::Norm(const std::string& prefix, i
 
 absl::StatusOr<ops::Activation> ActivationFromName(const std::string& name) {
   if (name == "gelu") return ops::Activation::kGeluErf;
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return ops::Activation::kGeluTanh;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh")
+    return ops::Activation::kGeluTanh;
   if (name == "relu") return ops::Activation::kRelu;
   if (name == "swish" || name == "silu") return ops::Activation::kSwish;
-  return absl::UnimplementedError(absl::StrCat("activation \"", name, "\" is not supported"));
+  return absl::UnimplementedError(
+      absl::StrCat("activation \"", name, "\" is not supported"));
 }
 
 }  // namespace heed::models

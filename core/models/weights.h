@@ -30,8 +30,9 @@ class WeightLoader {
 
   absl::StatusOr<Tensor> Load(const std::string& name, const Shape& shape) const;
   // `prefix` + "weight" [out][in] and `prefix` + "bias" [out].
-  absl::StatusOr<std::unique_ptr<ops::Linear>> Linear(const std::string& prefix, int64_t out,
-                                                      int64_t in, ops::Activation act) const;
+  absl::StatusOr<std::unique_ptr<ops::Linear>> Linear(const std::string& prefix,
+                                                      int64_t out, int64_t in,
+                                                      ops::Activation act) const;
   // Several linear layers of the same input fused into one whose outputs are
   // concatenated (e.g. q, k and v projections: one matrix multiplication).
   absl::StatusOr<std::unique_ptr<ops::Linear>> FusedLinear(
@@ -40,7 +41,8 @@ class WeightLoader {
   // is optional (e.g. the output projection tied to the embeddings).
   absl::StatusOr<std::unique_ptr<ops::Linear>> LinearFrom(const Tensor& weight,
                                                           const Tensor* bias) const;
-  absl::StatusOr<LayerNormWeights> Norm(const std::string& prefix, int64_t n, float eps) const;
+  absl::StatusOr<LayerNormWeights> Norm(const std::string& prefix, int64_t n,
+                                        float eps) const;
   bool Has(const std::string& name) const { return checkpoint_->Contains(name); }
 
  private:

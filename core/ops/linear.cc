@@ -71,7 +71,8 @@ float QuantizeActivations(const float* x, int64_t n, uint8_t* out) {
   const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
   const float inv = 1.0f / scale;
   for (int64_t i = 0; i < n; ++i) {
-    out[i] = static_cast<uint8_t>(std::clamp(std::nearbyint(x[i] * inv), -127.0f, 127.0f) + 128);
+    out[i] = static_cast<uint8_t>(
+        std::clamp(std::nearbyint(x[i] * inv), -127.0f, 127.0f) + 128);
   }
   return scale;
 }
@@ -91,16 +92,19 @@ std::string_view ComputeTypeName(ComputeType type) {
 }
 
 absl::StatusOr<ComputeType> ParseComputeType(std::string_view name) {
-  for (ComputeType type : {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
+  for (ComputeType type :
+       {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
     if (name == ComputeTypeName(type)) return type;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown compute type \"", std::string(name),
-                                                 "\"; expected float32, bfloat16 or int8"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown compute type \"", std::string(name),
+                   "\"; expected float32, bfloat16 or int8"));
 }
 
 dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
     int64_t m, const dnnl::memory::desc& weights_md) const {
-  const dnnl::memory::desc src_md({m, in_features_}, SourceDataType(compute_type_), tag::ab);
+  const dnnl::memory::desc src_md({m, in_features_}, SourceDataType(compute_type_),
+                                  tag::ab);
   const dnnl::memory::desc dst_md({m, out_features_}, dt::f32, tag::ab);
   const dnnl::memory::desc bias_md({1, out_features_}, dt::f32, tag::ab);
   dnnl::primitive_attr attr;
@@ -123,19 +127,20 @@ dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
   }
   attr.set_post_ops(post_ops);
   if (bias_ && !int8) {
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, weights_md, bias_md, dst_md),
-                                        attr, CpuEngine());
+    return dnnl::matmul::primitive_desc(
+        dnnl::matmul::desc(src_md, weights_md, bias_md, dst_md), attr, CpuEngine());
   }
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, weights_md, dst_md), attr,
-                                      CpuEngine());
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, weights_md, dst_md),
+                                      attr, CpuEngine());
 }
 
 absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
                                                        ComputeType compute_type,
                                                        Activation activation) {
   if (w.weight == nullptr || w.in_features <= 0 || w.out_features <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("linear layer needs weights of positive size, got ",
-                                                   w.out_features, " x ", w.in_features));
+    return absl::InvalidArgumentError(
+        absl::StrCat("linear layer needs weights of positive size, got ", w.out_features,
+                     " x ", w.in_features));
   }
   std::unique_ptr<Linear> linear(new Linear);
   linear->in_features_ = w.in_features;
@@ -172,14 +177,16 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
       }
       source = dnnl::memory({{K, N}, dt::s8, tag::ba}, engine, quantized.data());
     } else {
-      source = dnnl::memory({{K, N}, dt::f32, tag::ba}, engine, const_cast<float*>(w.weight));
+      source =
+          dnnl::memory({{K, N}, dt::f32, tag::ba}, engine, const_cast<float*>(w.weight));
     }
     const dnnl::memory::desc any_weights({K, N}, ComputeDataType(compute_type), tag::any);
     // The scales must be known first: int8 primitives carry them.
     const auto pd = linear->MakePrimitiveDesc(kLayoutRows, any_weights);
 
     linear->weights_ = dnnl::memory(pd.weights_desc(), engine);
-    dnnl::reorder(source, linear->weights_).execute(ThreadStream(), source, linear->weights_);
+    dnnl::reorder(source, linear->weights_)
+        .execute(ThreadStream(), source, linear->weights_);
     ThreadStream().wait();
   });
   if (!status.ok()) return status;
@@ -191,10 +198,11 @@ absl::StatusOr<const Linear::Primitive*> Linear::PrimitiveFor(int64_t m) const {
   auto it = primitives_.find(m);
   if (it != primitives_.end()) return it->second.get();
   auto primitive = std::make_unique<Primitive>();
-  absl::Status status = OneDnnCall(absl::StrCat("creating a matmul for ", m, " rows"), [&] {
-    primitive->pd = MakePrimitiveDesc(m, weights_.get_desc());
-    primitive->matmul = dnnl::matmul(primitive->pd);
-  });
+  absl::Status status =
+      OneDnnCall(absl::StrCat("creating a matmul for ", m, " rows"), [&] {
+        primitive->pd = MakePrimitiveDesc(m, weights_.get_desc());
+        primitive->matmul = dnnl::matmul(primitive->pd);
+      });
   if (!status.ok()) return status;
   const Primitive* result = primitive.get();
   primitives_[m] = std::move(primitive);
@@ -221,7 +229,8 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
       const float x_scale = QuantizeActivations(x, n_in, staging.u8_src.data());
       src_data = staging.u8_src.data();
       staging.shift.resize(out_features_);
-      const float* bias = bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
+      const float* bias =
+          bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
       for (int64_t n = 0; n < out_features_; ++n) {
         // y = x_scale w_scale (Σ (q + 128) w - 128 Σ w) + b
         staging.shift[n] = (bias != nullptr ? bias[n] : 0.0f) -
@@ -230,8 +239,8 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
       staging.x_scale = x_scale;
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
           dnnl::memory({{1, 1}, dt::f32, tag::ab}, engine, &staging.x_scale);
-      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
-          dnnl::memory({{1, out_features_}, dt::f32, tag::ab}, engine, staging.shift.data());
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] = dnnl::memory(
+          {{1, out_features_}, dt::f32, tag::ab}, engine, staging.shift.data());
     }
     if (bias_ && compute_type_ != ComputeType::kInt8) args[DNNL_ARG_BIAS] = bias_;
     args[DNNL_ARG_SRC] = dnnl::memory(p.pd.src_desc(), engine, src_data);
@@ -242,7 +251,9 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
   });
 }
 
-int64_t Linear::weight_bytes() const { return static_cast<int64_t>(weights_.get_desc().get_size()); }
+int64_t Linear::weight_bytes() const {
+  return static_cast<int64_t>(weights_.get_desc().get_size());
+}
 
 std::string Linear::ImplementationName(int64_t m) const {
   absl::StatusOr<const Primitive*> primitive = PrimitiveFor(m);

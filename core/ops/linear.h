@@ -62,15 +62,15 @@ class Linear {
 
   Linear() = default;
   absl::StatusOr<const Primitive*> PrimitiveFor(int64_t m) const;
-  dnnl::matmul::primitive_desc MakePrimitiveDesc(int64_t m,
-                                                 const dnnl::memory::desc& weights_md) const;
+  dnnl::matmul::primitive_desc MakePrimitiveDesc(
+      int64_t m, const dnnl::memory::desc& weights_md) const;
 
   int64_t in_features_ = 0;
   int64_t out_features_ = 0;
   ComputeType compute_type_ = ComputeType::kFloat32;
   Activation activation_ = Activation::kNone;
-  dnnl::memory weights_;              // compute type, oneDNN's blocked layout
-  dnnl::memory bias_;                 // f32 [1][out_features], or empty
+  dnnl::memory weights_;                   // compute type, oneDNN's blocked layout
+  dnnl::memory bias_;                      // f32 [1][out_features], or empty
   std::vector<float> channel_scales_;      // int8: per-output-channel weight scales
   std::vector<float> shift_compensation_;  // int8: 128 Σ_k q[n][k], for the u8 shift
 

@@ -4,15 +4,15 @@
 
 namespace heed::pipelines {
 
-absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit, bool truncate,
-                           bool* truncated) {
+absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit,
+                           bool truncate, bool* truncated) {
   *truncated = false;
   const int count = static_cast<int>(tokens->size());
   if (count <= limit) return absl::OkStatus();
   if (!truncate) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the input is ", count, " tokens long; the model accepts at most ", limit,
-        " (set truncate_input to cut it)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the input is ", count, " tokens long; the model accepts at most ",
+                     limit, " (set truncate_input to cut it)"));
   }
   const tokenizers::Token last = tokens->back();
   tokens->resize(limit - 1);

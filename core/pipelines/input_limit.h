@@ -13,8 +13,8 @@ namespace heed::pipelines {
 // If tokens exceed `limit`: with `truncate`, keeps the first limit - 1 tokens
 // and the final special token (</s> or [SEP]) and sets *truncated; otherwise
 // INVALID_ARGUMENT naming both counts.
-absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit, bool truncate,
-                           bool* truncated);
+absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit,
+                           bool truncate, bool* truncated);
 
 }  // namespace heed::pipelines
 

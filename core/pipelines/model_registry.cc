@@ -13,7 +13,8 @@ namespace heed::pipelines {
 namespace fs = std::filesystem;
 
 int LoadedModel::max_input_tokens() const {
-  return generator != nullptr ? generator->max_input_tokens() : classifier->max_input_tokens();
+  return generator != nullptr ? generator->max_input_tokens()
+                              : classifier->max_input_tokens();
 }
 
 absl::StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& model_dir,
@@ -23,7 +24,8 @@ absl::StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& model_
   auto model = std::make_unique<LoadedModel>();
   model->directory = model_dir;
   model->name = fs::path(model_dir).filename().string();
-  if (model->name.empty()) model->name = fs::path(model_dir).parent_path().filename().string();
+  if (model->name.empty())
+    model->name = fs::path(model_dir).parent_path().filename().string();
   model->architecture = config->architecture;
   model->compute_type = compute_type;
   model->version = "unversioned";

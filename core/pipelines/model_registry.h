@@ -23,7 +23,7 @@ struct LoadedModel {
   Task task = Task::kTranslation;
   std::string architecture;
   ops::ComputeType compute_type = ops::ComputeType::kFloat32;
-  std::unique_ptr<TextGenerator> generator;       // translation, summarization
+  std::unique_ptr<TextGenerator> generator;         // translation, summarization
   std::unique_ptr<SentimentClassifier> classifier;  // sentiment
   int max_input_tokens() const;
 };

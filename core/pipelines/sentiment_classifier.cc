@@ -25,7 +25,8 @@ absl::StatusOr<Classification> SentimentClassifier::Prepare(const std::string& t
   if (text.empty()) return absl::InvalidArgumentError("text must not be empty");
   Classification c;
   c.tokens = tokenizer_->Encode(text);
-  if (absl::Status s = FitInputLimit(&c.tokens, max_input_tokens(), truncate, &c.truncated);
+  if (absl::Status s =
+          FitInputLimit(&c.tokens, max_input_tokens(), truncate, &c.truncated);
       !s.ok()) {
     return s;
   }
@@ -49,9 +50,11 @@ absl::Status SentimentClassifier::Run(std::vector<Classification*> batch,
     for (float v : row) sum += std::exp(v - max_logit);
     batch[i]->probabilities.clear();
     for (float v : row) {
-      batch[i]->probabilities.push_back(static_cast<float>(std::exp(v - max_logit) / sum));
+      batch[i]->probabilities.push_back(
+          static_cast<float>(std::exp(v - max_logit) / sum));
     }
-    batch[i]->label = static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
+    batch[i]->label =
+        static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
     if (attributions) batch[i]->attributions = std::move(attention[i]);
   }
   return absl::OkStatus();

@@ -16,10 +16,10 @@
 namespace heed::pipelines {
 
 struct Classification {
-  int label = 0;                       // index into labels()
-  std::vector<float> probabilities;    // one per label, summing to 1
+  int label = 0;                     // index into labels()
+  std::vector<float> probabilities;  // one per label, summing to 1
   std::vector<tokenizers::Token> tokens;
-  std::vector<float> attributions;     // one per token, when asked for
+  std::vector<float> attributions;  // one per token, when asked for
   bool truncated = false;
 };
 
@@ -33,8 +33,8 @@ class SentimentClassifier {
   // Classifies prepared texts together (one model call), filling in label,
   // probabilities and, if asked, attributions.
   absl::Status Run(std::vector<Classification*> batch, bool attributions) const;
-  absl::StatusOr<std::vector<Classification>> Classify(const std::vector<std::string>& texts,
-                                                       bool truncate, bool attributions) const;
+  absl::StatusOr<std::vector<Classification>> Classify(
+      const std::vector<std::string>& texts, bool truncate, bool attributions) const;
 
   const std::vector<std::string>& labels() const { return model_->config().labels; }
   const io::ModelConfig& config() const { return model_->config(); }

@@ -21,12 +21,13 @@ absl::StatusOr<std::unique_ptr<TextGenerator>> TextGenerator::Load(
   return g;
 }
 
-absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(const GenerationRequest& r) const {
+absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(
+    const GenerationRequest& r) const {
   if (r.text.empty()) return absl::InvalidArgumentError("text must not be empty");
   PreparedGeneration p;
   p.source_tokens = tokenizer_->Encode(r.text);
-  if (absl::Status s = FitInputLimit(&p.source_tokens, max_input_tokens(), r.truncate_input,
-                                     &p.truncated);
+  if (absl::Status s = FitInputLimit(&p.source_tokens, max_input_tokens(),
+                                     r.truncate_input, &p.truncated);
       !s.ok()) {
     return s;
   }
@@ -38,17 +39,18 @@ absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(const GenerationReques
   const int limit = config().max_position_embeddings;
   if (r.max_output_tokens) {
     if (*r.max_output_tokens < 1 || *r.max_output_tokens >= limit) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "max_output_tokens must be between 1 and ", limit - 1, ", got ", *r.max_output_tokens));
+      return absl::InvalidArgumentError(
+          absl::StrCat("max_output_tokens must be between 1 and ", limit - 1, ", got ",
+                       *r.max_output_tokens));
     }
     p.params.max_length = *r.max_output_tokens + 1;
   }
   p.params.max_length = std::min(p.params.max_length, limit);
   if (r.min_output_tokens) {
     if (*r.min_output_tokens < 0 || *r.min_output_tokens + 1 > p.params.max_length) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "min_output_tokens must be between 0 and max_output_tokens (",
-          p.params.max_length - 1, "), got ", *r.min_output_tokens));
+      return absl::InvalidArgumentError(
+          absl::StrCat("min_output_tokens must be between 0 and max_output_tokens (",
+                       p.params.max_length - 1, "), got ", *r.min_output_tokens));
     }
     p.params.min_length = *r.min_output_tokens + 1;
   }
@@ -62,7 +64,8 @@ absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(const GenerationReques
 }
 
 absl::StatusOr<GenerationResult> TextGenerator::Finish(
-    const PreparedGeneration& prepared, std::shared_ptr<const models::EncoderOutput> encoder,
+    const PreparedGeneration& prepared,
+    std::shared_ptr<const models::EncoderOutput> encoder,
     const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment) const {
   GenerationResult result;
   result.source_tokens = prepared.source_tokens;
@@ -77,7 +80,8 @@ absl::StatusOr<GenerationResult> TextGenerator::Finish(
     // its neighbours).
     int previous = 0;
     for (size_t i = 0; i < generated.size(); ++i) {
-      const int end = static_cast<int>(tokenizer_->Decode(generated.subspan(0, i + 1)).size());
+      const int end =
+          static_cast<int>(tokenizer_->Decode(generated.subspan(0, i + 1)).size());
       out.tokens.push_back({generated[i], tokenizer_->Piece(generated[i]), previous,
                             std::max(previous, end)});
       previous = std::max(previous, end);
@@ -93,12 +97,14 @@ absl::StatusOr<GenerationResult> TextGenerator::Finish(
   return result;
 }
 
-absl::StatusOr<GenerationResult> TextGenerator::Generate(const GenerationRequest& request) const {
+absl::StatusOr<GenerationResult> TextGenerator::Generate(
+    const GenerationRequest& request) const {
   auto prepared = Prepare(request);
   if (!prepared.ok()) return prepared.status();
   auto encoder = model_->Encode(prepared->source_ids);
   if (!encoder.ok()) return encoder.status();
-  auto search = generation::StartSearch(*model_, *encoder, prepared->params, prepared->search);
+  auto search =
+      generation::StartSearch(*model_, *encoder, prepared->params, prepared->search);
   if (!search.ok()) return search.status();
   generation::Search* searches[1] = {search->get()};
   while (!(*search)->done()) {

@@ -56,8 +56,8 @@ struct GenerationResult {
 
 class TextGenerator {
  public:
-  static absl::StatusOr<std::unique_ptr<TextGenerator>> Load(const std::string& model_dir,
-                                                             ops::ComputeType compute_type);
+  static absl::StatusOr<std::unique_ptr<TextGenerator>> Load(
+      const std::string& model_dir, ops::ComputeType compute_type);
 
   // Tokenizes and validates; request options override generation_config.json.
   absl::StatusOr<PreparedGeneration> Prepare(const GenerationRequest& request) const;
@@ -68,7 +68,9 @@ class TextGenerator {
   absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request) const;
 
   // Text of generated ids (streaming deltas: decode the prefix, send the new part).
-  std::string DecodeIds(std::span<const int> ids) const { return tokenizer_->Decode(ids); }
+  std::string DecodeIds(std::span<const int> ids) const {
+    return tokenizer_->Decode(ids);
+  }
 
   const models::Seq2SeqModel& model() const { return *model_; }
   const io::ModelConfig& config() const { return model_->config(); }

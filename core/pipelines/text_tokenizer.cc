@@ -31,16 +31,20 @@ class MarianTokenizer final : public TextTokenizer {
     t->source_ = std::move(*source);
     t->target_ = std::move(*target);
     for (const auto& [piece, id] : vocab->items()) {
-      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 24)) {
-        return absl::InvalidArgumentError(absl::StrCat(dir, "/vocab.json: bad id of ", piece));
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
+          id.get<int64_t>() >= (1 << 24)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(dir, "/vocab.json: bad id of ", piece));
       }
       t->ids_[piece] = id.get<int>();
-      if (id.get<int>() >= static_cast<int>(t->pieces_.size())) t->pieces_.resize(id.get<int>() + 1);
+      if (id.get<int>() >= static_cast<int>(t->pieces_.size()))
+        t->pieces_.resize(id.get<int>() + 1);
       t->pieces_[id.get<int>()] = piece;
     }
     for (const char* special : {"</s>", "<unk>", "<pad>"}) {
       if (!t->ids_.contains(special)) {
-        return absl::InvalidArgumentError(absl::StrCat(dir, "/vocab.json has no ", special));
+        return absl::InvalidArgumentError(
+            absl::StrCat(dir, "/vocab.json has no ", special));
       }
     }
     return std::unique_ptr<TextTokenizer>(std::move(t));
@@ -62,7 +66,8 @@ class MarianTokenizer final : public TextTokenizer {
     std::vector<std::string> pieces;
     for (int id : ids) {
       const std::string piece = Piece(id);
-      if (piece.empty() || piece == "</s>" || piece == "<pad>" || piece == "<unk>") continue;
+      if (piece.empty() || piece == "</s>" || piece == "<pad>" || piece == "<unk>")
+        continue;
       pieces.push_back(piece);
     }
     return target_->DecodePieces(pieces);
@@ -86,7 +91,9 @@ class Adapter final : public TextTokenizer {
   std::vector<Token> Encode(const std::string& text) const override {
     return tokenizer_->Encode(text);
   }
-  std::string Decode(std::span<const int> ids) const override { return tokenizer_->Decode(ids); }
+  std::string Decode(std::span<const int> ids) const override {
+    return tokenizer_->Decode(ids);
+  }
   std::string Piece(int id) const override {
     const int one[1] = {id};
     return tokenizer_->Decode(one);
@@ -98,8 +105,8 @@ class Adapter final : public TextTokenizer {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTokenizer(const std::string& dir,
-                                                             const io::ModelConfig& config) {
+absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTokenizer(
+    const std::string& dir, const io::ModelConfig& config) {
   switch (config.family) {
     case io::ModelFamily::kMarian:
       return MarianTokenizer::Load(dir);

@@ -29,8 +29,8 @@ class TextTokenizer {
 
 // Marian: source.spm + target.spm + vocab.json; BART: vocab.json + merges.txt;
 // BERT/DistilBERT: vocab.txt (+ tokenizer_config.json).
-absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTokenizer(const std::string& model_dir,
-                                                             const io::ModelConfig& config);
+absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTokenizer(
+    const std::string& model_dir, const io::ModelConfig& config);
 
 }  // namespace heed::pipelines
 

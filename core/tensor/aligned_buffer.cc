@@ -9,7 +9,8 @@ namespace {
 
 void* AllocateAligned(size_t bytes) {
   if (bytes == 0) return nullptr;
-  const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  const size_t rounded =
+      (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   void* p = std::aligned_alloc(kTensorAlignment, rounded);
   if (p == nullptr) throw std::bad_alloc();  // out of memory is fatal, as for new
   return p;
@@ -17,7 +18,8 @@ void* AllocateAligned(size_t bytes) {
 
 }  // namespace
 
-AlignedBuffer::AlignedBuffer(size_t bytes) : data_(AllocateAligned(bytes)), size_(bytes) {}
+AlignedBuffer::AlignedBuffer(size_t bytes)
+    : data_(AllocateAligned(bytes)), size_(bytes) {}
 
 AlignedBuffer::~AlignedBuffer() { std::free(data_); }
 

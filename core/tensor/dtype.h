@@ -52,7 +52,8 @@ inline float Bf16ToFloat(bf16 value) {
 inline bf16 FloatToBf16(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return bf16{static_cast<uint16_t>((bits >> 16) | 0x40)};
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return bf16{static_cast<uint16_t>((bits >> 16) | 0x40)};
   const uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
   return bf16{static_cast<uint16_t>((bits + rounding) >> 16)};
 }

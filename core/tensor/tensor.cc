@@ -27,10 +27,16 @@ std::string ShapeToString(const Shape& shape) {
 }
 
 TensorView::TensorView(void* data, DType dtype, Shape shape)
-    : data_(data), dtype_(dtype), shape_(std::move(shape)), strides_(ContiguousStrides(shape_)) {}
+    : data_(data),
+      dtype_(dtype),
+      shape_(std::move(shape)),
+      strides_(ContiguousStrides(shape_)) {}
 
 TensorView::TensorView(void* data, DType dtype, Shape shape, Shape strides)
-    : data_(data), dtype_(dtype), shape_(std::move(shape)), strides_(std::move(strides)) {}
+    : data_(data),
+      dtype_(dtype),
+      shape_(std::move(shape)),
+      strides_(std::move(strides)) {}
 
 TensorView TensorView::Slice(int64_t begin, int64_t end) const {
   Shape shape = shape_;
@@ -40,7 +46,9 @@ TensorView TensorView::Slice(int64_t begin, int64_t end) const {
 }
 
 Tensor::Tensor(DType dtype, Shape shape)
-    : buffer_(NumElements(shape) * DTypeSize(dtype)), dtype_(dtype), shape_(std::move(shape)) {}
+    : buffer_(NumElements(shape) * DTypeSize(dtype)),
+      dtype_(dtype),
+      shape_(std::move(shape)) {}
 
 Tensor Tensor::Zeros(DType dtype, Shape shape) {
   Tensor t(dtype, std::move(shape));

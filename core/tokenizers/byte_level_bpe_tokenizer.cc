@@ -36,12 +36,15 @@ absl::StatusOr<std::unique_ptr<ByteLevelBpeTokenizer>> ByteLevelBpeTokenizer::Fr
   absl::StatusOr<nlohmann::json> vocab = io::ReadJsonFile(vocab_path);
   if (!vocab.ok()) return vocab.status();
   if (!vocab->is_object() || vocab->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(vocab_path, ": not a piece → id object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(vocab_path, ": not a piece → id object"));
   }
   std::unique_ptr<ByteLevelBpeTokenizer> t(new ByteLevelBpeTokenizer);
   for (const auto& [piece, id] : vocab->items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 24)) {
-      return absl::InvalidArgumentError(absl::StrCat(vocab_path, ": bad id of \"", piece, "\""));
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
+        id.get<int64_t>() >= (1 << 24)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(vocab_path, ": bad id of \"", piece, "\""));
     }
     const int value = id.get<int>();
     if (value >= static_cast<int>(t->pieces_.size())) t->pieces_.resize(value + 1);
@@ -63,20 +66,24 @@ absl::StatusOr<std::unique_ptr<ByteLevelBpeTokenizer>> ByteLevelBpeTokenizer::Fr
   // themselves, the rest to U+0100 onwards in byte order.
   int next = 256;
   for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+    const bool printable =
+        (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
     const int cp = printable ? b : next++;
     AppendUtf8(cp, &t->byte_to_char_[b]);
     t->char_to_byte_[cp] = static_cast<uint8_t>(b);
   }
-  for (auto [name, id] : {std::pair{"<s>", &t->bos_id_}, std::pair{"</s>", &t->eos_id_},
-                          std::pair{"<pad>", &t->pad_id_}, std::pair{"<unk>", &t->unk_id_}}) {
+  for (auto [name, id] :
+       {std::pair{"<s>", &t->bos_id_}, std::pair{"</s>", &t->eos_id_},
+        std::pair{"<pad>", &t->pad_id_}, std::pair{"<unk>", &t->unk_id_}}) {
     if (auto it = t->ids_.find(name); it != t->ids_.end()) *id = it->second;
   }
   return t;
 }
 
-std::vector<absl::string_view> ByteLevelBpeTokenizer::PreTokenize(absl::string_view text) {
-  static constexpr const char* kContractions[] = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
+std::vector<absl::string_view> ByteLevelBpeTokenizer::PreTokenize(
+    absl::string_view text) {
+  static constexpr const char* kContractions[] = {"'s", "'t",  "'re", "'ve",
+                                                  "'m", "'ll", "'d"};
   std::vector<absl::string_view> out;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -179,7 +186,8 @@ std::vector<Token> ByteLevelBpeTokenizer::Encode(absl::string_view text) const {
 std::string ByteLevelBpeTokenizer::Decode(std::span<const int> ids) const {
   std::string bytes;
   for (int id : ids) {
-    if (id < 0 || id >= vocab_size() || id == bos_id_ || id == eos_id_ || id == pad_id_) continue;
+    if (id < 0 || id >= vocab_size() || id == bos_id_ || id == eos_id_ || id == pad_id_)
+      continue;
     const std::string& piece = pieces_[id];
     if (piece == "<unk>" || piece == "<mask>") continue;
     absl::string_view rest = piece;
@@ -187,7 +195,8 @@ std::string ByteLevelBpeTokenizer::Decode(std::span<const int> ids) const {
       size_t n;
       const int cp = DecodeUtf8(rest, &n);
       rest.remove_prefix(n);
-      if (auto it = char_to_byte_.find(cp); it != char_to_byte_.end()) bytes += it->second;
+      if (auto it = char_to_byte_.find(cp); it != char_to_byte_.end())
+        bytes += it->second;
     }
   }
   std::string text;

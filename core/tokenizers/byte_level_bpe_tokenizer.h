@@ -44,8 +44,8 @@ class ByteLevelBpeTokenizer {
   std::vector<std::string> pieces_;  // by id
   absl::flat_hash_map<std::string, int> ids_;
   absl::flat_hash_map<std::string, int> merge_rank_;  // "a b" → rank
-  std::string byte_to_char_[256];                      // UTF-8 of each byte's character
-  absl::flat_hash_map<int, uint8_t> char_to_byte_;     // code point → byte
+  std::string byte_to_char_[256];                     // UTF-8 of each byte's character
+  absl::flat_hash_map<int, uint8_t> char_to_byte_;    // code point → byte
   int bos_id_ = 0, eos_id_ = 2, pad_id_ = 1, unk_id_ = 3;
 };
 

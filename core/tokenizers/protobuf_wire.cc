@@ -30,7 +30,8 @@ uint32_t WireReader::ReadFixed32() {
     return 0;
   }
   uint32_t value = 0;
-  for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<uint8_t>(data_[pos_ + i]);
+  for (int i = 3; i >= 0; --i)
+    value = (value << 8) | static_cast<uint8_t>(data_[pos_ + i]);
   pos_ += 4;
   return value;
 }

@@ -12,9 +12,9 @@ namespace {
 // Field numbers of sentencepiece_model.proto.
 constexpr int kModelPieces = 1, kModelTrainerSpec = 2, kModelNormalizerSpec = 3;
 constexpr int kPieceText = 1, kPieceScore = 2, kPieceType = 3;
-constexpr int kTrainerModelType = 3, kTrainerWhitespaceSuffix = 24, kTrainerByteFallback = 35,
-              kTrainerUnkId = 40, kTrainerBosId = 41, kTrainerEosId = 42, kTrainerPadId = 43,
-              kTrainerUnkSurface = 44;
+constexpr int kTrainerModelType = 3, kTrainerWhitespaceSuffix = 24,
+              kTrainerByteFallback = 35, kTrainerUnkId = 40, kTrainerBosId = 41,
+              kTrainerEosId = 42, kTrainerPadId = 43, kTrainerUnkSurface = 44;
 constexpr int kNormalizerCharsmap = 2, kNormalizerDummyPrefix = 3,
               kNormalizerRemoveWhitespace = 4, kNormalizerEscapeWhitespace = 5;
 
@@ -107,11 +107,13 @@ absl::StatusOr<SentencePieceModel> ParseSentencePieceModel(absl::string_view byt
       model.pieces.push_back(std::move(piece));
     } else if (wire == 2 && field == kModelTrainerSpec) {
       if (!ParseTrainerSpec(r.ReadBytes(), &model)) {
-        return absl::InvalidArgumentError(absl::StrCat(source, ": malformed trainer_spec"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": malformed trainer_spec"));
       }
     } else if (wire == 2 && field == kModelNormalizerSpec) {
       if (!ParseNormalizerSpec(r.ReadBytes(), &model)) {
-        return absl::InvalidArgumentError(absl::StrCat(source, ": malformed normalizer_spec"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": malformed normalizer_spec"));
       }
     } else {
       r.Skip(wire);
@@ -132,8 +134,8 @@ absl::StatusOr<SentencePieceModel> ParseSentencePieceModel(absl::string_view byt
   }
   if (model.algorithm != SentencePieceModel::Algorithm::kUnigram &&
       model.algorithm != SentencePieceModel::Algorithm::kBpe) {
-    return absl::UnimplementedError(
-        absl::StrCat(source, ": only unigram and BPE SentencePiece models are supported"));
+    return absl::UnimplementedError(absl::StrCat(
+        source, ": only unigram and BPE SentencePiece models are supported"));
   }
   return model;
 }

@@ -12,8 +12,14 @@
 namespace heed::tokenizers {
 
 struct SentencePieceModel {
-  enum class PieceType { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4,
-                         kUnused = 5, kByte = 6 };
+  enum class PieceType {
+    kNormal = 1,
+    kUnknown = 2,
+    kControl = 3,
+    kUserDefined = 4,
+    kUnused = 5,
+    kByte = 6
+  };
   enum class Algorithm { kUnigram = 1, kBpe = 2, kWord = 3, kChar = 4 };
   struct Piece {
     std::string text;

@@ -4,14 +4,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/tokenizers/utf8.h"
 
 namespace heed::tokenizers {
 namespace {
 
-constexpr char kSpaceSymbol[] = "\xe2\x96\x81";  // U+2581 "▁"
+constexpr char kSpaceSymbol[] = "\xe2\x96\x81";      // U+2581 "▁"
 constexpr char kReplacementChar[] = "\xef\xbf\xbd";  // U+FFFD
 
 // Darts-clone unit fields.
@@ -36,9 +36,11 @@ absl::StatusOr<SentencePieceNormalizer> SentencePieceNormalizer::Create(
   // <trie size: uint32 little-endian><trie units><replacement strings>
   uint32_t trie_bytes = 0;
   if (blob.size() <= 4) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": broken precompiled_charsmap"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": broken precompiled_charsmap"));
   }
-  for (int i = 3; i >= 0; --i) trie_bytes = (trie_bytes << 8) | static_cast<uint8_t>(blob[i]);
+  for (int i = 3; i >= 0; --i)
+    trie_bytes = (trie_bytes << 8) | static_cast<uint8_t>(blob[i]);
   if (trie_bytes >= blob.size() - 4 || trie_bytes % 4 != 0 || trie_bytes == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": precompiled_charsmap trie exceeds its blob"));
@@ -87,7 +89,8 @@ std::pair<absl::string_view, int> SentencePieceNormalizer::NormalizePrefix(
   if (longest_length > 0 && longest_value < replacements_.size()) {
     const char* start = replacements_.data() + longest_value;
     const size_t max = replacements_.size() - longest_value;
-    return {absl::string_view(start, strnlen(start, max)), static_cast<int>(longest_length)};
+    return {absl::string_view(start, strnlen(start, max)),
+            static_cast<int>(longest_length)};
   }
   size_t length;
   if (DecodeUtf8(input, &length) < 0) return {kReplacementChar, 1};

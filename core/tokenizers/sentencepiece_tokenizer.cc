@@ -104,7 +104,8 @@ int SentencePieceTokenizer::PieceToId(absl::string_view piece) const {
 std::vector<SentencePieceTokenizer::Segment> SentencePieceTokenizer::EncodeUnigram(
     absl::string_view normalized) const {
   std::vector<int> starts;  // byte offset of each character
-  for (size_t pos = 0; pos < normalized.size(); pos += CharLength(normalized.substr(pos))) {
+  for (size_t pos = 0; pos < normalized.size();
+       pos += CharLength(normalized.substr(pos))) {
     starts.push_back(static_cast<int>(pos));
   }
   const int chars = static_cast<int>(starts.size());
@@ -171,12 +172,14 @@ std::vector<SentencePieceTokenizer::Segment> SentencePieceTokenizer::EncodeBpe(
     return a.score < b.score || (a.score == b.score && a.left > b.left);
   };
   std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> agenda(worse);
-  absl::flat_hash_map<absl::string_view, std::pair<absl::string_view, absl::string_view>> unmerge;
+  absl::flat_hash_map<absl::string_view, std::pair<absl::string_view, absl::string_view>>
+      unmerge;
   std::vector<Symbol> symbols;
   while (!normalized.empty()) {
     int length = 0;
     for (const auto& piece : model_.pieces) {  // user-defined: longest prefix
-      if (piece.type == PieceType::kUserDefined && piece.text.size() > static_cast<size_t>(length) &&
+      if (piece.type == PieceType::kUserDefined &&
+          piece.text.size() > static_cast<size_t>(length) &&
           normalized.substr(0, piece.text.size()) == piece.text) {
         length = static_cast<int>(piece.text.size());
       }
@@ -184,14 +187,16 @@ std::vector<SentencePieceTokenizer::Segment> SentencePieceTokenizer::EncodeBpe(
     const bool frozen = length > 0;
     if (!frozen) length = CharLength(normalized);
     const int index = static_cast<int>(symbols.size());
-    symbols.push_back({index - 1, static_cast<int>(normalized.size()) > length ? index + 1 : -1,
+    symbols.push_back({index - 1,
+                       static_cast<int>(normalized.size()) > length ? index + 1 : -1,
                        frozen, normalized.substr(0, length)});
     normalized.remove_prefix(length);
   }
   auto add_pair = [&](int left, int right) {
     if (left < 0 || right < 0 || symbols[left].frozen || symbols[right].frozen) return;
-    const absl::string_view merged(symbols[left].piece.data(),
-                                   symbols[left].piece.size() + symbols[right].piece.size());
+    const absl::string_view merged(
+        symbols[left].piece.data(),
+        symbols[left].piece.size() + symbols[right].piece.size());
     auto it = pieces_.find(merged);
     if (it == pieces_.end()) return;
     agenda.push({left, right, model_.pieces[it->second].score, merged.size()});
@@ -227,7 +232,8 @@ std::vector<SentencePieceTokenizer::Segment> SentencePieceTokenizer::EncodeBpe(
       out.emplace_back(piece, id);
     }
   };
-  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) emit(symbols[i].piece);
+  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next)
+    emit(symbols[i].piece);
   return out;
 }
 
@@ -235,9 +241,9 @@ std::vector<Token> SentencePieceTokenizer::Encode(absl::string_view text) const 
   std::string normalized;
   std::vector<int> norm_to_orig;
   normalizer_.Normalize(text, &normalized, &norm_to_orig);
-  const std::vector<Segment> segments = model_.algorithm == SentencePieceModel::Algorithm::kBpe
-                                            ? EncodeBpe(normalized)
-                                            : EncodeUnigram(normalized);
+  const std::vector<Segment> segments =
+      model_.algorithm == SentencePieceModel::Algorithm::kBpe ? EncodeBpe(normalized)
+                                                              : EncodeUnigram(normalized);
   std::vector<Token> tokens;
   size_t consumed = 0;
   bool prev_unknown = false;
@@ -267,7 +273,8 @@ std::vector<Token> SentencePieceTokenizer::Encode(absl::string_view text) const 
   return tokens;
 }
 
-std::string SentencePieceTokenizer::DecodePieces(std::span<const std::string> pieces) const {
+std::string SentencePieceTokenizer::DecodePieces(
+    std::span<const std::string> pieces) const {
   std::string text, bytes;
   bool first = true;
   for (const std::string& piece : pieces) {
@@ -276,7 +283,8 @@ std::string SentencePieceTokenizer::DecodePieces(std::span<const std::string> pi
     if (type == PieceType::kControl) continue;
     if (type == PieceType::kByte) {
       unsigned value;
-      if (std::sscanf(piece.c_str(), "<0x%2X>", &value) == 1) bytes.push_back(static_cast<char>(value));
+      if (std::sscanf(piece.c_str(), "<0x%2X>", &value) == 1)
+        bytes.push_back(static_cast<char>(value));
       continue;
     }
     AppendBytesAsText(bytes, &text);

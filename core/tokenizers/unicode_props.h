@@ -7,13 +7,13 @@
 
 namespace heed::tokenizers {
 
-bool IsLetter(int cp);        // general category L*
-bool IsNumber(int cp);        // N*
-bool IsWhiteSpace(int cp);    // the White_Space property (regex \s)
-bool IsSpaceSeparator(int cp);  // Zs
+bool IsLetter(int cp);           // general category L*
+bool IsNumber(int cp);           // N*
+bool IsWhiteSpace(int cp);       // the White_Space property (regex \s)
+bool IsSpaceSeparator(int cp);   // Zs
 bool IsControlOrFormat(int cp);  // Cc or Cf
-bool IsPunctuation(int cp);   // P*
-bool IsNonSpacingMark(int cp);  // Mn
+bool IsPunctuation(int cp);      // P*
+bool IsNonSpacingMark(int cp);   // Mn
 bool IsCased(int cp);
 
 // Full lower-case mapping of one character (e.g. "İ" → "i̇"), as UTF-8;

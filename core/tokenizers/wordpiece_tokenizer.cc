@@ -55,11 +55,13 @@ absl::StatusOr<std::unique_ptr<WordPieceTokenizer>> WordPieceTokenizer::FromVoca
     t->ids_.emplace(line, static_cast<int>(t->pieces_.size()));  // first wins, as in HF
     t->pieces_.push_back(line);
   }
-  for (auto [name, id] : {std::pair{"[UNK]", &t->unk_id_}, std::pair{"[CLS]", &t->cls_id_},
-                          std::pair{"[SEP]", &t->sep_id_}, std::pair{"[PAD]", &t->pad_id_}}) {
+  for (auto [name, id] :
+       {std::pair{"[UNK]", &t->unk_id_}, std::pair{"[CLS]", &t->cls_id_},
+        std::pair{"[SEP]", &t->sep_id_}, std::pair{"[PAD]", &t->pad_id_}}) {
     auto it = t->ids_.find(name);
     if (it == t->ids_.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": the vocabulary has no ", name));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": the vocabulary has no ", name));
     }
     *id = it->second;
   }
@@ -146,7 +148,8 @@ std::vector<std::vector<WordPieceTokenizer::Char>> WordPieceTokenizer::BasicToke
   return out;
 }
 
-void WordPieceTokenizer::WordPiece(const std::vector<Char>& word, std::vector<Token>* out) const {
+void WordPieceTokenizer::WordPiece(const std::vector<Char>& word,
+                                   std::vector<Token>* out) const {
   const int n = static_cast<int>(word.size());
   if (n > options_.max_chars_per_word) {
     out->push_back({unk_id_, pieces_[unk_id_], word.front().begin, word.back().end});
@@ -184,13 +187,22 @@ std::vector<Token> WordPieceTokenizer::Encode(absl::string_view text) const {
 std::string WordPieceTokenizer::Decode(std::span<const int> ids) const {
   std::string text;
   for (int id : ids) {
-    if (id < 0 || id >= vocab_size() || id == cls_id_ || id == sep_id_ || id == pad_id_) continue;
+    if (id < 0 || id >= vocab_size() || id == cls_id_ || id == sep_id_ || id == pad_id_)
+      continue;
     if (!text.empty()) text += ' ';
     text += pieces_[id];
   }
-  return absl::StrReplaceAll(text, {{" ##", ""}, {" .", "."}, {" ?", "?"}, {" !", "!"},
-                                    {" ,", ","}, {" ' ", "'"}, {" n't", "n't"}, {" 'm", "'m"},
-                                    {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}});
+  return absl::StrReplaceAll(text, {{" ##", ""},
+                                    {" .", "."},
+                                    {" ?", "?"},
+                                    {" !", "!"},
+                                    {" ,", ","},
+                                    {" ' ", "'"},
+                                    {" n't", "n't"},
+                                    {" 'm", "'m"},
+                                    {" 's", "'s"},
+                                    {" 've", "'ve"},
+                                    {" 're", "'re"}});
 }
 
 }  // namespace heed::tokenizers

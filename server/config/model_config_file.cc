@@ -14,8 +14,8 @@ absl::Status Bad(const std::string& path, size_t index, const std::string& what)
 
 }  // namespace
 
-absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(const std::string& path,
-                                                           const ModelHostOptions& defaults) {
+absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
+    const std::string& path, const ModelHostOptions& defaults) {
   absl::StatusOr<nlohmann::json> json = io::ReadJsonFile(path);
   if (!json.ok()) return json.status();
   if (!json->is_object() || !json->contains("models") || !(*json)["models"].is_array()) {
@@ -36,8 +36,10 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(const std::string& pa
     spec.directory = (dir.is_absolute() ? dir : base / dir).string();
     for (const auto& [key, value] : m.items()) {
       auto positive_int = [&](int* field) -> absl::Status {
-        if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > (1 << 24)) {
-          return Bad(path, i, absl::StrCat("\"", key, "\" must be a non-negative integer"));
+        if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+            value.get<int64_t>() > (1 << 24)) {
+          return Bad(path, i,
+                     absl::StrCat("\"", key, "\" must be a non-negative integer"));
         }
         *field = value.get<int>();
         return absl::OkStatus();
@@ -49,10 +51,14 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(const std::string& pa
         spec.name = value.get<std::string>();
       } else if (key == "task" && value.is_string()) {
         const std::string task = value.get<std::string>();
-        if (task == "translation") spec.task = heed::v1::TASK_TRANSLATION;
-        else if (task == "summarization") spec.task = heed::v1::TASK_SUMMARIZATION;
-        else if (task == "sentiment") spec.task = heed::v1::TASK_SENTIMENT;
-        else return Bad(path, i, absl::StrCat("unknown task \"", task, "\""));
+        if (task == "translation")
+          spec.task = heed::v1::TASK_TRANSLATION;
+        else if (task == "summarization")
+          spec.task = heed::v1::TASK_SUMMARIZATION;
+        else if (task == "sentiment")
+          spec.task = heed::v1::TASK_SENTIMENT;
+        else
+          return Bad(path, i, absl::StrCat("unknown task \"", task, "\""));
       } else if (key == "compute_type" && value.is_string()) {
         auto type = ops::ParseComputeType(value.get<std::string>());
         if (!type.ok()) return Bad(path, i, std::string(type.status().message()));

@@ -23,8 +23,8 @@
 
 namespace heed::server {
 
-absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(const std::string& path,
-                                                           const ModelHostOptions& defaults);
+absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
+    const std::string& path, const ModelHostOptions& defaults);
 
 }  // namespace heed::server
 

@@ -4,8 +4,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "core/io/json_file.h"
@@ -29,16 +29,19 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, auth_token_file, "",
           "File with one bearer token per line; heed.v1.Inference calls must send "
           "'authorization: Bearer <token>'. Health and reflection stay open.");
-ABSL_FLAG(std::string, config, "",
-          "JSON file listing the models to serve with their compute type, batching and "
-          "threads (see server/config/model_config_file.h); replaces the --models_dir scan.");
+ABSL_FLAG(
+    std::string, config, "",
+    "JSON file listing the models to serve with their compute type, batching and "
+    "threads (see server/config/model_config_file.h); replaces the --models_dir scan.");
 ABSL_FLAG(std::string, compute_type, "float32",
           "Number format of the models' matrix products: float32, bfloat16 or int8.");
-ABSL_FLAG(int, max_batch_size, 32, "Requests (or sequences) computed together per model.");
+ABSL_FLAG(int, max_batch_size, 32,
+          "Requests (or sequences) computed together per model.");
 ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
           "How long a classifier batch may wait to fill.");
-ABSL_FLAG(int, max_queue_size, 256,
-          "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(
+    int, max_queue_size, 256,
+    "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
 
 namespace heed::server {
 
@@ -61,12 +64,15 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   }
   if (const std::string path = absl::GetFlag(FLAGS_auth_token_file); !path.empty()) {
     absl::StatusOr<std::string> text = io::ReadFile(path);
-    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--auth_token_file: ", text.status().message()));
+    if (!text.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth_token_file: ", text.status().message()));
     for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipWhitespace())) {
       options.auth_tokens.emplace_back(absl::StripAsciiWhitespace(line));
     }
     if (options.auth_tokens.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("--auth_token_file ", path, " has no token"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth_token_file ", path, " has no token"));
     }
   }
   absl::StatusOr<ops::ComputeType> compute_type =
@@ -79,8 +85,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.models.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.models.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
   options.models.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
-  if (options.models.batching.max_batch_size < 1 || options.models.batching.max_queue_size < 1) {
-    return absl::InvalidArgumentError("--max_batch_size and --max_queue_size must be at least 1");
+  if (options.models.batching.max_batch_size < 1 ||
+      options.models.batching.max_queue_size < 1) {
+    return absl::InvalidArgumentError(
+        "--max_batch_size and --max_queue_size must be at least 1");
   }
   if (options.grpc_address.empty()) {
     return absl::InvalidArgumentError("--grpc_address must not be empty");
@@ -89,9 +97,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     return absl::InvalidArgumentError("--shutdown_grace must not be negative");
   }
   if (options.max_message_bytes < 1024) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--max_message_bytes must be at least 1024, got ",
-                     options.max_message_bytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_message_bytes must be at least 1024, got ", options.max_message_bytes));
   }
   return options;
 }

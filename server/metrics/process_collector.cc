@@ -82,17 +82,16 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   const double ticks = sysconf(_SC_CLK_TCK);
   const double page = sysconf(_SC_PAGESIZE);
   // utime and stime are fields 14 and 15, rss (pages) is field 24.
-  const double cpu = fields.size() > 12
-                         ? (std::stod(fields[11]) + std::stod(fields[12])) / ticks
-                         : 0;
+  const double cpu =
+      fields.size() > 12 ? (std::stod(fields[11]) + std::stod(fields[12])) / ticks : 0;
   const double rss = fields.size() > 21 ? std::stod(fields[21]) * page : 0;
   return {
       Family("process_cpu_seconds_total", "User and system CPU time in seconds.",
              prometheus::MetricType::Counter, cpu),
       Family("process_resident_memory_bytes", "Resident memory size in bytes.",
              prometheus::MetricType::Gauge, rss),
-      Family("process_open_fds", "Open file descriptors.",
-             prometheus::MetricType::Gauge, CountOpenFds()),
+      Family("process_open_fds", "Open file descriptors.", prometheus::MetricType::Gauge,
+             CountOpenFds()),
       Family("process_start_time_seconds",
              "Start time of the process since the Unix epoch in seconds.",
              prometheus::MetricType::Gauge, start_time_seconds_),

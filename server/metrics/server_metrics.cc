@@ -6,13 +6,13 @@
 
 namespace heed::server {
 
-ServerMetrics::ServerMetrics()
-    : registry_(std::make_shared<prometheus::Registry>()) {
+ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& r = *registry_;
   build_info_ = &prometheus::BuildGauge()
                      .Name("heed_build_info")
-                     .Help("Build of the running heed-server: version and the "
-                           "instruction set its kernels use; always 1.")
+                     .Help(
+                         "Build of the running heed-server: version and the "
+                         "instruction set its kernels use; always 1.")
                      .Register(r);
   requests_total_ = &prometheus::BuildCounter()
                          .Name("heed_requests_total")
@@ -28,8 +28,9 @@ ServerMetrics::ServerMetrics()
                          .Register(r);
   inference_duration_ = &prometheus::BuildHistogram()
                              .Name("heed_inference_duration_seconds")
-                             .Help("Compute time of one batch step, by phase "
-                                   "(encode, decode, classify).")
+                             .Help(
+                                 "Compute time of one batch step, by phase "
+                                 "(encode, decode, classify).")
                              .Register(r);
   batch_size_ = &prometheus::BuildHistogram()
                      .Name("heed_batch_size")
@@ -61,8 +62,7 @@ ServerMetrics::ServerMetrics()
                        .Register(r);
 }
 
-void ServerMetrics::SetBuildInfo(const std::string& version,
-                                 const std::string& isa) {
+void ServerMetrics::SetBuildInfo(const std::string& version, const std::string& isa) {
   build_info_->Add({{"version", version}, {"isa", isa}}).Set(1);
 }
 
@@ -74,8 +74,8 @@ const prometheus::Histogram::BucketBoundaries& ServerMetrics::LatencyBuckets() {
 }
 
 const prometheus::Histogram::BucketBoundaries& ServerMetrics::BatchSizeBuckets() {
-  static const prometheus::Histogram::BucketBoundaries buckets = {
-      1, 2, 4, 8, 16, 32, 64, 128, 256};
+  static const prometheus::Histogram::BucketBoundaries buckets = {1,  2,  4,   8,  16,
+                                                                  32, 64, 128, 256};
   return buckets;
 }
 

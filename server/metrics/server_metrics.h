@@ -25,15 +25,27 @@ class ServerMetrics {
   void SetBuildInfo(const std::string& version, const std::string& isa);
 
   prometheus::Family<prometheus::Counter>& requests_total() { return *requests_total_; }
-  prometheus::Family<prometheus::Histogram>& request_duration() { return *request_duration_; }
+  prometheus::Family<prometheus::Histogram>& request_duration() {
+    return *request_duration_;
+  }
   prometheus::Family<prometheus::Histogram>& queue_duration() { return *queue_duration_; }
-  prometheus::Family<prometheus::Histogram>& inference_duration() { return *inference_duration_; }
+  prometheus::Family<prometheus::Histogram>& inference_duration() {
+    return *inference_duration_;
+  }
   prometheus::Family<prometheus::Histogram>& batch_size() { return *batch_size_; }
   prometheus::Family<prometheus::Gauge>& queue_depth() { return *queue_depth_; }
-  prometheus::Family<prometheus::Gauge>& inflight_requests() { return *inflight_requests_; }
-  prometheus::Family<prometheus::Counter>& input_tokens_total() { return *input_tokens_total_; }
-  prometheus::Family<prometheus::Counter>& output_tokens_total() { return *output_tokens_total_; }
-  prometheus::Family<prometheus::Histogram>& time_to_first_token() { return *time_to_first_token_; }
+  prometheus::Family<prometheus::Gauge>& inflight_requests() {
+    return *inflight_requests_;
+  }
+  prometheus::Family<prometheus::Counter>& input_tokens_total() {
+    return *input_tokens_total_;
+  }
+  prometheus::Family<prometheus::Counter>& output_tokens_total() {
+    return *output_tokens_total_;
+  }
+  prometheus::Family<prometheus::Histogram>& time_to_first_token() {
+    return *time_to_first_token_;
+  }
   prometheus::Family<prometheus::Gauge>& model_loaded() { return *model_loaded_; }
 
   // Latency buckets from 1 ms to 60 s, roughly 2.5x apart.

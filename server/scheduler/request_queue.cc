@@ -9,8 +9,8 @@ absl::Status RequestQueue::Push(std::shared_ptr<WorkItem> item) {
   if (closed_) return absl::UnavailableError("the server is shutting down");
   DropDeadLocked();
   if (SizeLocked() >= capacity_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the model's queue is full (", capacity_, " requests); retry later"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the model's queue is full (", capacity_, " requests); retry later"));
   }
   item->enqueued_at = absl::Now();
   by_priority_[item->priority].push_back(std::move(item));
@@ -50,7 +50,8 @@ void RequestQueue::DropDeadLocked() {
   }
 }
 
-std::vector<std::shared_ptr<WorkItem>> RequestQueue::Pop(int max_items, absl::Duration timeout,
+std::vector<std::shared_ptr<WorkItem>> RequestQueue::Pop(int max_items,
+                                                         absl::Duration timeout,
                                                          absl::Duration fill_delay) {
   absl::MutexLock lock(&mu_);
   auto has_items = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -27,8 +27,9 @@ class RequestQueue {
   // Waits until an item is queued, `timeout` passes or the queue closes, then
   // takes up to `max_items`, best first. With `fill_delay`, keeps waiting until
   // max_items are there or the oldest taken item has waited `fill_delay`.
-  std::vector<std::shared_ptr<WorkItem>> Pop(int max_items, absl::Duration timeout,
-                                             absl::Duration fill_delay = absl::ZeroDuration());
+  std::vector<std::shared_ptr<WorkItem>> Pop(
+      int max_items, absl::Duration timeout,
+      absl::Duration fill_delay = absl::ZeroDuration());
 
   // Refuses new items; Pop returns what is left, then nothing.
   void Close();

@@ -11,8 +11,8 @@ constexpr absl::Duration kIdleWait = absl::Milliseconds(50);
 
 }  // namespace
 
-Scheduler::Scheduler(std::string name, std::unique_ptr<Backend> backend, BatchingOptions options,
-                     SchedulerObserver observer)
+Scheduler::Scheduler(std::string name, std::unique_ptr<Backend> backend,
+                     BatchingOptions options, SchedulerObserver observer)
     : name_(std::move(name)),
       backend_(std::move(backend)),
       options_(options),
@@ -55,15 +55,18 @@ void Scheduler::Loop() {
 std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
     std::vector<std::shared_ptr<WorkItem>> items) {
   const absl::Time now = absl::Now();
-  const bool give_up = stopping_.load() && absl::ToUnixNanos(now) >= give_up_at_ns_.load();
+  const bool give_up =
+      stopping_.load() && absl::ToUnixNanos(now) >= give_up_at_ns_.load();
   std::vector<std::shared_ptr<WorkItem>> alive;
   for (auto& item : items) {
     if (item->cancelled()) {
       item->Complete(absl::CancelledError("the client cancelled the request"));
     } else if (item->deadline <= now) {
-      item->Complete(absl::DeadlineExceededError("the deadline passed during computation"));
+      item->Complete(
+          absl::DeadlineExceededError("the deadline passed during computation"));
     } else if (give_up) {
-      item->Complete(absl::UnavailableError("the server shut down before the request finished"));
+      item->Complete(
+          absl::UnavailableError("the server shut down before the request finished"));
     } else {
       alive.push_back(std::move(item));
     }
@@ -73,8 +76,8 @@ std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
 
 void Scheduler::RunDynamic() {
   while (true) {
-    std::vector<std::shared_ptr<WorkItem>> batch =
-        DropDead(queue_.Pop(options_.max_batch_size, kIdleWait, options_.max_queue_delay));
+    std::vector<std::shared_ptr<WorkItem>> batch = DropDead(
+        queue_.Pop(options_.max_batch_size, kIdleWait, options_.max_queue_delay));
     if (batch.empty()) {
       if (queue_.closed() && queue_.size() == 0) return;
       continue;
@@ -91,9 +94,11 @@ void Scheduler::RunDynamic() {
     running_ = static_cast<int>(items.size());
     Report();
     backend_->RunBatch(items);
-    if (observer_.on_batch) observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
+    if (observer_.on_batch)
+      observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
     for (auto& item : batch) {
-      if (!item->completed()) item->Complete(absl::InternalError("the backend left a request"));
+      if (!item->completed())
+        item->Complete(absl::InternalError("the backend left a request"));
     }
     running_ = 0;
     Report();
@@ -108,7 +113,8 @@ void Scheduler::RunContinuous() {
     if (static_cast<int>(active.size()) < options_.max_batch_size &&
         tokens_in_flight < options_.max_tokens_in_flight) {
       const absl::Duration wait = active.empty() ? kIdleWait : absl::ZeroDuration();
-      for (auto& item : DropDead(queue_.Pop(options_.max_batch_size - active.size(), wait))) {
+      for (auto& item :
+           DropDead(queue_.Pop(options_.max_batch_size - active.size(), wait))) {
         item->started_at = absl::Now();
         if (absl::Status s = backend_->Start(*item); !s.ok()) {
           item->Complete(s);
@@ -135,7 +141,8 @@ void Scheduler::RunContinuous() {
       active.clear();
       continue;
     }
-    if (observer_.on_batch) observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
+    if (observer_.on_batch)
+      observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
     std::vector<std::shared_ptr<WorkItem>> still;
     for (auto& item : active) {
       if (backend_->Done(*item)) {

@@ -80,7 +80,8 @@ class Scheduler {
   void RunDynamic();
   void RunContinuous();
   // Completes cancelled and expired running items; returns the others.
-  std::vector<std::shared_ptr<WorkItem>> DropDead(std::vector<std::shared_ptr<WorkItem>> items);
+  std::vector<std::shared_ptr<WorkItem>> DropDead(
+      std::vector<std::shared_ptr<WorkItem>> items);
   void Report();
 
   const std::string name_;

@@ -14,7 +14,8 @@ namespace {
 
 absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
   const auto deadline = context->deadline();
-  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  if (deadline == std::chrono::system_clock::time_point::max())
+    return absl::InfiniteFuture();
   return absl::FromChrono(deadline);
 }
 
@@ -25,7 +26,8 @@ namespace {
 // Copies `from` into `to` field by field number; strings are set without the
 // UTF-8 check that parsing would apply (validation comes later, with a clear
 // status). Both messages have the same field numbers and compatible types.
-void CopyByFieldNumber(const google::protobuf::Message& from, google::protobuf::Message* to) {
+void CopyByFieldNumber(const google::protobuf::Message& from,
+                       google::protobuf::Message* to) {
   using google::protobuf::FieldDescriptor;
   const auto* from_reflection = from.GetReflection();
   const auto* to_reflection = to->GetReflection();
@@ -45,7 +47,8 @@ void CopyByFieldNumber(const google::protobuf::Message& from, google::protobuf::
           to_reflection->SetString(to, t, from_reflection->GetString(from, f));
           break;
         case FieldDescriptor::CPPTYPE_MESSAGE:
-          to_reflection->MutableMessage(to, t)->CopyFrom(from_reflection->GetMessage(from, f));
+          to_reflection->MutableMessage(to, t)->CopyFrom(
+              from_reflection->GetMessage(from, f));
           break;
         case FieldDescriptor::CPPTYPE_ENUM:
           to_reflection->SetEnumValue(to, t, from_reflection->GetEnumValue(from, f));
@@ -61,13 +64,23 @@ void CopyByFieldNumber(const google::protobuf::Message& from, google::protobuf::
 }
 
 // Method indices in heed.v1.Inference, in the order of inference.proto.
-enum Method { kTranslate, kTranslateStream, kSummarize, kSummarizeStream, kClassifySentiment };
+enum Method {
+  kTranslate,
+  kTranslateStream,
+  kSummarize,
+  kSummarizeStream,
+  kClassifySentiment
+};
 
 }  // namespace
 
 InferenceService::InferenceService(const ModelCatalog* catalog, ModelHost* host,
-                                   ServerMetrics* metrics, std::vector<std::string> auth_tokens)
-    : catalog_(catalog), host_(host), metrics_(metrics), auth_tokens_(std::move(auth_tokens)) {
+                                   ServerMetrics* metrics,
+                                   std::vector<std::string> auth_tokens)
+    : catalog_(catalog),
+      host_(host),
+      metrics_(metrics),
+      auth_tokens_(std::move(auth_tokens)) {
   UseLenientParsing();
 }
 
@@ -75,43 +88,43 @@ void InferenceService::UseLenientParsing() {
   using heed::v1::internal::LenientClassifySentimentRequest;
   using heed::v1::internal::LenientGenerationRequest;
   MarkMethodCallback(
-      kTranslate,
-      new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
-                                               heed::v1::TranslateResponse>(
-          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient,
-                 heed::v1::TranslateResponse* response) {
-            heed::v1::TranslateRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return Translate(context, &request, response);
-          }));
+      kTranslate, new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
+                                                           heed::v1::TranslateResponse>(
+                      [this](grpc::CallbackServerContext* context,
+                             const LenientGenerationRequest* lenient,
+                             heed::v1::TranslateResponse* response) {
+                        heed::v1::TranslateRequest request;
+                        CopyByFieldNumber(*lenient, &request);
+                        return Translate(context, &request, response);
+                      }));
   MarkMethodCallback(
-      kSummarize,
-      new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
-                                               heed::v1::SummarizeResponse>(
-          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient,
-                 heed::v1::SummarizeResponse* response) {
-            heed::v1::SummarizeRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return Summarize(context, &request, response);
-          }));
-  MarkMethodCallback(
-      kTranslateStream,
-      new grpc::internal::CallbackServerStreamingHandler<LenientGenerationRequest,
-                                                         heed::v1::TranslateStreamResponse>(
-          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient) {
-            heed::v1::TranslateRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return TranslateStream(context, &request);
-          }));
-  MarkMethodCallback(
-      kSummarizeStream,
-      new grpc::internal::CallbackServerStreamingHandler<LenientGenerationRequest,
-                                                         heed::v1::SummarizeStreamResponse>(
-          [this](grpc::CallbackServerContext* context, const LenientGenerationRequest* lenient) {
-            heed::v1::SummarizeRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return SummarizeStream(context, &request);
-          }));
+      kSummarize, new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
+                                                           heed::v1::SummarizeResponse>(
+                      [this](grpc::CallbackServerContext* context,
+                             const LenientGenerationRequest* lenient,
+                             heed::v1::SummarizeResponse* response) {
+                        heed::v1::SummarizeRequest request;
+                        CopyByFieldNumber(*lenient, &request);
+                        return Summarize(context, &request, response);
+                      }));
+  MarkMethodCallback(kTranslateStream,
+                     new grpc::internal::CallbackServerStreamingHandler<
+                         LenientGenerationRequest, heed::v1::TranslateStreamResponse>(
+                         [this](grpc::CallbackServerContext* context,
+                                const LenientGenerationRequest* lenient) {
+                           heed::v1::TranslateRequest request;
+                           CopyByFieldNumber(*lenient, &request);
+                           return TranslateStream(context, &request);
+                         }));
+  MarkMethodCallback(kSummarizeStream,
+                     new grpc::internal::CallbackServerStreamingHandler<
+                         LenientGenerationRequest, heed::v1::SummarizeStreamResponse>(
+                         [this](grpc::CallbackServerContext* context,
+                                const LenientGenerationRequest* lenient) {
+                           heed::v1::SummarizeRequest request;
+                           CopyByFieldNumber(*lenient, &request);
+                           return SummarizeStream(context, &request);
+                         }));
   MarkMethodCallback(
       kClassifySentiment,
       new grpc::internal::CallbackUnaryHandler<LenientClassifySentimentRequest,
@@ -125,7 +138,8 @@ void InferenceService::UseLenientParsing() {
           }));
 }
 
-absl::Status InferenceService::Authenticate(const grpc::CallbackServerContext* context) const {
+absl::Status InferenceService::Authenticate(
+    const grpc::CallbackServerContext* context) const {
   if (auth_tokens_.empty()) return absl::OkStatus();
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
@@ -162,7 +176,8 @@ void InferenceService::Record(const std::string& model, heed::v1::Task task,
             {"code", std::string(absl::StatusCodeToString(status.code()))}})
       .Increment();
   metrics_->request_duration()
-      .Add({{"model", model_label}, {"task", task_label}}, ServerMetrics::LatencyBuckets())
+      .Add({{"model", model_label}, {"task", task_label}},
+           ServerMetrics::LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(absl::Now() - arrival));
   if (work != nullptr && work->started_at != absl::InfiniteFuture()) {
     metrics_->queue_duration()
@@ -171,7 +186,9 @@ void InferenceService::Record(const std::string& model, heed::v1::Task task,
   }
   if (status.ok()) {
     metrics_->input_tokens_total().Add({{"model", model_label}}).Increment(input_tokens);
-    metrics_->output_tokens_total().Add({{"model", model_label}}).Increment(output_tokens);
+    metrics_->output_tokens_total()
+        .Add({{"model", model_label}})
+        .Increment(output_tokens);
   }
 }
 
@@ -215,10 +232,9 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGeneratio
 }
 
 template <typename Request, typename Response>
-grpc::ServerUnaryReactor* InferenceService::GenerateUnary(grpc::CallbackServerContext* context,
-                                                          const Request* request,
-                                                          Response* response,
-                                                          heed::v1::Task task) {
+grpc::ServerUnaryReactor* InferenceService::GenerateUnary(
+    grpc::CallbackServerContext* context, const Request* request, Response* response,
+    heed::v1::Task task) {
   auto* reactor = new UnaryReactor();
   const absl::Time arrival = absl::Now();
   ServedModel* model = nullptr;
@@ -256,7 +272,7 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
     return reactor;
   }
   auto& ttft = metrics_->time_to_first_token().Add({{"model", model->description.name()}},
-                                                    ServerMetrics::LatencyBuckets());
+                                                   ServerMetrics::LatencyBuckets());
   // Sends the part of the text that is new since the last message; a
   // detokenizer may rewrite the end of the text, so only a growing prefix is sent.
   auto sent = std::make_shared<std::string>();
@@ -268,8 +284,8 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
     *sent = text;
     reactor->Send(std::move(message));
   };
-  (*work)->on_done = [this, reactor, model, arrival, seed, task, sent](const absl::Status& status,
-                                                                      GenerationWork& w) {
+  (*work)->on_done = [this, reactor, model, arrival, seed, task, sent](
+                         const absl::Status& status, GenerationWork& w) {
     if (status.ok()) {
       StreamResponse message;
       FillGenerationResponse(w, {model, arrival, seed}, message.mutable_done());
@@ -293,32 +309,35 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* InferenceService::Translate(grpc::CallbackServerContext* context,
-                                                      const heed::v1::TranslateRequest* request,
-                                                      heed::v1::TranslateResponse* response) {
+grpc::ServerUnaryReactor* InferenceService::Translate(
+    grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request,
+    heed::v1::TranslateResponse* response) {
   return GenerateUnary(context, request, response, heed::v1::TASK_TRANSLATION);
 }
 
-grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>* InferenceService::TranslateStream(
-    grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request) {
+grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>*
+InferenceService::TranslateStream(grpc::CallbackServerContext* context,
+                                  const heed::v1::TranslateRequest* request) {
   return GenerateStream<heed::v1::TranslateRequest, heed::v1::TranslateStreamResponse>(
       context, request, heed::v1::TASK_TRANSLATION);
 }
 
-grpc::ServerUnaryReactor* InferenceService::Summarize(grpc::CallbackServerContext* context,
-                                                      const heed::v1::SummarizeRequest* request,
-                                                      heed::v1::SummarizeResponse* response) {
+grpc::ServerUnaryReactor* InferenceService::Summarize(
+    grpc::CallbackServerContext* context, const heed::v1::SummarizeRequest* request,
+    heed::v1::SummarizeResponse* response) {
   return GenerateUnary(context, request, response, heed::v1::TASK_SUMMARIZATION);
 }
 
-grpc::ServerWriteReactor<heed::v1::SummarizeStreamResponse>* InferenceService::SummarizeStream(
-    grpc::CallbackServerContext* context, const heed::v1::SummarizeRequest* request) {
+grpc::ServerWriteReactor<heed::v1::SummarizeStreamResponse>*
+InferenceService::SummarizeStream(grpc::CallbackServerContext* context,
+                                  const heed::v1::SummarizeRequest* request) {
   return GenerateStream<heed::v1::SummarizeRequest, heed::v1::SummarizeStreamResponse>(
       context, request, heed::v1::TASK_SUMMARIZATION);
 }
 
 grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
-    grpc::CallbackServerContext* context, const heed::v1::ClassifySentimentRequest* request,
+    grpc::CallbackServerContext* context,
+    const heed::v1::ClassifySentimentRequest* request,
     heed::v1::ClassifySentimentResponse* response) {
   auto* reactor = new UnaryReactor();
   const absl::Time arrival = absl::Now();
@@ -345,12 +364,13 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
   ServedModel* served = *model;
   auto work = std::make_shared<ClassificationWork>();
   for (int i = 0; i < request->texts_size(); ++i) {
-    auto prepared = served->loaded->classifier->Prepare(request->texts(i),
-                                                        request->truncate_input());
+    auto prepared =
+        served->loaded->classifier->Prepare(request->texts(i), request->truncate_input());
     if (!prepared.ok()) {
-      return fail(served->description.name(),
-                  absl::Status(prepared.status().code(),
-                               absl::StrCat("texts[", i, "]: ", prepared.status().message())));
+      return fail(
+          served->description.name(),
+          absl::Status(prepared.status().code(),
+                       absl::StrCat("texts[", i, "]: ", prepared.status().message())));
     }
     work->size += static_cast<int>(prepared->tokens.size());
     work->texts.push_back(std::move(*prepared));
@@ -358,8 +378,8 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
   work->attributions = request->return_alignment();
   work->deadline = DeadlineOf(context);
   work->priority = PriorityRank(request->priority());
-  work->on_done = [this, reactor, response, served, arrival, task](const absl::Status& status,
-                                                                  ClassificationWork& w) {
+  work->on_done = [this, reactor, response, served, arrival, task](
+                      const absl::Status& status, ClassificationWork& w) {
     int input_tokens = 0;
     for (const auto& t : w.texts) input_tokens += static_cast<int>(t.tokens.size());
     if (status.ok()) FillSentimentResponse(w, {served, arrival, std::nullopt}, response);
@@ -382,7 +402,8 @@ grpc::ServerUnaryReactor* InferenceService::ListModels(
     return reactor;
   }
   if (!heed::v1::Task_IsValid(request->task())) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task: unknown enum value"));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task: unknown enum value"));
     return reactor;
   }
   for (heed::v1::Model& model : catalog_->List(request->task())) {
@@ -392,9 +413,9 @@ grpc::ServerUnaryReactor* InferenceService::ListModels(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* InferenceService::GetModel(grpc::CallbackServerContext* context,
-                                                     const heed::v1::GetModelRequest* request,
-                                                     heed::v1::Model* response) {
+grpc::ServerUnaryReactor* InferenceService::GetModel(
+    grpc::CallbackServerContext* context, const heed::v1::GetModelRequest* request,
+    heed::v1::Model* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status s = Authenticate(context); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));

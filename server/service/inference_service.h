@@ -26,14 +26,17 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
                                       const heed::v1::TranslateRequest* request,
                                       heed::v1::TranslateResponse* response) override;
   grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>* TranslateStream(
-      grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request) override;
+      grpc::CallbackServerContext* context,
+      const heed::v1::TranslateRequest* request) override;
   grpc::ServerUnaryReactor* Summarize(grpc::CallbackServerContext* context,
                                       const heed::v1::SummarizeRequest* request,
                                       heed::v1::SummarizeResponse* response) override;
   grpc::ServerWriteReactor<heed::v1::SummarizeStreamResponse>* SummarizeStream(
-      grpc::CallbackServerContext* context, const heed::v1::SummarizeRequest* request) override;
+      grpc::CallbackServerContext* context,
+      const heed::v1::SummarizeRequest* request) override;
   grpc::ServerUnaryReactor* ClassifySentiment(
-      grpc::CallbackServerContext* context, const heed::v1::ClassifySentimentRequest* request,
+      grpc::CallbackServerContext* context,
+      const heed::v1::ClassifySentimentRequest* request,
       heed::v1::ClassifySentimentResponse* response) override;
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const heed::v1::ListModelsRequest* request,
@@ -48,9 +51,8 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
                                           const Request* request, Response* response,
                                           heed::v1::Task task);
   template <typename Request, typename StreamResponse>
-  grpc::ServerWriteReactor<StreamResponse>* GenerateStream(grpc::CallbackServerContext* context,
-                                                           const Request* request,
-                                                           heed::v1::Task task);
+  grpc::ServerWriteReactor<StreamResponse>* GenerateStream(
+      grpc::CallbackServerContext* context, const Request* request, heed::v1::Task task);
   // Authenticates, resolves the model and builds the work item; an error is
   // the call's status and is already counted in the metrics.
   template <typename Request>
@@ -64,7 +66,8 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   absl::StatusOr<ServedModel*> ResolveModel(const std::string& name, heed::v1::Task task);
   // The one place where a finished call is counted.
   void Record(const std::string& model, heed::v1::Task task, const absl::Status& status,
-              absl::Time arrival, const WorkItem* work, int input_tokens, int output_tokens);
+              absl::Time arrival, const WorkItem* work, int input_tokens,
+              int output_tokens);
 
   // Re-registers the text-carrying methods with lenient request parsing.
   void UseLenientParsing();

@@ -50,9 +50,9 @@ absl::StatusOr<heed::v1::Model> ModelCatalog::Resolve(const std::string& name,
     absl::StatusOr<heed::v1::Model> model = Get(name);
     if (!model.ok()) return model.status();
     if (model->task() != task) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "model \"", name, "\" serves ", heed::v1::Task_Name(model->task()),
-          ", not ", heed::v1::Task_Name(task)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("model \"", name, "\" serves ", heed::v1::Task_Name(model->task()),
+                       ", not ", heed::v1::Task_Name(task)));
     }
     return model;
   }
@@ -60,8 +60,8 @@ absl::StatusOr<heed::v1::Model> ModelCatalog::Resolve(const std::string& name,
   for (const auto& [model_name, model] : models_) {
     if (model.task() == task && model.is_default()) return model;
   }
-  return absl::NotFoundError(absl::StrCat("this server has no model for ",
-                                          heed::v1::Task_Name(task)));
+  return absl::NotFoundError(
+      absl::StrCat("this server has no model for ", heed::v1::Task_Name(task)));
 }
 
 }  // namespace heed::server

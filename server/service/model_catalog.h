@@ -25,8 +25,7 @@ class ModelCatalog {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Models of `task` (all for TASK_UNSPECIFIED), sorted by name.
-  std::vector<heed::v1::Model> List(heed::v1::Task task) const
-      ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<heed::v1::Model> List(heed::v1::Task task) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Resolves a request's model field: empty names the task's default; a named
   // model must exist and serve `task`.

@@ -60,7 +60,8 @@ absl::Status WarmUp(const pipelines::LoadedModel& model) {
 
 }  // namespace
 
-ModelHost::ModelHost(ModelCatalog* catalog, ServerMetrics* metrics, ModelHostOptions options)
+ModelHost::ModelHost(ModelCatalog* catalog, ServerMetrics* metrics,
+                     ModelHostOptions options)
     : catalog_(catalog), metrics_(metrics), options_(options) {}
 
 ModelHost::~ModelHost() { Shutdown(absl::ZeroDuration()); }
@@ -140,10 +141,10 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
   SchedulerObserver observer;
   const std::string name = m.name;
   const std::string phase = m.generator != nullptr ? "decode" : "classify";
-  auto& batch_size = metrics_->batch_size().Add({{"model", name}},
-                                                ServerMetrics::BatchSizeBuckets());
-  auto& inference = metrics_->inference_duration().Add({{"model", name}, {"phase", phase}},
-                                                       ServerMetrics::LatencyBuckets());
+  auto& batch_size =
+      metrics_->batch_size().Add({{"model", name}}, ServerMetrics::BatchSizeBuckets());
+  auto& inference = metrics_->inference_duration().Add(
+      {{"model", name}, {"phase", phase}}, ServerMetrics::LatencyBuckets());
   auto& queue_depth = metrics_->queue_depth().Add({{"model", name}});
   auto& inflight = metrics_->inflight_requests().Add({{"model", name}});
   observer.on_batch = [&batch_size, &inference](int size, absl::Duration compute) {
@@ -154,8 +155,8 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
     queue_depth.Set(queued);
     inflight.Set(running);
   };
-  served->scheduler =
-      std::make_unique<Scheduler>(name, std::move(backend), batching, std::move(observer));
+  served->scheduler = std::make_unique<Scheduler>(name, std::move(backend), batching,
+                                                  std::move(observer));
   metrics_->model_loaded().Add({{"model", name}, {"version", m.version}}).Set(1);
   catalog_->Put(d);
   absl::MutexLock lock(&mu_);
@@ -178,7 +179,8 @@ void ModelHost::Shutdown(absl::Duration grace) {
   // Each scheduler's grace runs concurrently in effect: the first Shutdown
   // closes its queue, and the later ones have the rest of the grace period.
   const absl::Time end = absl::Now() + grace;
-  for (Scheduler* s : schedulers) s->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
+  for (Scheduler* s : schedulers)
+    s->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
 }
 
 }  // namespace heed::server

@@ -6,10 +6,10 @@
 
 #include <functional>
 #include <map>
-#include <optional>
-#include <vector>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -30,11 +30,11 @@ struct ModelHostOptions {
 // One model to serve, from the config file or found in --models_dir.
 struct ModelSpec {
   std::string directory;
-  std::string name;  // empty: the directory's name
+  std::string name;                    // empty: the directory's name
   std::optional<heed::v1::Task> task;  // if set, the model must serve it
   ops::ComputeType compute_type = ops::ComputeType::kFloat32;
   BatchingOptions batching;
-  int threads = 0;  // compute threads per call; 0: cores / models
+  int threads = 0;          // compute threads per call; 0: cores / models
   bool is_default = false;  // the default model of its task
 };
 
@@ -53,7 +53,8 @@ class ModelHost {
   ~ModelHost();
 
   // Every model directory under `models_dir`, with the host's defaults.
-  absl::StatusOr<std::vector<ModelSpec>> SpecsFromDirectory(const std::string& models_dir) const;
+  absl::StatusOr<std::vector<ModelSpec>> SpecsFromDirectory(
+      const std::string& models_dir) const;
   // Loads and warms up the models; one that fails to load is reported and
   // skipped. Returns how many loaded.
   int LoadAll(const std::vector<ModelSpec>& specs);

@@ -12,8 +12,8 @@ namespace {
 template <typename T>
 absl::Status Range(const char* field, T value, T min, T max) {
   if (value < min || value > max) {
-    return absl::InvalidArgumentError(absl::StrCat("options.", field, " must be between ", min,
-                                                   " and ", max, ", got ", value));
+    return absl::InvalidArgumentError(absl::StrCat("options.", field, " must be between ",
+                                                   min, " and ", max, ", got ", value));
   }
   return absl::OkStatus();
 }
@@ -21,10 +21,11 @@ absl::Status Range(const char* field, T value, T min, T max) {
 }  // namespace
 
 absl::Status ValidateText(const std::string& text, const std::string& field) {
-  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " must not be empty"));
+  if (text.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, " must not be empty"));
   if (text.size() > kMaxTextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is ", text.size(),
-                                                   " bytes; the limit is ", kMaxTextBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is ", text.size(), " bytes; the limit is ", kMaxTextBytes));
   }
   if (!tokenizers::IsValidUtf8(text)) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
@@ -41,11 +42,13 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
   r.truncate_input = truncate_input;
   r.return_alignment = return_alignment;
   if (o.has_max_output_tokens()) {
-    if (auto s = Range("max_output_tokens", o.max_output_tokens(), 1, 1024); !s.ok()) return s;
+    if (auto s = Range("max_output_tokens", o.max_output_tokens(), 1, 1024); !s.ok())
+      return s;
     r.max_output_tokens = o.max_output_tokens();
   }
   if (o.has_min_output_tokens()) {
-    if (auto s = Range("min_output_tokens", o.min_output_tokens(), 0, 1024); !s.ok()) return s;
+    if (auto s = Range("min_output_tokens", o.min_output_tokens(), 0, 1024); !s.ok())
+      return s;
     r.min_output_tokens = o.min_output_tokens();
   }
   if (o.has_beam_size()) {
@@ -53,15 +56,18 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
     r.num_beams = o.beam_size();
   }
   if (o.has_length_penalty()) {
-    if (auto s = Range("length_penalty", o.length_penalty(), -10.0f, 10.0f); !s.ok()) return s;
+    if (auto s = Range("length_penalty", o.length_penalty(), -10.0f, 10.0f); !s.ok())
+      return s;
     r.length_penalty = o.length_penalty();
   }
   if (o.has_no_repeat_ngram_size()) {
-    if (auto s = Range("no_repeat_ngram_size", o.no_repeat_ngram_size(), 0, 16); !s.ok()) return s;
+    if (auto s = Range("no_repeat_ngram_size", o.no_repeat_ngram_size(), 0, 16); !s.ok())
+      return s;
     r.no_repeat_ngram_size = o.no_repeat_ngram_size();
   }
   if (o.has_num_return_sequences()) {
-    if (auto s = Range("num_return_sequences", o.num_return_sequences(), 1, 16); !s.ok()) return s;
+    if (auto s = Range("num_return_sequences", o.num_return_sequences(), 1, 16); !s.ok())
+      return s;
     r.num_return_sequences = o.num_return_sequences();
   }
   if (o.has_sampling()) {
@@ -86,13 +92,15 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
     sampling.seed = s.has_seed() ? s.seed() : std::random_device{}();
     *seed = sampling.seed;
     if (r.num_beams.value_or(1) > 1) {
-      return absl::InvalidArgumentError("options.sampling cannot be combined with beam_size > 1");
+      return absl::InvalidArgumentError(
+          "options.sampling cannot be combined with beam_size > 1");
     }
     r.sampling = sampling;
-  } else if (r.num_return_sequences > r.num_beams.value_or(1) && r.num_beams.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "options.num_return_sequences (", r.num_return_sequences,
-        ") cannot exceed options.beam_size (", *r.num_beams, ")"));
+  } else if (r.num_return_sequences > r.num_beams.value_or(1) &&
+             r.num_beams.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.num_return_sequences (", r.num_return_sequences,
+                     ") cannot exceed options.beam_size (", *r.num_beams, ")"));
   }
   return r;
 }

@@ -14,7 +14,8 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
 
 void FillTiming(const WorkItem& work, absl::Time arrival, heed::v1::Timing* timing) {
   const absl::Time now = absl::Now();
-  const absl::Time started = work.started_at == absl::InfiniteFuture() ? now : work.started_at;
+  const absl::Time started =
+      work.started_at == absl::InfiniteFuture() ? now : work.started_at;
   SetDuration(started - work.enqueued_at, timing->mutable_queue_duration());
   SetDuration(now - started, timing->mutable_compute_duration());
   SetDuration(now - arrival, timing->mutable_total_duration());
@@ -50,7 +51,8 @@ void FillGenerationResponse(const GenerationWork& work, const ResponseContext& c
   }
   if (!result.outputs.empty()) response->set_text(result.outputs[0].text);
   FillModelRef(*ctx.model, response->mutable_model());
-  response->mutable_usage()->set_input_tokens(static_cast<int>(result.source_tokens.size()));
+  response->mutable_usage()->set_input_tokens(
+      static_cast<int>(result.source_tokens.size()));
   response->mutable_usage()->set_output_tokens(result.output_tokens);
   FillTiming(work, ctx.arrival, response->mutable_timing());
   response->set_input_truncated(result.truncated);

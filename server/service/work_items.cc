@@ -33,8 +33,8 @@ absl::Status GenerationBackend::Start(WorkItem& item) {
   auto encoder = generator_->model().Encode(work.prepared.source_ids);
   if (!encoder.ok()) return encoder.status();
   work.encoder = *encoder;
-  auto search = generation::StartSearch(generator_->model(), work.encoder, work.prepared.params,
-                                        work.prepared.search);
+  auto search = generation::StartSearch(generator_->model(), work.encoder,
+                                        work.prepared.params, work.prepared.search);
   if (!search.ok()) return search.status();
   work.search = std::move(*search);
   return absl::OkStatus();
@@ -42,10 +42,12 @@ absl::Status GenerationBackend::Start(WorkItem& item) {
 
 absl::Status GenerationBackend::Step(const std::vector<WorkItem*>& active) {
   std::vector<generation::Search*> searches;
-  for (WorkItem* item : active) searches.push_back(static_cast<GenerationWork*>(item)->search.get());
+  for (WorkItem* item : active)
+    searches.push_back(static_cast<GenerationWork*>(item)->search.get());
   {
     SlotGuard slot(slots_);
-    if (absl::Status s = generation::StepSearches(generator_->model(), searches); !s.ok()) return s;
+    if (absl::Status s = generation::StepSearches(generator_->model(), searches); !s.ok())
+      return s;
   }
   for (WorkItem* item : active) {
     auto& work = *static_cast<GenerationWork*>(item);

@@ -80,7 +80,8 @@ class ClassificationWork : public WorkItem {
 
 class ClassificationBackend final : public Backend {
  public:
-  ClassificationBackend(const pipelines::SentimentClassifier* classifier, ComputeSlots* slots)
+  ClassificationBackend(const pipelines::SentimentClassifier* classifier,
+                        ComputeSlots* slots)
       : classifier_(classifier), slots_(slots) {}
   bool continuous() const override { return false; }
   void RunBatch(const std::vector<WorkItem*>& batch) override;

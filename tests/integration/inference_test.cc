@@ -3,14 +3,13 @@
 // text, errors get the right codes, deadlines and cancellation work, many
 // concurrent clients each get exactly one answer, and /metrics counts them.
 #include <signal.h>
-
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -32,19 +31,23 @@ class InferenceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto server = ServerProcess::Start(
-        HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-                             "--max_queue_size=64"});
+        HEED_SERVER_BINARY,
+        {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR, "--max_queue_size=64"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = new ServerProcess(std::move(*server));
-    channel_ = grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
   }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
   }
-  std::unique_ptr<heed::v1::Inference::Stub> Stub() { return heed::v1::Inference::NewStub(channel_); }
+  std::unique_ptr<heed::v1::Inference::Stub> Stub() {
+    return heed::v1::Inference::NewStub(channel_);
+  }
   static void SetDeadline(grpc::ClientContext* context, absl::Duration d) {
-    context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(d));
+    context->set_deadline(std::chrono::system_clock::now() +
+                          absl::ToChronoNanoseconds(d));
   }
 
   static ServerProcess* server_;
@@ -258,12 +261,15 @@ TEST_F(InferenceTest, MetricsCountRequestsByModelTaskAndCode) {
   auto metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok());
   const std::string& body = metrics->body;
-  EXPECT_NE(body.find("heed_requests_total{code=\"OK\",model=\"marian-tiny\",task=\"translation\"}"),
-            std::string::npos);
-  for (const char* name : {"heed_request_duration_seconds_bucket", "heed_queue_duration_seconds",
-                           "heed_inference_duration_seconds", "heed_batch_size",
-                           "heed_queue_depth", "heed_inflight_requests", "heed_input_tokens_total",
-                           "heed_output_tokens_total", "heed_model_loaded"}) {
+  EXPECT_NE(
+      body.find(
+          "heed_requests_total{code=\"OK\",model=\"marian-tiny\",task=\"translation\"}"),
+      std::string::npos);
+  for (const char* name :
+       {"heed_request_duration_seconds_bucket", "heed_queue_duration_seconds",
+        "heed_inference_duration_seconds", "heed_batch_size", "heed_queue_depth",
+        "heed_inflight_requests", "heed_input_tokens_total", "heed_output_tokens_total",
+        "heed_model_loaded"}) {
     EXPECT_NE(body.find(name), std::string::npos) << name;
   }
 }
@@ -275,7 +281,8 @@ TEST(QueueFullTest, BurstsBeyondTheQueueAreRefusedAtOnce) {
       HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
                            "--max_queue_size=1", "--max_batch_size=1"});
   ASSERT_TRUE(server.ok()) << server.status();
-  auto channel = grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
   std::atomic<int> ok{0}, exhausted{0}, other{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < 16; ++c) {
@@ -320,8 +327,8 @@ TEST_F(InferenceTest, MalformedAndOversizedRequests) {
   std::condition_variable cv;
   bool done = false;
   grpc::Status status;
-  generic.UnaryCall(&context, "/heed.v1.Inference/Translate", grpc::StubOptions(), &buffer, &reply,
-                    [&](grpc::Status s) {
+  generic.UnaryCall(&context, "/heed.v1.Inference/Translate", grpc::StubOptions(),
+                    &buffer, &reply, [&](grpc::Status s) {
                       std::lock_guard<std::mutex> lock(mu);
                       status = s;
                       done = true;
@@ -330,7 +337,8 @@ TEST_F(InferenceTest, MalformedAndOversizedRequests) {
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return done; });
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(status.error_message().find("UTF-8"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("UTF-8"), std::string::npos)
+      << status.error_message();
 
   // Over --max_message_bytes (4 MiB by default).
   heed::v1::ClassifySentimentRequest big;
@@ -343,20 +351,25 @@ TEST_F(InferenceTest, MalformedAndOversizedRequests) {
 
 // --config lists the models to serve with names, compute types and knobs.
 TEST(ConfigFileTest, ServesTheListedModelsAsConfigured) {
-  const auto dir = std::filesystem::temp_directory_path() / absl::StrCat("heed_config_", getpid());
+  const auto dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("heed_config_", getpid());
   std::filesystem::create_directories(dir);
   const std::string models = HEED_GOLDEN_MODELS_DIR;
   {
     std::ofstream config(dir / "heed.json");
     config << R"({"models": [
-      {"directory": ")" << models << R"(/marian-tiny", "name": "en-de", "task": "translation",
+      {"directory": ")"
+           << models << R"(/marian-tiny", "name": "en-de", "task": "translation",
        "compute_type": "int8", "max_batch_size": 4, "threads": 1},
-      {"directory": ")" << models << R"(/distilbert-tiny", "name": "sst2", "default": true,
+      {"directory": ")"
+           << models << R"(/distilbert-tiny", "name": "sst2", "default": true,
        "compute_type": "float32", "max_queue_delay_ms": 1}]})";
   }
-  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--config=" + (dir / "heed.json").string()});
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY,
+                                     {"--config=" + (dir / "heed.json").string()});
   ASSERT_TRUE(server.ok()) << server.status();
-  auto channel = grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = heed::v1::Inference::NewStub(channel);
   grpc::ClientContext context;
   heed::v1::ListModelsResponse response;
@@ -378,7 +391,8 @@ TEST(ConfigFileTest, ServesTheListedModelsAsConfigured) {
     std::ofstream bad(dir / "bad.json");
     bad << R"({"models": [{"directory": "x", "max_batch_size": "many"}]})";
   }
-  EXPECT_FALSE(ServerProcess::Start(HEED_SERVER_BINARY, {"--config=" + (dir / "bad.json").string()},
+  EXPECT_FALSE(ServerProcess::Start(HEED_SERVER_BINARY,
+                                    {"--config=" + (dir / "bad.json").string()},
                                     absl::Seconds(10))
                    .ok());
   std::filesystem::remove_all(dir);
@@ -388,10 +402,11 @@ TEST(ConfigFileTest, ServesTheListedModelsAsConfigured) {
 // after the grace period), new ones are refused, nothing hangs, exit 0.
 TEST(ShutdownTest, SigtermUnderLoadAnswersEveryCall) {
   auto server = ServerProcess::Start(
-      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-                           "--shutdown_grace=2s"});
+      HEED_SERVER_BINARY,
+      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR, "--shutdown_grace=2s"});
   ASSERT_TRUE(server.ok()) << server.status();
-  auto channel = grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
   std::atomic<int> answered{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;

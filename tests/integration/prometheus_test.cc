@@ -20,12 +20,14 @@ TEST(PrometheusTest, ScrapesHeedAndAnswersQueries) {
   if (!std::filesystem::exists("/usr/bin/prometheus")) {
     // scripts/install-deps.sh installs it; CI must not skip.
     ASSERT_EQ(std::getenv("CI"), nullptr) << "prometheus is missing";
-    GTEST_SKIP() << "Debian's prometheus is not installed (scripts/install-deps.sh installs it)";
+    GTEST_SKIP()
+        << "Debian's prometheus is not installed (scripts/install-deps.sh installs it)";
   }
   auto server = testing::ServerProcess::Start(
       HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR});
   ASSERT_TRUE(server.ok()) << server.status();
-  auto channel = grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = heed::v1::Inference::NewStub(channel);
   for (int i = 0; i < 5; ++i) {
     grpc::ClientContext context;
@@ -35,14 +37,14 @@ TEST(PrometheusTest, ScrapesHeedAndAnswersQueries) {
     ASSERT_TRUE(stub->ClassifySentiment(&context, request, &response).ok());
   }
 
-  const auto dir = std::filesystem::temp_directory_path() /
-                   absl::StrCat("heed_prometheus_", getpid());
+  const auto dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("heed_prometheus_", getpid());
   std::filesystem::create_directories(dir);
   {
     std::ofstream config(dir / "prometheus.yml");
     config << "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: heed\n"
-           << "    static_configs:\n      - targets: ['127.0.0.1:" << server->metrics_port()
-           << "']\n";
+           << "    static_configs:\n      - targets: ['127.0.0.1:"
+           << server->metrics_port() << "']\n";
   }
   const int port = testing::FreePort();
   auto prometheus = testing::Subprocess::Start(

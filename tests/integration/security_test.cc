@@ -27,14 +27,19 @@ class SecurityTest : public ::testing::Test {
         "cd ", d, " && exec >openssl.log 2>&1 && ",
         "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
         "-subj /CN=heed-test-ca && ",
-        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost && ",
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
+        "/CN=localhost && ",
         "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext && ",
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out "
+        "server.pem "
         "-days 1 -extfile san.ext && ",
-        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client && ",
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem "
+        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "
+        "/CN=client && ",
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out "
+        "client.pem "
         "-days 1 && printf 'secret-one\\nsecret-two\\n' > tokens.txt");
-    ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed; see " << d << "/openssl.log";
+    ASSERT_EQ(std::system(script.c_str()), 0)
+        << "openssl failed; see " << d << "/openssl.log";
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -59,9 +64,10 @@ fs::path* SecurityTest::dir_ = nullptr;
 
 TEST_F(SecurityTest, TlsWithBearerTokens) {
   auto server = testing::ServerProcess::Start(
-      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-                           "--tls_cert=" + File("server.pem"), "--tls_key=" + File("server.key"),
-                           "--auth_token_file=" + File("tokens.txt")});
+      HEED_SERVER_BINARY,
+      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+       "--tls_cert=" + File("server.pem"), "--tls_key=" + File("server.key"),
+       "--auth_token_file=" + File("tokens.txt")});
   ASSERT_TRUE(server.ok()) << server.status();
 
   client::ClientOptions tls;
@@ -88,9 +94,10 @@ TEST_F(SecurityTest, TlsWithBearerTokens) {
 
 TEST_F(SecurityTest, MutualTlsRequiresAClientCertificate) {
   auto server = testing::ServerProcess::Start(
-      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-                           "--tls_cert=" + File("server.pem"), "--tls_key=" + File("server.key"),
-                           "--tls_client_ca=" + File("ca.pem")});
+      HEED_SERVER_BINARY,
+      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+       "--tls_cert=" + File("server.pem"), "--tls_key=" + File("server.key"),
+       "--tls_client_ca=" + File("ca.pem")});
   ASSERT_TRUE(server.ok()) << server.status();
   client::ClientOptions options;
   options.tls_ca_file = File("ca.pem");
@@ -103,8 +110,9 @@ TEST_F(SecurityTest, MutualTlsRequiresAClientCertificate) {
 
 TEST(SecurityFlagsTest, InconsistentTlsFlagsAreRejected) {
   auto server = testing::ServerProcess::Start(
-      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-                           "--tls_cert=/nonexistent.pem"},
+      HEED_SERVER_BINARY,
+      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+       "--tls_cert=/nonexistent.pem"},
       absl::Seconds(10));
   EXPECT_FALSE(server.ok());
 }

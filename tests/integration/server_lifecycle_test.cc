@@ -3,12 +3,11 @@
 // /metrics over HTTP, and graceful shutdown on signals.
 #include <signal.h>
 #include <sys/wait.h>
-
 #include <unistd.h>
 
 #include <array>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -51,7 +50,8 @@ class ServerLifecycleTest : public ::testing::Test {
     models_dir_ = std::filesystem::temp_directory_path() /
                   ("heed_empty_models_" + std::to_string(getpid()));
     std::filesystem::create_directories(models_dir_);
-    auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models_dir_.string()});
+    auto server = ServerProcess::Start(HEED_SERVER_BINARY,
+                                       {"--models_dir=" + models_dir_.string()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_.emplace(std::move(*server));
     client::ClientOptions options;
@@ -89,8 +89,8 @@ TEST_F(ServerLifecycleTest, CatalogIsEmptyWithoutModels) {
 }
 
 TEST_F(ServerLifecycleTest, TasksWithoutModelsAreNotFound) {
-  auto channel = grpc::CreateChannel(server_->grpc_address(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = heed::v1::Inference::NewStub(channel);
   grpc::ClientContext context;
   heed::v1::TranslateRequest request;
@@ -102,8 +102,8 @@ TEST_F(ServerLifecycleTest, TasksWithoutModelsAreNotFound) {
 }
 
 TEST_F(ServerLifecycleTest, ReflectionListsTheInferenceService) {
-  auto channel = grpc::CreateChannel(server_->grpc_address(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext context;
@@ -126,7 +126,8 @@ TEST_F(ServerLifecycleTest, ReflectionListsTheInferenceService) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(response.Dump(&slices).ok());
   std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const auto& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   EXPECT_NE(bytes.find("heed.v1.Inference"), std::string::npos);
   EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
   context.TryCancel();

@@ -157,7 +157,8 @@ TEST(SchedulerTest, CancellationStopsAtTheNextStep) {
 
 TEST(SchedulerTest, FullQueueRefusesAtOnce) {
   // A slow worker and a queue of 2: the rest are refused without waiting.
-  Scheduler scheduler("fake", std::make_unique<FakeBackend>(false, absl::Milliseconds(300)),
+  Scheduler scheduler("fake",
+                      std::make_unique<FakeBackend>(false, absl::Milliseconds(300)),
                       Options(1, 2));
   std::vector<std::shared_ptr<FakeItem>> accepted;
   int refused = 0;
@@ -174,7 +175,8 @@ TEST(SchedulerTest, FullQueueRefusesAtOnce) {
     }
   }
   EXPECT_GE(refused, 6);
-  for (auto& item : accepted) ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  for (auto& item : accepted)
+    ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
 }
 
 TEST(SchedulerTest, HigherPriorityRunsFirst) {
@@ -203,15 +205,16 @@ TEST(SchedulerTest, DynamicBatchingGroupsRequests) {
     items.push_back(std::make_shared<FakeItem>(1));
     ASSERT_TRUE(scheduler.Submit(items.back()).ok());
   }
-  for (auto& item : items) ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  for (auto& item : items)
+    ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
   absl::MutexLock lock(&fake->mu);
   EXPECT_LE(*std::max_element(fake->batch_sizes.begin(), fake->batch_sizes.end()), 4);
   EXPECT_EQ(*std::max_element(fake->batch_sizes.begin(), fake->batch_sizes.end()), 4);
 }
 
 TEST(SchedulerTest, ShutdownFinishesWithinGraceThenGivesUp) {
-  auto scheduler = std::make_unique<Scheduler>(
-      "fake", std::make_unique<FakeBackend>(true), Options());
+  auto scheduler =
+      std::make_unique<Scheduler>("fake", std::make_unique<FakeBackend>(true), Options());
   auto quick = std::make_shared<FakeItem>(5);
   auto endless = std::make_shared<FakeItem>(1 << 30);
   ASSERT_TRUE(scheduler->Submit(quick).ok());

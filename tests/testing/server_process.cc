@@ -90,11 +90,11 @@ absl::Status ServerProcess::ReadUntilPorts(absl::Duration timeout) {
   // "serving" follows model loading and warm-up (health turns SERVING then).
   while (grpc_port_ == 0 || metrics_port_ == 0 ||
          output_.find("\nserving\n") == std::string::npos) {
-    const int wait_ms = static_cast<int>(
-        absl::ToInt64Milliseconds(deadline - absl::Now()));
+    const int wait_ms =
+        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
     if (wait_ms <= 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("server did not report its ports and readiness; output: ", output_));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "server did not report its ports and readiness; output: ", output_));
     }
     pollfd pfd{stdout_fd_, POLLIN, 0};
     if (poll(&pfd, 1, wait_ms) <= 0) continue;

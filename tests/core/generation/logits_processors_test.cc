@@ -10,8 +10,8 @@
 namespace heed::generation {
 namespace {
 
-std::vector<int> Forbidden(const GenerationParams& params, const std::vector<int>& sequence,
-                           int vocab = 10) {
+std::vector<int> Forbidden(const GenerationParams& params,
+                           const std::vector<int>& sequence, int vocab = 10) {
   std::vector<float> scores(vocab, 0.0f);
   ApplyLogitsProcessors(params, sequence, scores);
   std::vector<int> out;
@@ -53,7 +53,7 @@ TEST(LogitsProcessorsTest, ForcedBosAndEos) {
   p.max_length = 5;
   p.forced_bos_token_id = 0;
   p.forced_eos_token_id = 2;
-  EXPECT_EQ(Forbidden(p, {2}).size(), 9u);  // everything but 0
+  EXPECT_EQ(Forbidden(p, {2}).size(), 9u);           // everything but 0
   EXPECT_EQ(Forbidden(p, {2, 0, 5, 6}).size(), 9u);  // everything but 2
   EXPECT_TRUE(Forbidden(p, {2, 0, 5}).empty());
 }

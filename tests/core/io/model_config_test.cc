@@ -39,10 +39,12 @@ TEST(ModelConfigTest, Marian) {
 }
 
 TEST(ModelConfigTest, BartDefaults) {
-  auto c = ParseModelConfig(R"({"model_type": "bart", "vocab_size": 50264, "d_model": 1024,
+  auto c =
+      ParseModelConfig(R"({"model_type": "bart", "vocab_size": 50264, "d_model": 1024,
       "encoder_layers": 12, "decoder_layers": 6, "encoder_attention_heads": 16,
       "decoder_attention_heads": 16, "encoder_ffn_dim": 4096, "decoder_ffn_dim": 4096,
-      "forced_bos_token_id": 0})", "config.json");
+      "forced_bos_token_id": 0})",
+                       "config.json");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->family, ModelFamily::kBart);
   EXPECT_EQ(c->max_position_embeddings, 1024);
@@ -55,7 +57,8 @@ TEST(ModelConfigTest, BartDefaults) {
 
 TEST(ModelConfigTest, BertAndDistilBertClassifiers) {
   auto bert = ParseModelConfig(R"({"model_type": "bert", "vocab_size": 30522,
-      "id2label": {"1": "POSITIVE", "0": "NEGATIVE"}})", "config.json");
+      "id2label": {"1": "POSITIVE", "0": "NEGATIVE"}})",
+                               "config.json");
   ASSERT_TRUE(bert.ok()) << bert.status();
   EXPECT_EQ(bert->d_model, 768);
   EXPECT_EQ(bert->layer_norm_eps, 1e-12f);
@@ -63,7 +66,8 @@ TEST(ModelConfigTest, BertAndDistilBertClassifiers) {
 
   auto distil = ParseModelConfig(R"({"model_type": "distilbert", "vocab_size": 30522,
       "dim": 768, "n_layers": 6, "n_heads": 12, "hidden_dim": 3072,
-      "architectures": ["DistilBertForSequenceClassification"]})", "config.json");
+      "architectures": ["DistilBertForSequenceClassification"]})",
+                                 "config.json");
   ASSERT_TRUE(distil.ok()) << distil.status();
   EXPECT_EQ(distil->family, ModelFamily::kDistilBert);
   EXPECT_EQ(distil->encoder_layers, 6);
@@ -76,24 +80,29 @@ TEST(ModelConfigTest, PreciseErrors) {
   EXPECT_NE(unknown.status().message().find("\"t5\""), std::string::npos);
   EXPECT_NE(unknown.status().message().find("dir/config.json"), std::string::npos);
 
-  auto wrong_type = ParseModelConfig(R"({"model_type": "bert", "vocab_size": "many"})", "c");
-  EXPECT_NE(wrong_type.status().message().find("\"vocab_size\" must be"), std::string::npos);
+  auto wrong_type =
+      ParseModelConfig(R"({"model_type": "bert", "vocab_size": "many"})", "c");
+  EXPECT_NE(wrong_type.status().message().find("\"vocab_size\" must be"),
+            std::string::npos);
 
-  auto heads = ParseModelConfig(R"({"model_type": "bert", "vocab_size": 10, "hidden_size": 100,
-      "num_attention_heads": 12})", "c");
+  auto heads =
+      ParseModelConfig(R"({"model_type": "bert", "vocab_size": 10, "hidden_size": 100,
+      "num_attention_heads": 12})",
+                       "c");
   EXPECT_NE(heads.status().message().find("multiple"), std::string::npos);
 
-  auto act = ParseModelConfig(R"({"model_type": "bert", "vocab_size": 10, "hidden_act": "mish"})",
-                              "c");
+  auto act = ParseModelConfig(
+      R"({"model_type": "bert", "vocab_size": 10, "hidden_act": "mish"})", "c");
   EXPECT_EQ(act.status().code(), absl::StatusCode::kUnimplemented);
 
   auto labels = ParseModelConfig(R"({"model_type": "bert", "vocab_size": 10,
-      "id2label": {"0": "A", "5": "B"}})", "c");
+      "id2label": {"0": "A", "5": "B"}})",
+                                 "c");
   EXPECT_NE(labels.status().message().find("id2label"), std::string::npos);
 
   // Found by the config fuzzer: a missing head count divided by zero.
-  auto no_heads = ParseModelConfig(R"({"model_type": "marian", "vocab_size": 10, "d_model": 8})",
-                                   "c");
+  auto no_heads = ParseModelConfig(
+      R"({"model_type": "marian", "vocab_size": 10, "d_model": 8})", "c");
   EXPECT_EQ(no_heads.status().code(), absl::StatusCode::kInvalidArgument);
 
   EXPECT_NE(ParseModelConfig("{", "c").status().message().find("invalid JSON"),

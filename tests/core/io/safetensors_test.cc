@@ -24,13 +24,16 @@ std::string WithLength(const std::string& header, const std::string& data) {
   return out + header + data;
 }
 
-std::string Bytes(const void* p, size_t n) { return std::string(static_cast<const char*>(p), n); }
+std::string Bytes(const void* p, size_t n) {
+  return std::string(static_cast<const char*>(p), n);
+}
 
 class SafetensorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("heed_st_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("heed_st_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -50,14 +53,13 @@ class SafetensorsTest : public ::testing::Test {
 
 TEST_F(SafetensorsTest, ReadsF32Bf16AndF16) {
   const float f32[4] = {1.5f, -2.0f, 0.25f, 3.0f};
-  const uint16_t bf16_bits[2] = {0x3fc0, 0xc000};  // 1.5, -2
+  const uint16_t bf16_bits[2] = {0x3fc0, 0xc000};         // 1.5, -2
   const uint16_t f16_bits[3] = {0x3e00, 0xc000, 0x0001};  // 1.5, -2, smallest subnormal
   const std::string data = Bytes(f32, 16) + Bytes(bf16_bits, 4) + Bytes(f16_bits, 6);
-  const std::string header =
-      R"({"__metadata__":{"format":"pt"},)"
-      R"("a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-      R"("b":{"dtype":"BF16","shape":[2],"data_offsets":[16,20]},)"
-      R"("c":{"dtype":"F16","shape":[3],"data_offsets":[20,26]}})";
+  const std::string header = R"({"__metadata__":{"format":"pt"},)"
+                             R"("a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+                             R"("b":{"dtype":"BF16","shape":[2],"data_offsets":[16,20]},)"
+                             R"("c":{"dtype":"F16","shape":[3],"data_offsets":[20,26]}})";
   Write("model.safetensors", WithLength(header, data));
   auto checkpoint = Checkpoint::Open(dir_.string());
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
@@ -79,7 +81,8 @@ TEST_F(SafetensorsTest, ReadsF32Bf16AndF16) {
 
   auto wrong_shape = checkpoint->LoadF32("a", {4});
   EXPECT_EQ(wrong_shape.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(wrong_shape.status().message().find("[2, 2], expected [4]"), std::string::npos)
+  EXPECT_NE(wrong_shape.status().message().find("[2, 2], expected [4]"),
+            std::string::npos)
       << wrong_shape.status();
   EXPECT_EQ(checkpoint->LoadF32("missing").status().code(), absl::StatusCode::kNotFound);
 }
@@ -87,31 +90,47 @@ TEST_F(SafetensorsTest, ReadsF32Bf16AndF16) {
 TEST_F(SafetensorsTest, RejectsDamagedFiles) {
   EXPECT_NE(OpenError("abc").find("too short"), std::string::npos);
   // Header length larger than the file.
-  EXPECT_NE(OpenError(std::string("\xff\x00\x00\x00\x00\x00\x00\x00{}", 10)).find("exceeds"),
+  EXPECT_NE(
+      OpenError(std::string("\xff\x00\x00\x00\x00\x00\x00\x00{}", 10)).find("exceeds"),
+      std::string::npos);
+  EXPECT_NE(OpenError(WithLength("{not json", "")).find("not a JSON object"),
             std::string::npos);
-  EXPECT_NE(OpenError(WithLength("{not json", "")).find("not a JSON object"), std::string::npos);
-  EXPECT_NE(OpenError(WithLength("[1,2]", "")).find("not a JSON object"), std::string::npos);
+  EXPECT_NE(OpenError(WithLength("[1,2]", "")).find("not a JSON object"),
+            std::string::npos);
   const std::string data(16, '\0');
-  EXPECT_NE(OpenError(WithLength(R"({"x":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", data))
-                .find("dtype I64"),
-            std::string::npos);
-  EXPECT_NE(OpenError(WithLength(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,32]}})", data))
-                .find("outside the data area"),
-            std::string::npos);
-  EXPECT_NE(OpenError(WithLength(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", data))
-                .find("shape needs 12"),
-            std::string::npos);
-  EXPECT_NE(OpenError(WithLength(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                                 R"("y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                                 data))
-                .find("overlap"),
-            std::string::npos);
-  EXPECT_NE(OpenError(WithLength(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data))
-                .find("non-integer dimension"),
-            std::string::npos);
-  EXPECT_NE(OpenError(WithLength(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})", data))
-                .find("absurd shape"),
-            std::string::npos);
+  EXPECT_NE(
+      OpenError(
+          WithLength(R"({"x":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", data))
+          .find("dtype I64"),
+      std::string::npos);
+  EXPECT_NE(
+      OpenError(
+          WithLength(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,32]}})", data))
+          .find("outside the data area"),
+      std::string::npos);
+  EXPECT_NE(
+      OpenError(
+          WithLength(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", data))
+          .find("shape needs 12"),
+      std::string::npos);
+  EXPECT_NE(
+      OpenError(WithLength(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                           R"("y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                           data))
+          .find("overlap"),
+      std::string::npos);
+  EXPECT_NE(
+      OpenError(
+          WithLength(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data))
+          .find("non-integer dimension"),
+      std::string::npos);
+  EXPECT_NE(
+      OpenError(
+          WithLength(
+              R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})",
+              data))
+          .find("absurd shape"),
+      std::string::npos);
   EXPECT_NE(OpenError(WithLength(R"({"x":{"dtype":"F32","data_offsets":[0,8]}})", data))
                 .find("needs dtype, shape"),
             std::string::npos);
@@ -122,9 +141,11 @@ TEST_F(SafetensorsTest, RejectsDamagedFiles) {
 TEST_F(SafetensorsTest, ReadsShardedCheckpoints) {
   const float one[2] = {1, 2}, two[3] = {3, 4, 5};
   Write("model-00001-of-00002.safetensors",
-        WithLength(R"({"w1":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", Bytes(one, 8)));
+        WithLength(R"({"w1":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                   Bytes(one, 8)));
   Write("model-00002-of-00002.safetensors",
-        WithLength(R"({"w2":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})", Bytes(two, 12)));
+        WithLength(R"({"w2":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})",
+                   Bytes(two, 12)));
   Write("model.safetensors.index.json",
         R"({"metadata":{},"weight_map":{"w1":"model-00001-of-00002.safetensors",)"
         R"("w2":"model-00002-of-00002.safetensors"}})");
@@ -138,8 +159,9 @@ TEST_F(SafetensorsTest, ReadsShardedCheckpoints) {
 
 TEST_F(SafetensorsTest, RejectsBadIndexes) {
   Write("model.safetensors.index.json", R"({"weight_map":{"w":"../../etc/passwd"}})");
-  EXPECT_NE(Checkpoint::Open(dir_.string()).status().message().find("not a plain file name"),
-            std::string::npos);
+  EXPECT_NE(
+      Checkpoint::Open(dir_.string()).status().message().find("not a plain file name"),
+      std::string::npos);
   Write("model.safetensors.index.json", R"({"weight_map":{"w":"missing.safetensors"}})");
   EXPECT_EQ(Checkpoint::Open(dir_.string()).status().code(), absl::StatusCode::kNotFound);
   Write("model.safetensors.index.json", R"({"weight_map":[1]})");

@@ -5,12 +5,13 @@
 //   bf16: 1.5e-2 (the reference uses the same bf16-rounded inputs; the fast
 //                path also rounds the probabilities to bf16 before P·V,
 //                a relative error of 2^-9 per term)
+#include "core/kernels/attention.h"
+
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
 
-#include "core/kernels/attention.h"
 #include "gtest/gtest.h"
 #include "tests/core/kernels/isa_param.h"
 
@@ -85,7 +86,8 @@ Result RunFused(const Batch<T>& batch, float scale, bool causal, bool want_probs
   args.scale = scale;
   args.causal = causal;
   if (want_probs) {
-    result.probs.assign(AttentionProbsSize(batch.q_offsets, batch.k_offsets, batch.heads), NAN);
+    result.probs.assign(AttentionProbsSize(batch.q_offsets, batch.k_offsets, batch.heads),
+                        NAN);
     args.probs = result.probs.data();
   }
   EXPECT_TRUE(Attention(args).ok());
@@ -153,9 +155,9 @@ constexpr double Tolerance() {
 template <typename T>
 void CheckCase(const std::vector<int>& lq, const std::vector<int>& lk, int heads,
                int head_dim, bool causal, float scale_factor = 1.0f) {
-  SCOPED_TRACE(testing::Message() << "head_dim=" << head_dim << " causal=" << causal
-                                  << " batch=" << lq.size() << " lq[0]=" << lq[0]
-                                  << " lk[0]=" << lk[0]);
+  SCOPED_TRACE(testing::Message()
+               << "head_dim=" << head_dim << " causal=" << causal
+               << " batch=" << lq.size() << " lq[0]=" << lq[0] << " lk[0]=" << lk[0]);
   const Batch<T> batch = MakeBatch<T>(lq, lk, heads, head_dim, 17 * lq[0] + lk[0]);
   const float scale = scale_factor / std::sqrt(static_cast<float>(head_dim));
   const Result want = Reference(batch, scale, causal);
@@ -274,7 +276,8 @@ void CheckDecode(int head_dim, const std::vector<int>& lengths) {
         }
       }
     }
-    kv[b] = {k_cache[b].data(), v_cache[b].data(), int64_t{capacity} * head_dim, lengths[b]};
+    kv[b] = {k_cache[b].data(), v_cache[b].data(), int64_t{capacity} * head_dim,
+             lengths[b]};
   }
   std::vector<float> out(batch_size * batch.q_stride(), NAN);
   DecodeAttentionArgs<T> args;

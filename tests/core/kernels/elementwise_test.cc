@@ -40,7 +40,8 @@ TEST_P(ElementwiseTest, LayerNormMatchesReference) {
       for (int64_t c = 0; c < cols; ++c) var += std::pow(x[r * cols + c] - mean, 2);
       var /= cols;
       for (int64_t c = 0; c < cols; ++c) {
-        const double want = (x[r * cols + c] - mean) / std::sqrt(var + 1e-5) * gamma[c] + beta[c];
+        const double want =
+            (x[r * cols + c] - mean) / std::sqrt(var + 1e-5) * gamma[c] + beta[c];
         ASSERT_NEAR(y[r * cols + c], want, 2e-4) << "cols=" << cols;
       }
     }
@@ -57,7 +58,8 @@ TEST_P(ElementwiseTest, SoftmaxMatchesReference) {
     Softmax(x.data(), 2, cols);
     for (int r = 0; r < 2; ++r) {
       double max_v = -INFINITY, sum = 0;
-      for (int64_t c = 0; c < cols; ++c) max_v = std::max<double>(max_v, orig[r * cols + c]);
+      for (int64_t c = 0; c < cols; ++c)
+        max_v = std::max<double>(max_v, orig[r * cols + c]);
       for (int64_t c = 0; c < cols; ++c) sum += std::exp(orig[r * cols + c] - max_v);
       for (int64_t c = 0; c < cols; ++c) {
         const double want = std::exp(orig[r * cols + c] - max_v) / sum;
@@ -78,7 +80,8 @@ TEST_P(ElementwiseTest, GeluBothForms) {
         const double want =
             form == GeluForm::kErf
                 ? 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))
-                : 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+                : 0.5 * v *
+                      (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
         ASSERT_NEAR(x[i], want, 2e-6 + 1e-6 * std::abs(want)) << "x=" << v;
       }
     }

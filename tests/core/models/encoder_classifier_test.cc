@@ -26,7 +26,8 @@ std::vector<Case> ReadCases(const std::string& dir) {
   std::vector<Case> cases;
   if (!json.ok()) return cases;
   for (const auto& c : (*json)["cases"]) {
-    cases.push_back({c["text"].get<std::string>(), c["input_ids"].get<std::vector<int32_t>>(),
+    cases.push_back({c["text"].get<std::string>(),
+                     c["input_ids"].get<std::vector<int32_t>>(),
                      c["logits"].get<std::vector<float>>()});
   }
   return cases;
@@ -34,7 +35,9 @@ std::vector<Case> ReadCases(const std::string& dir) {
 
 class EncoderClassifierTest : public ::testing::TestWithParam<std::string> {
  protected:
-  std::string Dir() const { return std::string(HEED_GOLDEN_MODELS_DIR) + "/" + GetParam(); }
+  std::string Dir() const {
+    return std::string(HEED_GOLDEN_MODELS_DIR) + "/" + GetParam();
+  }
 };
 
 TEST_P(EncoderClassifierTest, TokenizerMatchesReference) {
@@ -73,7 +76,8 @@ TEST_P(EncoderClassifierTest, ReducedPrecisionKeepsTheLabel) {
   // activations to help); the chosen label never changes.
   for (auto [type, tolerance] : {std::pair{ops::ComputeType::kBFloat16, 0.03},
                                  std::pair{ops::ComputeType::kInt8, 0.08}}) {
-    if (type == ops::ComputeType::kBFloat16 && !cpu::DetectedFeatures().avx512_bf16) continue;
+    if (type == ops::ComputeType::kBFloat16 && !cpu::DetectedFeatures().avx512_bf16)
+      continue;
     auto model = EncoderClassifier::Load(Dir(), type);
     ASSERT_TRUE(model.ok()) << model.status();
     auto logits = (*model)->Classify(batch);
@@ -85,7 +89,8 @@ TEST_P(EncoderClassifierTest, ReducedPrecisionKeepsTheLabel) {
                 std::max_element(want.begin(), want.end()) - want.begin());
       float scale = 0;
       for (float w : want) scale = std::max(scale, std::abs(w));
-      for (size_t j = 0; j < want.size(); ++j) EXPECT_NEAR(got[j], want[j], tolerance * scale);
+      for (size_t j = 0; j < want.size(); ++j)
+        EXPECT_NEAR(got[j], want[j], tolerance * scale);
     }
   }
 }
@@ -105,8 +110,9 @@ INSTANTIATE_TEST_SUITE_P(Families, EncoderClassifierTest,
                          ::testing::Values("bert-tiny", "distilbert-tiny"));
 
 TEST(EncoderClassifierLoadTest, MissingDirectory) {
-  EXPECT_EQ(EncoderClassifier::Load("/nonexistent", ops::ComputeType::kFloat32).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      EncoderClassifier::Load("/nonexistent", ops::ComputeType::kFloat32).status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace

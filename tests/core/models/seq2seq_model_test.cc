@@ -32,7 +32,8 @@ std::vector<Case> ReadCases(const std::string& dir) {
   std::vector<Case> cases;
   if (!json.ok()) return cases;
   for (const auto& c : (*json)["cases"]) {
-    cases.push_back({c["text"].get<std::string>(), c["input_ids"].get<std::vector<int32_t>>(),
+    cases.push_back({c["text"].get<std::string>(),
+                     c["input_ids"].get<std::vector<int32_t>>(),
                      c["encoder_output"].get<std::vector<float>>(),
                      c["greedy_ids"].get<std::vector<int>>(),
                      c["step_logits"].get<std::vector<std::vector<float>>>(), c["beam"]});
@@ -42,13 +43,16 @@ std::vector<Case> ReadCases(const std::string& dir) {
 
 double MaxAbsDiff(const float* a, const std::vector<float>& b) {
   double worst = 0;
-  for (size_t i = 0; i < b.size(); ++i) worst = std::max(worst, std::abs(double{a[i]} - b[i]));
+  for (size_t i = 0; i < b.size(); ++i)
+    worst = std::max(worst, std::abs(double{a[i]} - b[i]));
   return worst;
 }
 
 class Seq2SeqModelTest : public ::testing::TestWithParam<std::string> {
  protected:
-  std::string Dir() const { return std::string(HEED_GOLDEN_MODELS_DIR) + "/" + GetParam(); }
+  std::string Dir() const {
+    return std::string(HEED_GOLDEN_MODELS_DIR) + "/" + GetParam();
+  }
 };
 
 // Marian: source.spm pieces looked up in vocab.json, then </s>. BART: byte-level
@@ -74,7 +78,8 @@ std::vector<int32_t> Tokenize(const std::string& dir, const std::string& text) {
 }
 
 TEST_P(Seq2SeqModelTest, TokenizationMatchesReference) {
-  for (const Case& c : ReadCases(Dir())) EXPECT_EQ(Tokenize(Dir(), c.text), c.ids) << c.text;
+  for (const Case& c : ReadCases(Dir()))
+    EXPECT_EQ(Tokenize(Dir(), c.text), c.ids) << c.text;
 }
 
 TEST_P(Seq2SeqModelTest, EncoderAndStepLogitsMatchReference) {
@@ -83,7 +88,8 @@ TEST_P(Seq2SeqModelTest, EncoderAndStepLogitsMatchReference) {
   for (const Case& c : ReadCases(Dir())) {
     auto encoder = (*model)->Encode(c.ids);
     ASSERT_TRUE(encoder.ok()) << encoder.status();
-    EXPECT_LE(MaxAbsDiff((*encoder)->hidden.data<float>(), c.encoder_output), 1e-4) << c.text;
+    EXPECT_LE(MaxAbsDiff((*encoder)->hidden.data<float>(), c.encoder_output), 1e-4)
+        << c.text;
     // Feed the reference's greedy tokens and compare the logits of each step.
     DecoderState state = (*model)->StartDecoding(*encoder);
     DecoderState* states[1] = {&state};
@@ -103,7 +109,8 @@ TEST_P(Seq2SeqModelTest, GreedyOutputsMatchReference) {
   auto config = io::ReadModelConfig(Dir());
   auto defaults = io::ReadGenerationDefaults(Dir());
   ASSERT_TRUE(config.ok() && defaults.ok());
-  const generation::GenerationParams params = generation::ParamsFromModel(*config, *defaults);
+  const generation::GenerationParams params =
+      generation::ParamsFromModel(*config, *defaults);
   for (const Case& c : ReadCases(Dir())) {
     auto result = generation::Generate(**model, c.ids, params, {});
     ASSERT_TRUE(result.ok()) << result.status();
@@ -118,7 +125,8 @@ TEST_P(Seq2SeqModelTest, ReducedPrecisionAgreesOnTheNextToken) {
   // the step's largest |logit|.
   for (auto [type, tolerance] : {std::pair{ops::ComputeType::kBFloat16, 0.03},
                                  std::pair{ops::ComputeType::kInt8, 0.08}}) {
-    if (type == ops::ComputeType::kBFloat16 && !cpu::DetectedFeatures().avx512_bf16) continue;
+    if (type == ops::ComputeType::kBFloat16 && !cpu::DetectedFeatures().avx512_bf16)
+      continue;
     auto model = Seq2SeqModel::Load(Dir(), type);
     ASSERT_TRUE(model.ok()) << model.status();
     int steps = 0, agree = 0;
@@ -150,13 +158,14 @@ TEST_P(Seq2SeqModelTest, BeamSearchMatchesReference) {
   auto config = io::ReadModelConfig(Dir());
   auto defaults = io::ReadGenerationDefaults(Dir());
   ASSERT_TRUE(config.ok() && defaults.ok());
-  const generation::GenerationParams params = generation::ParamsFromModel(*config, *defaults);
+  const generation::GenerationParams params =
+      generation::ParamsFromModel(*config, *defaults);
   for (const Case& c : ReadCases(Dir())) {
     for (const auto& [key, expected] : c.beam.items()) {
       generation::SearchOptions options;
       char early = '0';
-      ASSERT_EQ(std::sscanf(key.c_str(), "%d_%f_%c", &options.num_beams, &options.length_penalty,
-                            &early),
+      ASSERT_EQ(std::sscanf(key.c_str(), "%d_%f_%c", &options.num_beams,
+                            &options.length_penalty, &early),
                 3);
       options.early_stopping = early == '1';
       options.num_return_sequences = static_cast<int>(expected.size());

@@ -57,10 +57,12 @@ bool Supported(ComputeType type) {
 
 void CheckLinear(ComputeType type, Activation activation, int64_t m, int64_t k, int64_t n,
                  bool with_bias) {
-  SCOPED_TRACE(testing::Message() << ComputeTypeName(type) << " m=" << m << " k=" << k
-                                  << " n=" << n << " act=" << static_cast<int>(activation));
+  SCOPED_TRACE(testing::Message()
+               << ComputeTypeName(type) << " m=" << m << " k=" << k << " n=" << n
+               << " act=" << static_cast<int>(activation));
   const std::vector<float> w = Random(n * k, 1), b = Random(n, 2), x = Random(m * k, 3);
-  auto linear = Linear::Create({w.data(), with_bias ? b.data() : nullptr, n, k}, type, activation);
+  auto linear =
+      Linear::Create({w.data(), with_bias ? b.data() : nullptr, n, k}, type, activation);
   ASSERT_TRUE(linear.ok()) << linear.status();
   std::vector<float> y(m * n, NAN);
   ASSERT_TRUE((*linear)->Forward(x.data(), m, y.data()).ok());
@@ -80,13 +82,15 @@ void CheckLinear(ComputeType type, Activation activation, int64_t m, int64_t k, 
 }
 
 TEST(LinearTest, AllComputeTypesAndActivations) {
-  for (ComputeType type : {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
+  for (ComputeType type :
+       {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
     if (!Supported(type)) continue;
     for (Activation act : {Activation::kNone, Activation::kRelu, Activation::kGeluErf,
                            Activation::kGeluTanh, Activation::kSwish}) {
       CheckLinear(type, act, 5, 64, 48, /*with_bias=*/true);
     }
-    for (int64_t m : {1, 3, 32, 77}) CheckLinear(type, Activation::kNone, m, 512, 200, true);
+    for (int64_t m : {1, 3, 32, 77})
+      CheckLinear(type, Activation::kNone, m, 512, 200, true);
     CheckLinear(type, Activation::kNone, 7, 33, 17, /*with_bias=*/false);
   }
 }
@@ -94,12 +98,14 @@ TEST(LinearTest, AllComputeTypesAndActivations) {
 TEST(LinearTest, ConcurrentCallsShareWeights) {
   const int64_t k = 256, n = 128;
   const std::vector<float> w = Random(n * k, 4);
-  auto linear = Linear::Create({w.data(), nullptr, n, k}, ComputeType::kFloat32, Activation::kNone);
+  auto linear =
+      Linear::Create({w.data(), nullptr, n, k}, ComputeType::kFloat32, Activation::kNone);
   ASSERT_TRUE(linear.ok());
   auto work = [&](int m, std::vector<float>* out) {
     const std::vector<float> x = Random(m * k, m);
     out->assign(m * n, 0);
-    for (int rep = 0; rep < 20; ++rep) ASSERT_TRUE((*linear)->Forward(x.data(), m, out->data()).ok());
+    for (int rep = 0; rep < 20; ++rep)
+      ASSERT_TRUE((*linear)->Forward(x.data(), m, out->data()).ok());
   };
   std::vector<float> a, b, a_serial, b_serial;
   std::thread t1(work, 3, &a), t2(work, 9, &b);
@@ -123,13 +129,15 @@ TEST(LinearTest, ComputeTypeNames) {
 
 TEST(LinearTest, UsesOptimizedImplementations) {
   const std::vector<float> w = Random(512 * 512, 5);
-  for (ComputeType type : {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
+  for (ComputeType type :
+       {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
     if (!Supported(type) || cpu::BestSupportedIsa() != cpu::Isa::kAvx512) continue;
     auto linear = Linear::Create({w.data(), nullptr, 512, 512}, type, Activation::kNone);
     ASSERT_TRUE(linear.ok());
     for (int64_t m : {1, 32}) {
       const std::string impl = (*linear)->ImplementationName(m);
-      EXPECT_EQ(impl.find("ref"), std::string::npos) << ComputeTypeName(type) << ": " << impl;
+      EXPECT_EQ(impl.find("ref"), std::string::npos)
+          << ComputeTypeName(type) << ": " << impl;
     }
   }
 }

@@ -39,7 +39,8 @@ TEST(RegistryTest, FindsAndClassifiesTheFixtureModels) {
   EXPECT_EQ(Load("bart-tiny")->task, Task::kSummarization);
   EXPECT_EQ(Load("bert-tiny")->task, Task::kSentiment);
   EXPECT_EQ(Load("distilbert-tiny")->architecture, "DistilBertForSequenceClassification");
-  EXPECT_EQ(FindModelDirectories("/nonexistent").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FindModelDirectories("/nonexistent").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(TranslatorTest, GreedyTranslationMatchesReference) {
@@ -138,19 +139,22 @@ TEST(SentimentTest, LabelsProbabilitiesAndAttributions) {
   for (const auto& c : Golden("bert-tiny")["cases"]) {
     texts.push_back(c["text"].get<std::string>());
     const auto logits = c["logits"].get<std::vector<float>>();
-    want_labels.push_back(static_cast<int>(std::max_element(logits.begin(), logits.end()) -
-                                           logits.begin()));
+    want_labels.push_back(static_cast<int>(
+        std::max_element(logits.begin(), logits.end()) - logits.begin()));
   }
   auto results = model->classifier->Classify(texts, false, /*attributions=*/true);
   ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), texts.size());
-  EXPECT_EQ(model->classifier->labels(), (std::vector<std::string>{"NEGATIVE", "POSITIVE"}));
+  EXPECT_EQ(model->classifier->labels(),
+            (std::vector<std::string>{"NEGATIVE", "POSITIVE"}));
   for (size_t i = 0; i < texts.size(); ++i) {
     const Classification& c = (*results)[i];
     EXPECT_EQ(c.label, want_labels[i]);
-    EXPECT_NEAR(std::accumulate(c.probabilities.begin(), c.probabilities.end(), 0.0f), 1.0f, 1e-5);
+    EXPECT_NEAR(std::accumulate(c.probabilities.begin(), c.probabilities.end(), 0.0f),
+                1.0f, 1e-5);
     ASSERT_EQ(c.attributions.size(), c.tokens.size());
-    EXPECT_NEAR(std::accumulate(c.attributions.begin(), c.attributions.end(), 0.0f), 1.0f, 1e-4);
+    EXPECT_NEAR(std::accumulate(c.attributions.begin(), c.attributions.end(), 0.0f), 1.0f,
+                1e-4);
   }
   EXPECT_EQ(model->classifier->Classify({""}, false, false).status().code(),
             absl::StatusCode::kInvalidArgument);

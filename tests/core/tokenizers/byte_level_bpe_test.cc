@@ -1,8 +1,7 @@
 // Byte-level BPE (GPT-2/BART) against the independent Python version in
 // tools/reference/hf_tokenizers.py, on real Debian package descriptions.
-#include "core/tokenizers/byte_level_bpe_tokenizer.h"
-
 #include "absl/strings/str_join.h"
+#include "core/tokenizers/byte_level_bpe_tokenizer.h"
 #include "gtest/gtest.h"
 #include "tests/core/tokenizers/golden_files.h"
 
@@ -24,7 +23,8 @@ TEST(ByteLevelBpeTest, MatchesReferenceOnRealText) {
   for (auto [name, column] : {std::pair{"descriptions", 0}, std::pair{"synopses", 1}}) {
     const std::vector<std::string> texts =
         ReadGzipLines(data + "/debian/descriptions.tsv.gz", column, 1000);
-    const std::vector<std::string> golden = ReadLines(GoldenDir() + "/bytelevel." + name + ".ids");
+    const std::vector<std::string> golden =
+        ReadLines(GoldenDir() + "/bytelevel." + name + ".ids");
     ASSERT_EQ(texts.size(), golden.size()) << name;
     int mismatches = 0;
     for (size_t i = 0; i < texts.size(); ++i) {
@@ -44,8 +44,10 @@ TEST(ByteLevelBpeTest, MatchesReferenceOnTrickyTexts) {
   auto tokenizer = Load();
   ASSERT_NE(tokenizer, nullptr);
   const std::vector<std::string> texts = ReadLines(GoldenDir() + "/tricky.txt");
-  const std::vector<std::string> golden = ReadLines(GoldenDir() + "/bytelevel.tricky.ids");
-  const std::vector<std::string> decoded = ReadLines(GoldenDir() + "/bytelevel.tricky.decoded");
+  const std::vector<std::string> golden =
+      ReadLines(GoldenDir() + "/bytelevel.tricky.ids");
+  const std::vector<std::string> decoded =
+      ReadLines(GoldenDir() + "/bytelevel.tricky.decoded");
   ASSERT_EQ(texts.size(), golden.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::vector<Token> tokens = tokenizer->Encode(texts[i]);
@@ -63,7 +65,8 @@ TEST(ByteLevelBpeTest, PreTokenizationFollowsGpt2) {
 }
 
 TEST(ByteLevelBpeTest, MissingFiles) {
-  EXPECT_FALSE(ByteLevelBpeTokenizer::FromFiles("/nonexistent.json", "/nonexistent.txt").ok());
+  EXPECT_FALSE(
+      ByteLevelBpeTokenizer::FromFiles("/nonexistent.json", "/nonexistent.txt").ok());
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ std::vector<std::string> ReadLines(const std::string& path) {
   return lines;
 }
 
-std::vector<std::string> ReadGzipLines(const std::string& path, int column, size_t limit) {
+std::vector<std::string> ReadGzipLines(const std::string& path, int column,
+                                       size_t limit) {
   std::string contents;
   gzFile file = gzopen(path.c_str(), "rb");
   if (file == nullptr) return {};

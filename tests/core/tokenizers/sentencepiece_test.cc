@@ -1,8 +1,6 @@
 // Our SentencePiece encoder against python3-sentencepiece, id for id, on real
 // sentences read from ../shared/data (ids in tests/golden/tokenizers were
 // written by tools/reference/make_tokenizer_fixtures.py) and on tricky texts.
-#include "core/tokenizers/sentencepiece_tokenizer.h"
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +10,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/tokenizers/sentencepiece_tokenizer.h"
 #include "gtest/gtest.h"
 #include "tests/core/tokenizers/golden_files.h"
 
@@ -19,8 +18,7 @@ namespace heed::tokenizers {
 namespace {
 
 std::unique_ptr<SentencePieceTokenizer> Load(const std::string& name) {
-  auto tokenizer = SentencePieceTokenizer::FromFile(GoldenDir() + "/" + name +
-                                                    ".model");
+  auto tokenizer = SentencePieceTokenizer::FromFile(GoldenDir() + "/" + name + ".model");
   EXPECT_TRUE(tokenizer.ok()) << tokenizer.status();
   return tokenizer.ok() ? std::move(*tokenizer) : nullptr;
 }
@@ -48,8 +46,8 @@ TEST_P(SentencePieceTest, MatchesReferenceOnRealSentences) {
   for (const Corpus& corpus : corpora) {
     const std::vector<std::string> texts =
         ReadGzipLines(data + "/" + corpus.path, corpus.column, corpus.lines);
-    const std::vector<std::string> golden = ReadLines(GoldenDir() + "/" +
-                                                      GetParam() + "." + corpus.name + ".ids");
+    const std::vector<std::string> golden =
+        ReadLines(GoldenDir() + "/" + GetParam() + "." + corpus.name + ".ids");
     ASSERT_EQ(texts.size(), golden.size()) << corpus.name;
     int mismatches = 0;
     for (size_t i = 0; i < texts.size(); ++i) {
@@ -71,7 +69,8 @@ TEST_P(SentencePieceTest, MatchesReferenceOnTrickyTexts) {
   const std::string dir = GoldenDir();
   const std::vector<std::string> texts = ReadLines(dir + "/tricky.txt");
   const std::vector<std::string> ids = ReadLines(dir + "/" + GetParam() + ".tricky.ids");
-  const std::vector<std::string> decoded = ReadLines(dir + "/" + GetParam() + ".tricky.decoded");
+  const std::vector<std::string> decoded =
+      ReadLines(dir + "/" + GetParam() + ".tricky.decoded");
   ASSERT_EQ(texts.size(), ids.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::vector<Token> tokens = tokenizer->Encode(texts[i]);
@@ -103,7 +102,8 @@ TEST(SentencePieceModelTest, RejectsMalformedModels) {
   std::stringstream bytes;
   bytes << in.rdbuf();
   const std::string model = bytes.str();
-  auto truncated = SentencePieceTokenizer::FromBytes(model.substr(0, model.size() / 2), "half");
+  auto truncated =
+      SentencePieceTokenizer::FromBytes(model.substr(0, model.size() / 2), "half");
   EXPECT_FALSE(truncated.ok());
   EXPECT_NE(truncated.status().message().find("half"), std::string::npos);
   EXPECT_EQ(SentencePieceTokenizer::FromFile("/nonexistent.model").status().code(),

@@ -1,8 +1,7 @@
 // BERT's WordPiece tokenizer against the independent Python version in
 // tools/reference/hf_tokenizers.py, on real VADER sentences and tricky texts.
-#include "core/tokenizers/wordpiece_tokenizer.h"
-
 #include "absl/strings/str_join.h"
+#include "core/tokenizers/wordpiece_tokenizer.h"
 #include "gtest/gtest.h"
 #include "tests/core/tokenizers/golden_files.h"
 
@@ -21,8 +20,8 @@ TEST(WordPieceTest, MatchesReferenceOnRealSentences) {
   auto tokenizer = Load();
   ASSERT_NE(tokenizer, nullptr);
   size_t total = 0;
-  for (const char* name : {"movieReviewSnippets", "amazonReviewSnippets", "nytEditorialSnippets",
-                           "tweets"}) {
+  for (const char* name : {"movieReviewSnippets", "amazonReviewSnippets",
+                           "nytEditorialSnippets", "tweets"}) {
     const std::vector<std::string> texts = ReadGzipLines(
         data + "/vader/" + name + "_GroundTruth.txt.gz", /*column=*/2, 1000);
     const std::vector<std::string> golden =
@@ -46,7 +45,8 @@ TEST(WordPieceTest, MatchesReferenceOnTrickyTexts) {
   auto tokenizer = Load();
   ASSERT_NE(tokenizer, nullptr);
   const std::vector<std::string> texts = ReadLines(GoldenDir() + "/tricky.txt");
-  const std::vector<std::string> golden = ReadLines(GoldenDir() + "/wordpiece.tricky.ids");
+  const std::vector<std::string> golden =
+      ReadLines(GoldenDir() + "/wordpiece.tricky.ids");
   ASSERT_EQ(texts.size(), golden.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::vector<Token> tokens = tokenizer->Encode(texts[i]);
