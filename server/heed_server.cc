@@ -1,5 +1,6 @@
 #include "server/heed_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -137,11 +138,13 @@ void HeedServer::Shutdown() {
     // Tell balancers to stop sending before the listener closes.
     health->Shutdown();
   }
-  // gRPC stops accepting, waits for in-flight calls until the grace period
-  // ends and then cancels them; the schedulers keep computing meanwhile and
-  // answer cancelled calls at their next step.
-  const auto deadline = std::chrono::system_clock::now() +
-                        absl::ToChronoNanoseconds(options_.shutdown_grace);
+  // The schedulers stop taking work and give up on what is unfinished a
+  // little before the grace period ends, answering UNAVAILABLE (retryable,
+  // e.g. on another replica); gRPC stops accepting calls now and cancels any
+  // call still open when the grace period ends.
+  const absl::Duration grace = options_.shutdown_grace;
+  host_.BeginShutdown(grace - std::min(grace / 10, absl::Milliseconds(500)));
+  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
   grpc_server_->Shutdown(deadline);
   host_.Shutdown(absl::ZeroDuration());
 }

@@ -29,11 +29,15 @@ absl::Status Scheduler::Submit(std::shared_ptr<WorkItem> item) {
   return status;
 }
 
-void Scheduler::Shutdown(absl::Duration grace) {
+void Scheduler::BeginShutdown(absl::Duration grace) {
   if (!stopping_.exchange(true)) {
     give_up_at_ns_.store(absl::ToUnixNanos(absl::Now() + grace));
     queue_.Close();
   }
+}
+
+void Scheduler::Shutdown(absl::Duration grace) {
+  BeginShutdown(grace);
   if (worker_.joinable()) worker_.join();
   queue_.Drain(absl::UnavailableError("the server shut down before the request ran"));
 }

@@ -70,6 +70,9 @@ class Scheduler {
   // Stops accepting; lets queued and running items finish until `grace`
   // passes, then completes the rest with UNAVAILABLE; joins the worker.
   void Shutdown(absl::Duration grace);
+  // The first half of Shutdown, without waiting: stop accepting now and give
+  // up on unfinished items once `grace` has passed.
+  void BeginShutdown(absl::Duration grace);
 
   const std::string& name() const { return name_; }
   int queued() const { return queue_.size(); }

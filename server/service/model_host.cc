@@ -170,6 +170,11 @@ ServedModel* ModelHost::Find(const std::string& name) {
   return it == models_.end() ? nullptr : it->second.get();
 }
 
+void ModelHost::BeginShutdown(absl::Duration grace) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, model] : models_) model->scheduler->BeginShutdown(grace);
+}
+
 void ModelHost::Shutdown(absl::Duration grace) {
   std::vector<Scheduler*> schedulers;
   {

@@ -63,6 +63,8 @@ class ModelHost {
   ServedModel* Find(const std::string& name);
 
   void Shutdown(absl::Duration grace);
+  // Every scheduler stops accepting now and gives up after `grace`; returns at once.
+  void BeginShutdown(absl::Duration grace);
 
  private:
   absl::Status Load(const ModelSpec& spec, int threads_per_worker);

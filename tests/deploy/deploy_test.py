@@ -7,7 +7,8 @@
   - the Kubernetes manifests parse and name the server's real ports and probes,
     with a grace period at least the image's --shutdown_grace;
   - three heed-server replicas behind nginx grpc_pass take a heed-loadgen run
-    while one replica is stopped: every request is answered, OK or UNAVAILABLE.
+    while one replica is stopped: every request is answered, OK or with a clear
+    shutdown status.
 Usage (ctest runs it): deploy_test.py BUILD_DIR SOURCE_DIR
 """
 import json
@@ -158,9 +159,13 @@ try:
     result = json.loads(out)
     print("scale-out run:", json.dumps(result))
     codes = result["codes"]
-    check("scale-out: every request answered, OK or UNAVAILABLE",
-          sum(codes.values()) == result["requests"] and set(codes) <= {"OK", "UNAVAILABLE"}
-          and codes.get("OK", 0) > 0,
+    # A call the stopping replica had already started ends UNAVAILABLE from
+    # heed or, if nginx saw the stream reset, CANCELLED: either way a clear,
+    # retryable status; nothing unanswered, nothing UNKNOWN or INTERNAL.
+    check("scale-out: every request answered, OK or a clear shutdown status",
+          sum(codes.values()) == result["requests"]
+          and set(codes) <= {"OK", "UNAVAILABLE", "CANCELLED"}
+          and codes.get("OK", 0) > 0.99 * result["requests"],
           [result, open(os.path.join(work, "nginx.stderr")).read()])
     check("scale-out: the stopped replica exited cleanly", replicas[1][0].wait(timeout=30) == 0)
 finally:
