@@ -144,7 +144,8 @@ void HeedServer::Shutdown() {
   // call still open when the grace period ends.
   const absl::Duration grace = options_.shutdown_grace;
   host_.BeginShutdown(grace - std::min(grace / 10, absl::Milliseconds(500)));
-  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
+  const auto deadline =
+      std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
   grpc_server_->Shutdown(deadline);
   host_.Shutdown(absl::ZeroDuration());
 }

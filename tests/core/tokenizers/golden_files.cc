@@ -63,6 +63,20 @@ std::vector<int> ParseIds(const std::string& line) {
   return ids;
 }
 
+int CountMismatches(const std::string& corpus, const std::vector<std::string>& texts,
+                    const std::vector<std::string>& golden,
+                    const std::function<std::vector<Token>(const std::string&)>& encode) {
+  int mismatches = 0;
+  for (size_t i = 0; i < texts.size() && i < golden.size(); ++i) {
+    const std::vector<Token> tokens = encode(texts[i]);
+    if (Ids(tokens) != ParseIds(golden[i]) && ++mismatches <= 5) {
+      ADD_FAILURE() << corpus << " line " << i << ": \"" << texts[i]
+                    << "\"\n  heed: " << Describe(tokens) << "\n  ref:  " << golden[i];
+    }
+  }
+  return mismatches;
+}
+
 std::vector<int> Ids(const std::vector<Token>& tokens) {
   std::vector<int> ids;
   for (const auto& t : tokens) ids.push_back(t.id);

@@ -2,6 +2,7 @@
 #ifndef HEED_TESTS_CORE_TOKENIZERS_GOLDEN_FILES_H_
 #define HEED_TESTS_CORE_TOKENIZERS_GOLDEN_FILES_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ std::vector<std::string> ReadLines(const std::string& path);
 std::vector<std::string> ReadGzipLines(const std::string& path, int column, size_t limit);
 
 std::vector<int> ParseIds(const std::string& line);
+
+// Encodes each text and compares its ids with the same line of `golden`;
+// reports the first five differences as test failures (with the pieces) and
+// returns how many lines differ.
+int CountMismatches(const std::string& corpus, const std::vector<std::string>& texts,
+                    const std::vector<std::string>& golden,
+                    const std::function<std::vector<Token>(const std::string&)>& encode);
 std::vector<int> Ids(const std::vector<Token>& tokens);
 std::string Describe(const std::vector<Token>& tokens);
 

@@ -49,14 +49,9 @@ TEST_P(SentencePieceTest, MatchesReferenceOnRealSentences) {
     const std::vector<std::string> golden =
         ReadLines(GoldenDir() + "/" + GetParam() + "." + corpus.name + ".ids");
     ASSERT_EQ(texts.size(), golden.size()) << corpus.name;
-    int mismatches = 0;
-    for (size_t i = 0; i < texts.size(); ++i) {
-      const std::vector<Token> tokens = tokenizer->Encode(texts[i]);
-      if (Ids(tokens) != ParseIds(golden[i]) && ++mismatches <= 5) {
-        ADD_FAILURE() << corpus.name << " line " << i << ": \"" << texts[i]
-                      << "\"\n  heed: " << Describe(tokens) << "\n  spm:  " << golden[i];
-      }
-    }
+    const int mismatches =
+        CountMismatches(corpus.name, texts, golden,
+                        [&](const std::string& text) { return tokenizer->Encode(text); });
     EXPECT_EQ(mismatches, 0) << corpus.name;
     total += texts.size();
   }

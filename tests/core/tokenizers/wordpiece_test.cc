@@ -27,14 +27,9 @@ TEST(WordPieceTest, MatchesReferenceOnRealSentences) {
     const std::vector<std::string> golden =
         ReadLines(GoldenDir() + "/wordpiece." + name + ".ids");
     ASSERT_EQ(texts.size(), golden.size()) << name;
-    int mismatches = 0;
-    for (size_t i = 0; i < texts.size(); ++i) {
-      const std::vector<Token> tokens = tokenizer->Encode(texts[i]);
-      if (Ids(tokens) != ParseIds(golden[i]) && ++mismatches <= 5) {
-        ADD_FAILURE() << name << " line " << i << ": \"" << texts[i]
-                      << "\"\n  heed: " << Describe(tokens) << "\n  ref:  " << golden[i];
-      }
-    }
+    const int mismatches =
+        CountMismatches(name, texts, golden,
+                        [&](const std::string& text) { return tokenizer->Encode(text); });
     EXPECT_EQ(mismatches, 0) << name;
     total += texts.size();
   }
