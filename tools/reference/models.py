@@ -172,6 +172,28 @@ def apply_processors(scores, seq, eos, min_length=0, max_length=20, bad_words=()
     return scores
 
 
+# Names of one post-LN encoder block's tensors, per family.
+BERT_LAYER = {"q": "attention.self.query.", "k": "attention.self.key.",
+              "v": "attention.self.value.", "out": "attention.output.dense.",
+              "attention_norm": "attention.output.LayerNorm.", "fc1": "intermediate.dense.",
+              "fc2": "output.dense.", "output_norm": "output.LayerNorm."}
+DISTILBERT_LAYER = {"q": "attention.q_lin.", "k": "attention.k_lin.", "v": "attention.v_lin.",
+                    "out": "attention.out_lin.", "attention_norm": "sa_layer_norm.",
+                    "fc1": "ffn.lin1.", "fc2": "ffn.lin2.", "output_norm": "output_layer_norm."}
+
+
+def encoder_layer(x, w, prefix, names, heads, act, eps):
+    """x = LN1(x + Attention(x)); x = LN2(x + FC2(act(FC1(x))))."""
+    roles = {"q_proj.": "q", "k_proj.": "k", "v_proj.": "v", "out_proj.": "out"}
+    lw = {proj + s: w[prefix + names[role] + s] for proj, role in roles.items()
+          for s in ("weight", "bias")}
+    a, _ = attention(x, x, lw, "", heads)
+    x = layer_norm(x + a, w, prefix + names["attention_norm"], eps)
+    h = act(F.linear(x, w[prefix + names["fc1"] + "weight"], w[prefix + names["fc1"] + "bias"]))
+    h = F.linear(h, w[prefix + names["fc2"] + "weight"], w[prefix + names["fc2"] + "bias"])
+    return layer_norm(x + h, w, prefix + names["output_norm"], eps)
+
+
 class Classifier:
     """BERT and DistilBERT sequence classification."""
 
@@ -192,15 +214,7 @@ class Classifier:
             x = layer_norm(x, w, b + "embeddings.LayerNorm.", eps)
             heads, act = c["num_attention_heads"], ACTIVATIONS[c.get("hidden_act", "gelu")]
             for i in range(c["num_hidden_layers"]):
-                p = f"{b}encoder.layer.{i}."
-                names = {"q_proj.": "attention.self.query.", "k_proj.": "attention.self.key.",
-                         "v_proj.": "attention.self.value.", "out_proj.": "attention.output.dense."}
-                lw = {k + s: w[p + v + s] for k, v in names.items() for s in ("weight", "bias")}
-                a, _ = attention(x, x, lw, "", heads)
-                x = layer_norm(x + a, w, p + "attention.output.LayerNorm.", eps)
-                h = act(F.linear(x, w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]))
-                h = F.linear(h, w[p + "output.dense.weight"], w[p + "output.dense.bias"])
-                x = layer_norm(x + h, w, p + "output.LayerNorm.", eps)
+                x = encoder_layer(x, w, f"{b}encoder.layer.{i}.", BERT_LAYER, heads, act, eps)
             pooled = torch.tanh(F.linear(x[0], w[b + "pooler.dense.weight"], w[b + "pooler.dense.bias"]))
             return F.linear(pooled, w["classifier.weight"], w["classifier.bias"])
         b, eps = "distilbert.", 1e-12
@@ -209,15 +223,7 @@ class Classifier:
         x = layer_norm(x, w, b + "embeddings.LayerNorm.", eps)
         heads, act = c["n_heads"], ACTIVATIONS[c.get("activation", "gelu")]
         for i in range(c["n_layers"]):
-            p = f"{b}transformer.layer.{i}."
-            names = {"q_proj.": "attention.q_lin.", "k_proj.": "attention.k_lin.",
-                     "v_proj.": "attention.v_lin.", "out_proj.": "attention.out_lin."}
-            lw = {k + s: w[p + v + s] for k, v in names.items() for s in ("weight", "bias")}
-            a, _ = attention(x, x, lw, "", heads)
-            x = layer_norm(x + a, w, p + "sa_layer_norm.", eps)
-            h = act(F.linear(x, w[p + "ffn.lin1.weight"], w[p + "ffn.lin1.bias"]))
-            h = F.linear(h, w[p + "ffn.lin2.weight"], w[p + "ffn.lin2.bias"])
-            x = layer_norm(x + h, w, p + "output_layer_norm.", eps)
+            x = encoder_layer(x, w, f"{b}transformer.layer.{i}.", DISTILBERT_LAYER, heads, act, eps)
         h = F.relu(F.linear(x[0], w["pre_classifier.weight"], w["pre_classifier.bias"]))
         return F.linear(h, w["classifier.weight"], w["classifier.bias"])
 
