@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""tools/train's evaluation pieces without torch: the BLEU and ROUGE scorers on
+textbook examples with published results, and the hash split."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tools", "train"))
+import bleu  # noqa: E402
+import corpora  # noqa: E402
+import rouge  # noqa: E402
+
+
+class BleuTest(unittest.TestCase):
+    def test_sacrebleu_readme_example(self):
+        # sacreBLEU's README: BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943
+        # ratio = 0.944 hyp_len = 17 ref_len = 18)
+        hyps = ["The dog bit the man.", "It wasn't surprising.", "The man had just bitten him."]
+        refs = [["The dog bit the man.", "It was not unexpected.", "The man bit him first."],
+                ["The dog had bit the man.", "No one was surprised.", "The man had bitten the dog."]]
+        score, p, bp, hyp_len, ref_len = bleu.corpus_bleu(hyps, refs)
+        self.assertEqual((hyp_len, ref_len), (17, 18))
+        self.assertAlmostEqual(score, 48.53, places=2)
+        self.assertEqual([round(x, 1) for x in p], [82.4, 50.0, 45.5, 37.5])
+        self.assertAlmostEqual(bp, 0.943, places=3)
+
+    def test_papineni_modified_precision(self):
+        # BLEU paper §2.1 (lowercase references): "the the the the the the the" has unigram precision 2/7.
+        _, p, _, _, _ = bleu.corpus_bleu(["the the the the the the the"],
+                                         [["the cat is on the mat"], ["there is a cat on the mat"]])
+        self.assertAlmostEqual(p[0], 100 * 2 / 7)
+
+    def test_identical_is_100_and_empty_is_0(self):
+        self.assertAlmostEqual(bleu.corpus_bleu(["A man rides a red bike ."],
+                                                [["A man rides a red bike ."]])[0], 100.0)
+        self.assertEqual(bleu.corpus_bleu([""], [["Something."]])[0], 0.0)
+
+    def test_13a_tokenization(self):
+        self.assertEqual(bleu.tokenize_13a('He said: "3.5 (or 4,000)" -- ok.'),
+                         ["He", "said", ":", '"', "3.5", "(", "or", "4,000", ")", '"', "--", "ok", "."])
+        self.assertEqual(bleu.tokenize_13a("a &amp; b"), ["a", "&", "b"])
+
+
+class RougeTest(unittest.TestCase):
+    def test_rouge_score_readme_example(self):
+        # google-research rouge-score README: rouge1 P 0.75 R 0.667 F 0.706,
+        # rougeL P 0.625 R 0.556 F 0.588.
+        ref, hyp = "The quick brown fox jumps over the lazy dog", "The quick brown dog jumps on the log."
+        p, r, f = rouge.rouge_n(ref, hyp, 1)
+        self.assertAlmostEqual(p, 0.75)
+        self.assertAlmostEqual(r, 6 / 9)
+        self.assertAlmostEqual(f, 0.7058823529411765)
+        p, r, f = rouge.rouge_l(ref, hyp)
+        self.assertAlmostEqual(p, 0.625)
+        self.assertAlmostEqual(f, 0.5882352941176471)
+
+    def test_bigrams(self):
+        p, r, f = rouge.rouge_n("the cat sat on the mat", "the cat on the mat", 2)
+        self.assertAlmostEqual(p, 3 / 4)
+        self.assertAlmostEqual(r, 3 / 5)
+
+
+class SplitTest(unittest.TestCase):
+    def test_split_is_a_fixed_five_percent_by_text(self):
+        texts = [f"sentence number {i}" for i in range(20000)]
+        held_out = [t for t in texts if corpora.split_of(t) == "test"]
+        self.assertAlmostEqual(len(held_out) / len(texts), 0.05, delta=0.005)
+        self.assertEqual([corpora.split_of(t) for t in held_out], ["test"] * len(held_out))
+        # SHA-1 based, so the split never depends on the run or the order.
+        self.assertEqual(corpora.split_of("A dog runs across the green field."),
+                         corpora.split_of("A dog runs across the green field."))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Measures the bundled models as heed serves them: starts build/server/heed-server
+on the models directory, sends the held-out evaluation sets over gRPC and
+prints the figures the model cards quote, next to their baselines.
+
+  translation    BLEU (sacreBLEU 13a, cased) on Multi30k test_2016_flickr and
+                 test_2017_flickr and on the held-out gettext pairs, greedy and beam 4
+  summarization  ROUGE-1/2/L F on the held-out descriptions, next to lead-N words
+  sentiment      accuracy and macro-F1 per VADER source on the held-out sentences
+
+Usage: /usr/bin/python3 tools/train/evaluate.py [--data ../shared/data]
+           [--compute-type float32|bfloat16|int8] [--only translation|summarization|sentiment]
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import grpc
+
+import bleu
+import corpora
+import rouge
+from train_sentiment import labelled, scores
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "build", "client", "python"))
+from heed.v1 import inference_pb2, inference_pb2_grpc  # noqa: E402
+
+BAND = 0.5  # must match train_sentiment.py's default
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, models_dir, compute_type):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [os.path.join(ROOT, "build", "server", "heed-server"), f"--models_dir={models_dir}",
+             f"--grpc_address=127.0.0.1:{self.port}", f"--metrics_address=127.0.0.1:{free_port()}",
+             f"--compute_type={compute_type}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in self.process.stdout:
+            if line.startswith("serving"):
+                break
+        else:
+            raise RuntimeError("heed-server exited before serving")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.stub = inference_pb2_grpc.InferenceStub(self.channel)
+
+    def close(self):
+        self.channel.close()
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def parallel(function, items, workers=16):
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(function, items))
+
+
+def translate(stub, texts, beams):
+    def one(text):
+        options = inference_pb2.GenerationOptions()
+        if beams > 1:
+            options.beam_size = beams
+        request = inference_pb2.TranslateRequest(text=text, options=options, truncate_input=True)
+        return stub.Translate(request, timeout=120).text
+    return parallel(one, texts)
+
+
+def evaluate_translation(stub, data):
+    results = {}
+    sets = {name: corpora.multi30k(data, name) for name in ("test_2016_flickr", "test_2017_flickr")}
+    sets["gettext_heldout"] = corpora.gettext(data, "test")
+    for name, pairs in sets.items():
+        for beams in (1, 4):
+            start = time.time()
+            hyps = translate(stub, [en for en, _ in pairs], beams)
+            score, p, bp, hyp_len, ref_len = bleu.corpus_bleu(hyps, [[de for _, de in pairs]])
+            results[f"{name} beam {beams}"] = {
+                "pairs": len(pairs), "BLEU": round(score, 2), "BP": round(bp, 3),
+                "precisions": [round(x, 1) for x in p], "seconds": round(time.time() - start, 1)}
+            print(f"translation {name} beam {beams}: {results[f'{name} beam {beams}']}", flush=True)
+    return results
+
+
+def evaluate_summarization(stub, data):
+    pairs = corpora.descriptions(data, "test")
+
+    def one(text):
+        request = inference_pb2.SummarizeRequest(text=text, truncate_input=True)
+        return stub.Summarize(request, timeout=120).text.strip()
+    start = time.time()
+    hyps = parallel(one, [d for d, _ in pairs])
+    refs = [s for _, s in pairs]
+    results = {"pairs": len(pairs), "heed greedy": rouge.corpus_rouge(refs, hyps),
+               "seconds": round(time.time() - start, 1)}
+    for n in (5, 7, 10):
+        lead = [" ".join(d.split()[:n]) for d, _ in pairs]
+        results[f"lead-{n} words"] = rouge.corpus_rouge(refs, lead)
+    for key, value in results.items():
+        if isinstance(value, dict):
+            results[key] = {k: round(v, 2) for k, v in value.items()}
+    print(f"summarization: {results}", flush=True)
+    for (description, synopsis), hyp in list(zip(pairs, hyps))[:5]:
+        print(f"  reference: {synopsis}\n  heed:      {hyp}")
+    return results
+
+
+def evaluate_sentiment(stub, data):
+    results = {}
+    for source in corpora.VADER_SOURCES:
+        rows = [r for r in labelled(corpora.vader(data, source), BAND)
+                if corpora.split_of(r[0]) == "test"]
+        texts = [t for t, _ in rows]
+        batches = [texts[i:i + 32] for i in range(0, len(texts), 32)]
+
+        def one(batch):
+            request = inference_pb2.ClassifySentimentRequest(texts=batch, truncate_input=True)
+            return [int(r.label == "POSITIVE") for r in stub.ClassifySentiment(request, timeout=120).results]
+        predicted = [y for batch in parallel(one, batches) for y in batch]
+        accuracy, macro_f1 = scores([y for _, y in rows], predicted)
+        results[source] = {"sentences": len(rows), "accuracy": round(accuracy, 3),
+                           "macro_F1": round(macro_f1, 3)}
+        print(f"sentiment {source}: {results[source]}", flush=True)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default=corpora.DEFAULT_DATA)
+    parser.add_argument("--models", default=os.path.join(ROOT, "models"))
+    parser.add_argument("--compute-type", default="float32")
+    parser.add_argument("--only", choices=["translation", "summarization", "sentiment"])
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    server = Server(args.models, args.compute_type)
+    results = {"compute_type": args.compute_type}
+    try:
+        for task, run in (("translation", evaluate_translation),
+                          ("summarization", evaluate_summarization),
+                          ("sentiment", evaluate_sentiment)):
+            if args.only in (None, task):
+                results[task] = run(server.stub, args.data)
+    finally:
+        server.close()
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Trains the bundled summarization model (BART architecture) to write a
+Debian package's one-line synopsis from its long description, with a
+byte-level BPE vocabulary whose merges are learned here from the training
+descriptions, and writes it in Hugging Face layout. Prints progress and
+ROUGE on 300 held-out pairs after each epoch (tools/train/evaluate.py
+measures the shipped model through heed).
+
+Usage: /usr/bin/python3 tools/train/train_summarization.py [--data ../shared/data]
+           [--out models/bart-synopsis-demo] > train.log
+"""
+import argparse
+import os
+import random
+import sys
+
+import torch
+
+import corpora
+import export
+import rouge
+import trainer
+import transformer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+import hf_tokenizers  # noqa: E402
+from make_wordpiece_bpe_fixtures import learn_bpe  # noqa: E402
+
+
+class CachedBpe(hf_tokenizers.ByteLevelBpe):
+    """The reference byte-level BPE with a per-word cache (the corpus repeats words)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.cache = {}
+
+    def bpe(self, word):
+        if word not in self.cache:
+            self.cache[word] = super().bpe(word)
+        return self.cache[word]
+
+
+def summarize(model, tokenizer, texts, max_source, max_len, batch=64):
+    outputs = [None] * len(texts)
+    encoded = [tokenizer.encode(t)[:max_source - 1] + [2] for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+    for b in range(0, len(order), batch):
+        idx = order[b:b + batch]
+        src = trainer.pad([encoded[i] for i in idx], 1)
+        for i, ids in zip(idx, model.greedy(src, 2, 2, max_len, forced_bos=0)):
+            ids = ids[:ids.index(2)] if 2 in ids else ids
+            outputs[i] = tokenizer.decode(ids).strip()
+    return outputs
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default=corpora.DEFAULT_DATA)
+    parser.add_argument("--out", default=os.path.join(HERE, "..", "..", "models", "bart-synopsis-demo"))
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--max-tokens", type=int, default=6000)
+    parser.add_argument("--max-source", type=int, default=256)
+    parser.add_argument("--d-model", type=int, default=192)
+    parser.add_argument("--heads", type=int, default=3)
+    parser.add_argument("--layers", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--merges", type=int, default=5700)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    trainer.seed_everything(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+
+    train_pairs = corpora.descriptions(args.data, "train")
+    held_out = corpora.descriptions(args.data, "test")
+    trainer.log(f"{len(train_pairs)} training pairs, {len(held_out)} held out")
+    vocab_path, merges_path = (os.path.join(args.out, n) for n in ("vocab.json", "merges.txt"))
+    learn_bpe([t for p in train_pairs for t in p], args.merges, vocab_path, merges_path)
+    tokenizer = CachedBpe(vocab_path, merges_path)
+    trainer.log(f"learned {args.merges} merges, vocabulary {len(tokenizer.vocab)}")
+    examples = []
+    for description, synopsis in train_pairs:
+        src = tokenizer.encode(description)
+        src = src[:args.max_source - 1] + [2]
+        tgt = tokenizer.encode(synopsis)
+        if len(tgt) <= 48:
+            examples.append((src, [2] + tgt[:-1], tgt))
+    trainer.log(f"{len(examples)} pairs, {sum(len(e[0]) for e in examples):,} source and "
+                f"{sum(len(e[2]) for e in examples):,} target tokens per epoch")
+
+    config = {"architectures": ["BartForConditionalGeneration"], "model_type": "bart",
+              "vocab_size": len(tokenizer.vocab), "d_model": args.d_model,
+              "encoder_layers": args.layers, "decoder_layers": args.layers,
+              "encoder_attention_heads": args.heads, "decoder_attention_heads": args.heads,
+              "encoder_ffn_dim": 4 * args.d_model, "decoder_ffn_dim": 4 * args.d_model,
+              "activation_function": "gelu", "max_position_embeddings": args.max_source,
+              "scale_embedding": False, "normalize_before": False, "add_final_layer_norm": False,
+              "bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2,
+              "decoder_start_token_id": 2, "forced_bos_token_id": 0, "forced_eos_token_id": 2,
+              "dropout": 0.1, "attention_dropout": 0.1, "torch_dtype": "bfloat16",
+              "transformers_version": "4.30.0"}
+    model = transformer.Seq2Seq(config)
+
+    def make_batches(epoch):
+        return trainer.token_batches(examples, args.max_tokens, random.Random(args.seed + epoch))
+
+    def step_loss(batch):
+        src = trainer.pad([e[0] for e in batch], 1)
+        logits = model(src, trainer.pad([e[1] for e in batch], 1))
+        return trainer.smoothed_loss(logits, trainer.pad([e[2] for e in batch], 1), 1, 0.1)
+
+    monitor = held_out[:300]
+
+    def evaluate(epoch):
+        hyps = summarize(model, tokenizer, [d for d, _ in monitor], args.max_source, 32)
+        scores = rouge.corpus_rouge([s for _, s in monitor], hyps)
+        trainer.log(f"epoch {epoch + 1}: held-out[:300] "
+                    + " ".join(f"{k} {v:.1f}" for k, v in scores.items()) + f" | {hyps[0]}")
+
+    seconds = trainer.train(model, args.epochs, make_batches, step_loss, args.lr, warmup=300,
+                            evaluate=evaluate)
+    export.save_weights(model, args.out, "BF16")
+    export.write_json(os.path.join(args.out, "config.json"),
+                      config | {"dropout": 0.0, "attention_dropout": 0.0})
+    export.write_json(os.path.join(args.out, "generation_config.json"),
+                      {"bos_token_id": 0, "decoder_start_token_id": 2, "eos_token_id": 2,
+                       "forced_bos_token_id": 0, "forced_eos_token_id": 2, "max_length": 32,
+                       "min_length": 3, "no_repeat_ngram_size": 3, "num_beams": 1,
+                       "pad_token_id": 1})
+    export.write_json(os.path.join(args.out, "tokenizer_config.json"),
+                      {"model_max_length": args.max_source, "tokenizer_class": "BartTokenizer",
+                       "add_prefix_space": False})
+    export.load_rounded(model, args.out)
+    src = tokenizer.encode(monitor[0][0])[:args.max_source - 1] + [2]
+    tgt = tokenizer.encode(monitor[0][1])
+    diff = export.check_seq2seq(model, args.out, src, [2] + tgt[:-1])
+    trainer.log(f"reference vs training module, max |logit difference| {diff:.2e}; "
+                f"training took {seconds / 60:.1f} min")
+    assert diff < 1e-3, diff
+
+
+if __name__ == "__main__":
+    main()

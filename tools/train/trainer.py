@@ -1,0 +1,106 @@
+"""The training loop the three demo models share: token-budget batches,
+Adam with linear warm-up and cosine decay, label smoothing, bf16 autocast for
+the matrix products (master weights stay f32), progress lines with tokens/s."""
+import math
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def log(*args):
+    print(time.strftime("%H:%M:%S"), *args, flush=True)
+    sys.stdout.flush()
+
+
+def token_batches(examples, max_tokens, rng, length=lambda e: max(len(e[0]), len(e[-1]))):
+    """Groups examples of similar length into batches of about max_tokens
+    (padded) tokens, in a shuffled order."""
+    order = sorted(range(len(examples)), key=lambda i: (length(examples[i]), rng.random()))
+    batches, current, longest = [], [], 0
+    for i in order:
+        n = length(examples[i])
+        if current and max(longest, n) * (len(current) + 1) > max_tokens:
+            batches.append(current)
+            current, longest = [], 0
+        current.append(examples[i])
+        longest = max(longest, n)
+    if current:
+        batches.append(current)
+    rng.shuffle(batches)
+    return batches
+
+
+def pad(rows, value):
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def smoothed_loss(logits, labels, ignore, smoothing):
+    """Mean label-smoothed cross entropy over non-ignored labels, and their count."""
+    logits = logits.reshape(-1, logits.shape[-1]).float()
+    labels = labels.reshape(-1)
+    keep = labels != ignore
+    logp = F.log_softmax(logits[keep], dim=-1)
+    nll = -logp.gather(1, labels[keep][:, None]).squeeze(1)
+    loss = (1 - smoothing) * nll - smoothing * logp.mean(dim=-1)
+    return loss.mean(), nll.sum().item(), int(keep.sum())
+
+
+class Schedule:
+    def __init__(self, peak, warmup, total):
+        self.peak, self.warmup, self.total = peak, warmup, total
+
+    def __call__(self, step):
+        if step < self.warmup:
+            return self.peak * (step + 1) / self.warmup
+        progress = (step - self.warmup) / max(1, self.total - self.warmup)
+        return self.peak * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train(model, epochs, make_batches, step_loss, peak_lr, warmup, bf16=True,
+          evaluate=None, weight_decay=0.0, log_every=50):
+    """make_batches(epoch) → list of batches; step_loss(batch) → (loss, nll_sum, tokens)."""
+    batches_per_epoch = len(make_batches(0))
+    total = epochs * batches_per_epoch
+    schedule = Schedule(peak_lr, warmup, total)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, betas=(0.9, 0.98), eps=1e-9,
+                                  weight_decay=weight_decay)
+    log(f"{sum(p.numel() for p in model.parameters()):,} parameters, {epochs} epochs × "
+        f"{batches_per_epoch} batches, peak lr {peak_lr}, bf16 autocast {bf16}")
+    step, start = 0, time.time()
+    for epoch in range(epochs):
+        model.train()
+        nll_sum, tokens, window_start, window_tokens = 0.0, 0, time.time(), 0
+        for batch in make_batches(epoch):
+            for group in optimizer.param_groups:
+                group["lr"] = schedule(step)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss, nll, n = step_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            step += 1
+            nll_sum, tokens, window_tokens = nll_sum + nll, tokens + n, window_tokens + n
+            if step % log_every == 0:
+                rate = window_tokens / (time.time() - window_start)
+                eta = (total - step) * (time.time() - start) / step
+                log(f"epoch {epoch + 1} step {step}/{total} nll/token {nll_sum / tokens:.3f} "
+                    f"lr {schedule(step):.2e} {rate:,.0f} tokens/s, eta {eta / 60:.1f} min")
+                window_start, window_tokens = time.time(), 0
+        log(f"epoch {epoch + 1} done: train nll/token {nll_sum / tokens:.3f}, "
+            f"{(time.time() - start) / 60:.1f} min so far")
+        if evaluate is not None:
+            model.eval()
+            evaluate(epoch)
+    return time.time() - start
