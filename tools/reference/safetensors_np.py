@@ -1,5 +1,5 @@
 """A small safetensors reader and writer on numpy (Debian has no python3
-safetensors package). Reads F32, F16 and BF16; writes F32."""
+safetensors package). Reads F32, F16 and BF16; writes F32 or BF16 (rounded to nearest even)."""
 import json
 import struct
 
@@ -30,12 +30,18 @@ def load(path):
     return tensors
 
 
-def save(path, tensors, metadata=None):
+def to_bf16_bits(array):
+    bits = np.ascontiguousarray(array, dtype="<f4").view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype("<u2")
+
+
+def save(path, tensors, metadata=None, dtype="F32"):
     header, offset, blobs = {}, 0, []
     for name in sorted(tensors):
         array = np.ascontiguousarray(tensors[name], dtype="<f4")
-        blob = array.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape),
+        blob = (to_bf16_bits(array) if dtype == "BF16" else array).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(blob)]}
         offset += len(blob)
         blobs.append(blob)
