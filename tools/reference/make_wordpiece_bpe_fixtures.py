@@ -13,10 +13,12 @@ Usage: /usr/bin/python3 tools/reference/make_wordpiece_bpe_fixtures.py [--data D
 import argparse
 import collections
 import gzip
+import itertools
 import json
 import os
 
 import hf_tokenizers as hf
+from pair_merges import pair_merges
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "..", "tests", "golden", "tokenizers")
@@ -74,36 +76,7 @@ def learn_bpe(texts, merges_count, vocab_path, merges_path):
         for chunk in hf.GPT2_PATTERN.findall(t):
             counts["".join(byte_map[b] for b in chunk.encode("utf-8"))] += 1
     words = [[list(w), n] for w, n in counts.items()]
-    pairs = collections.Counter()
-    where = collections.defaultdict(set)
-    for i, (symbols, n) in enumerate(words):
-        for a, b in zip(symbols, symbols[1:]):
-            pairs[(a, b)] += n
-            where[(a, b)].add(i)
-    merges = []
-    for _ in range(merges_count):
-        if not pairs:
-            break
-        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        merges.append(best)
-        for i in list(where[best]):
-            symbols, n = words[i]
-            for a, b in zip(symbols, symbols[1:]):
-                pairs[(a, b)] -= n
-                if pairs[(a, b)] <= 0:
-                    del pairs[(a, b)]
-            merged, j = [], 0
-            while j < len(symbols):
-                if j + 1 < len(symbols) and (symbols[j], symbols[j + 1]) == best:
-                    merged.append(symbols[j] + symbols[j + 1])
-                    j += 2
-                else:
-                    merged.append(symbols[j])
-                    j += 1
-            words[i][0] = merged
-            for a, b in zip(merged, merged[1:]):
-                pairs[(a, b)] += n
-                where[(a, b)].add(i)
+    merges = [pair for pair, _ in itertools.islice(pair_merges(words, str.__add__), merges_count)]
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
     for b in range(256):
         vocab.setdefault(byte_map[b], len(vocab))

@@ -25,6 +25,7 @@ import transformer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import hf_tokenizers  # noqa: E402
+from pair_merges import pair_merges  # noqa: E402
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -48,33 +49,9 @@ def learn_wordpiece(texts, size, path):
             if s not in seen:
                 seen.add(s)
                 vocab.append(s)
-    pairs, where = collections.Counter(), collections.defaultdict(set)
-    for i, (symbols, n) in enumerate(words):
-        for a, b in zip(symbols, symbols[1:]):
-            pairs[(a, b)] += n
-            where[(a, b)].add(i)
-    while len(vocab) < size and pairs:
-        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        joined = best[0] + best[1][2:]
-        for i in list(where.pop(best)):
-            symbols, n = words[i]
-            for a, b in zip(symbols, symbols[1:]):
-                pairs[(a, b)] -= n
-                if pairs[(a, b)] <= 0:
-                    del pairs[(a, b)]
-            merged, j = [], 0
-            while j < len(symbols):
-                if j + 1 < len(symbols) and (symbols[j], symbols[j + 1]) == best:
-                    merged.append(joined)
-                    j += 2
-                else:
-                    merged.append(symbols[j])
-                    j += 1
-            words[i][0] = merged
-            for a, b in zip(merged, merged[1:]):
-                pairs[(a, b)] += n
-                where[(a, b)].add(i)
-        pairs.pop(best, None)
+    for _, joined in pair_merges(words, lambda a, b: a + b[2:]):
+        if len(vocab) >= size:
+            break
         if joined not in seen:
             seen.add(joined)
             vocab.append(joined)
