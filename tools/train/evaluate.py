@@ -25,14 +25,12 @@ import grpc
 import bleu
 import corpora
 import rouge
-from train_sentiment import labelled, scores
+from train_sentiment import BAND, labelled, scores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "build", "client", "python"))
 from heed.v1 import inference_pb2, inference_pb2_grpc  # noqa: E402
-
-BAND = 0.5  # must match train_sentiment.py's default
 
 
 def free_port():

@@ -27,6 +27,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import hf_tokenizers  # noqa: E402
 from pair_merges import pair_merges  # noqa: E402
 
+# Neutral band of the mean human rating (−4…+4): |mean| < BAND is dropped.
+BAND = 0.5
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -79,7 +81,7 @@ def main():
     parser.add_argument("--data", default=corpora.DEFAULT_DATA)
     parser.add_argument("--out", default=os.path.join(HERE, "..", "..", "models",
                                                       "distilbert-sentiment-demo"))
-    parser.add_argument("--band", type=float, default=0.5)
+    parser.add_argument("--band", type=float, default=BAND)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--dim", type=int, default=256)

@@ -41,17 +41,10 @@ class CachedBpe(hf_tokenizers.ByteLevelBpe):
         return self.cache[word]
 
 
-def summarize(model, tokenizer, texts, max_source, max_len, batch=64):
-    outputs = [None] * len(texts)
+def summarize(model, tokenizer, texts, max_source, max_len):
     encoded = [tokenizer.encode(t)[:max_source - 1] + [2] for t in texts]
-    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
-    for b in range(0, len(order), batch):
-        idx = order[b:b + batch]
-        src = trainer.pad([encoded[i] for i in idx], 1)
-        for i, ids in zip(idx, model.greedy(src, 2, 2, max_len, forced_bos=0)):
-            ids = ids[:ids.index(2)] if 2 in ids else ids
-            outputs[i] = tokenizer.decode(ids).strip()
-    return outputs
+    outputs = trainer.greedy_in_length_order(model, encoded, 1, 2, 2, max_len, forced_bos=0)
+    return [tokenizer.decode(ids).strip() for ids in outputs]
 
 
 def main():

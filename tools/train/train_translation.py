@@ -48,16 +48,10 @@ def train_sentencepiece(texts, out, vocab_size, seed):
     return sp, vocab
 
 
-def translate(model, sp, sources, pad, max_len, batch=64):
-    outputs = [None] * len(sources)
-    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
-    for b in range(0, len(order), batch):
-        idx = order[b:b + batch]
-        src = trainer.pad([sp.encode(sources[i]) + [0] for i in idx], pad)
-        for i, ids in zip(idx, model.greedy(src, pad, 0, max_len)):
-            ids = ids[:ids.index(0)] if 0 in ids else ids
-            outputs[i] = sp.decode([t for t in ids if t != pad])
-    return outputs
+def translate(model, sp, sources, pad, max_len):
+    encoded = [sp.encode(text) + [0] for text in sources]
+    outputs = trainer.greedy_in_length_order(model, encoded, pad, pad, 0, max_len)
+    return [sp.decode([t for t in ids if t != pad]) for ids in outputs]
 
 
 def main():

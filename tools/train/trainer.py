@@ -56,6 +56,20 @@ def smoothed_loss(logits, labels, ignore, smoothing):
     return loss.mean(), nll.sum().item(), int(keep.sum())
 
 
+def greedy_in_length_order(model, sources, pad_id, start, eos, max_len, forced_bos=None,
+                           batch=64):
+    """Greedy outputs of encoded sources (batched by length, without the cache;
+    for evaluation during training), each cut before its EOS, in input order."""
+    outputs = [None] * len(sources)
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+    for b in range(0, len(order), batch):
+        idx = order[b:b + batch]
+        src = pad([sources[i] for i in idx], pad_id)
+        for i, ids in zip(idx, model.greedy(src, start, eos, max_len, forced_bos=forced_bos)):
+            outputs[i] = ids[:ids.index(eos)] if eos in ids else ids
+    return outputs
+
+
 class Schedule:
     def __init__(self, peak, warmup, total):
         self.peak, self.warmup, self.total = peak, warmup, total
