@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "absl/flags/parse.h"
@@ -32,6 +34,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "heed-server: %s\n", options.status().ToString().c_str());
     return 2;
   }
+  if (const std::string isa_flag = heed::server::IsaFlag(); !isa_flag.empty()) {
+    setenv("HEED_ISA", isa_flag.c_str(), 1);
+  }
   absl::StatusOr<heed::cpu::Isa> isa = heed::cpu::IsaFromEnvironment();
   if (!isa.ok()) {
     std::fprintf(stderr, "heed-server: %s\n", isa.status().ToString().c_str());
@@ -43,8 +48,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "heed-server: %s\n", server.status().ToString().c_str());
     return 1;
   }
-  std::printf("heed-server %s (isa %s)\n", heed::kVersion,
-              std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())).c_str());
+  std::printf("heed-server %s (isa %s, cpu best %s)\n", heed::kVersion,
+              std::string(heed::cpu::IsaName(heed::cpu::IsaCeiling())).c_str(),
+              std::string(heed::cpu::IsaName(heed::cpu::BestSupportedIsa())).c_str());
   std::printf("grpc listening on port %d\n", (*server)->grpc_port());
   if ((*server)->metrics_port() != 0) {
     std::printf("metrics listening on port %d\n", (*server)->metrics_port());

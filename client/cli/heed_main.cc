@@ -214,11 +214,15 @@ int RunHealth(heed::client::HeedClient& client, const std::vector<std::string>& 
 }
 
 void PrintModel(const heed::v1::Model& model) {
-  std::printf("%-24s %-20s %-40s %-22s %-8s max_input=%d%s\n", model.name().c_str(),
-              heed::v1::Task_Name(model.task()).c_str(), model.architecture().c_str(),
+  std::printf("%-24s %-20s %-40s %-22s %-8s max_input=%d isa=%s%s\n",
+              model.name().c_str(), heed::v1::Task_Name(model.task()).c_str(),
+              model.architecture().c_str(),
               heed::v1::ComputeType_Name(model.compute_type()).c_str(),
               model.ready() ? "ready" : "loading", model.max_input_tokens(),
-              model.is_default() ? " (default)" : "");
+              model.isa().c_str(), model.is_default() ? " (default)" : "");
+  if (!model.compute_type_native()) {
+    std::printf("%-24s %s\n", "", model.compute_detail().c_str());
+  }
 }
 
 int RunModels(heed::client::HeedClient& client, const std::vector<std::string>& args) {

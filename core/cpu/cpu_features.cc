@@ -5,9 +5,11 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace heed::cpu {
@@ -37,6 +39,7 @@ CpuFeatures Probe() {
   f.avx512f = ((ebx >> 16) & 1) && f.os_saves_zmm;
   f.avx512bw = ((ebx >> 30) & 1) && f.avx512f;
   f.avx512vl = ((ebx >> 31) & 1) && f.avx512f;
+  f.avx512dq = ((ebx >> 17) & 1) && f.avx512f;
   f.avx512_vnni = ((ecx >> 11) & 1) && f.avx512f;
   f.amx_bf16 = (edx >> 22) & 1;
   f.amx_tile = (edx >> 24) & 1;
@@ -56,13 +59,27 @@ const CpuFeatures& DetectedFeatures() {
 
 Isa BestSupportedIsa() {
   const CpuFeatures& f = DetectedFeatures();
-  if (f.avx512f && f.avx512bw && f.avx512vl) return Isa::kAvx512;
-  if (f.avx2) return Isa::kAvx2;
-  return Isa::kGeneric;
+  if (!(f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq)) {
+    return f.avx2 ? Isa::kAvx2 : Isa::kGeneric;
+  }
+  if (!f.avx512_vnni) return Isa::kAvx512;
+  return f.avx512_bf16 ? Isa::kAvx512Bf16 : Isa::kAvx512Vnni;
+}
+
+std::vector<Isa> SupportedIsas() {
+  std::vector<Isa> isas;
+  for (Isa isa : kAllIsas) {
+    if (isa <= BestSupportedIsa()) isas.push_back(isa);
+  }
+  return isas;
 }
 
 std::string_view IsaName(Isa isa) {
   switch (isa) {
+    case Isa::kAvx512Bf16:
+      return "avx512_bf16";
+    case Isa::kAvx512Vnni:
+      return "avx512_vnni";
     case Isa::kAvx512:
       return "avx512";
     case Isa::kAvx2:
@@ -74,49 +91,83 @@ std::string_view IsaName(Isa isa) {
 }
 
 absl::StatusOr<Isa> ParseIsa(std::string_view name) {
-  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : kAllIsas) {
     if (name == IsaName(isa)) return isa;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown ISA \"", std::string(name),
-                                                 "\"; expected avx512, avx2 or generic"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown ISA level \"", std::string(name),
+                   "\"; expected generic, avx2, avx512, avx512_vnni or avx512_bf16"));
 }
 
+namespace {
+
+// The heed level that oneDNN's ISA cap of this name allows, if it names one
+// (oneDNN's own names: SSE41, AVX2, AVX512_CORE_VNNI, ...); ALL caps nothing.
+std::optional<Isa> LevelOfOneDnnCap(std::string name) {
+  name = absl::AsciiStrToUpper(name);
+  if (name == "SSE41" || name == "AVX") return Isa::kGeneric;
+  if (name == "AVX2" || name == "AVX2_VNNI") return Isa::kAvx2;
+  if (name == "AVX512_CORE" || name == "AVX512_MIC" || name == "AVX512_MIC_4OPS") {
+    return Isa::kAvx512;
+  }
+  if (name == "AVX512_CORE_VNNI") return Isa::kAvx512Vnni;
+  return std::nullopt;
+}
+
+}  // namespace
+
 absl::StatusOr<Isa> IsaFromEnvironment() {
+  Isa isa = BestSupportedIsa();
   const char* env = std::getenv("HEED_ISA");
-  if (env == nullptr || *env == '\0') return BestSupportedIsa();
-  absl::StatusOr<Isa> isa = ParseIsa(env);
-  if (!isa.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("HEED_ISA: ", isa.status().message()));
+  if (env != nullptr && *env != '\0') {
+    absl::StatusOr<Isa> parsed = ParseIsa(env);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("HEED_ISA: ", parsed.status().message()));
+    }
+    if (*parsed > BestSupportedIsa()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("HEED_ISA=", env, " but this CPU supports at most ",
+                       std::string(IsaName(BestSupportedIsa()))));
+    }
+    isa = *parsed;
   }
-  if (static_cast<int>(*isa) > static_cast<int>(BestSupportedIsa())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("HEED_ISA=", env, " but this CPU supports at most ",
-                     std::string(IsaName(BestSupportedIsa()))));
+  // A cap the user gave oneDNN directly lowers heed's level too, so that
+  // heed's kernels and its int8 scheme agree with what oneDNN will run.
+  for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+    const char* cap = std::getenv(name);
+    if (cap == nullptr) continue;
+    if (std::optional<Isa> level = LevelOfOneDnnCap(cap); level && *level < isa) {
+      isa = *level;
+    }
   }
-  return *isa;
+  return isa;
+}
+
+Isa IsaCeiling() {
+  static const Isa ceiling = [] {
+    absl::StatusOr<Isa> from_env = IsaFromEnvironment();
+    return from_env.ok() ? *from_env : BestSupportedIsa();
+  }();
+  return ceiling;
 }
 
 Isa ActiveIsa() {
   const int forced = g_forced_isa.load(std::memory_order_relaxed);
   if (forced >= 0) return static_cast<Isa>(forced);
-  static const Isa isa = [] {
-    absl::StatusOr<Isa> from_env = IsaFromEnvironment();
-    return from_env.ok() ? *from_env : BestSupportedIsa();
-  }();
-  return isa;
+  return IsaCeiling();
 }
 
 absl::Status SetActiveIsaForTesting(Isa isa) {
-  if (static_cast<int>(isa) > static_cast<int>(BestSupportedIsa())) {
+  if (isa > IsaCeiling()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("this CPU does not support ", std::string(IsaName(isa))));
+        absl::StrCat("ISA level ", std::string(IsaName(isa)), " is above this process's ",
+                     std::string(IsaName(IsaCeiling())), " (CPU or HEED_ISA)"));
   }
   g_forced_isa.store(static_cast<int>(isa), std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
-bool ActiveIsaHasBf16() {
-  return ActiveIsa() == Isa::kAvx512 && DetectedFeatures().avx512_bf16;
-}
+bool ActiveIsaHasBf16() { return ActiveIsa() >= Isa::kAvx512Bf16; }
 
 }  // namespace heed::cpu

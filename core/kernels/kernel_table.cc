@@ -1,6 +1,7 @@
-// The AVX-512 dispatch table. Its entries are defined in avx512_*.cc, which
-// enable AVX-512 per translation unit (avx512_target.h); this file is plain
-// x86-64 so that building the table never executes AVX-512 instructions.
+// The dispatch tables of the AVX-512 levels and the choice of table per level.
+// The AVX-512 entries are defined in avx512_*.cc, which enable AVX-512 per
+// translation unit (avx512_target.h); this file is plain x86-64 so that
+// building the tables never executes AVX-512 instructions.
 #include "core/kernels/kernel_table.h"
 
 #include "core/cpu/cpu_features.h"
@@ -18,13 +19,13 @@ void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);
 }  // namespace avx512
 
-const KernelTable& Avx512Kernels() {
-  // AVX-512 CPUs before Cooper Lake / Zen 4 lack vdpbf16ps: their bf16
-  // attention takes the portable path.
-  static const KernelTable table = {
-      .isa = cpu::Isa::kAvx512,
+// The AVX-512 table of a level: bf16 attention runs vdpbf16ps only at
+// avx512_bf16 (Cooper Lake, Zen 4 and later) and the portable path below.
+static KernelTable MakeAvx512Table(cpu::Isa isa) {
+  return {
+      .isa = isa,
       .attention_head_f32 = &avx512::AttentionHeadF32,
-      .attention_head_bf16 = cpu::DetectedFeatures().avx512_bf16
+      .attention_head_bf16 = isa >= cpu::Isa::kAvx512Bf16
                                  ? &avx512::AttentionHeadBf16
                                  : GenericKernels().attention_head_bf16,
       .layer_norm = &avx512::LayerNorm,
@@ -33,14 +34,21 @@ const KernelTable& Avx512Kernels() {
       .add = &avx512::Add,
       .scaled_copy = &avx512::ScaledCopy,
   };
-  return table;
 }
 
 const KernelTable& KernelsFor(cpu::Isa isa) {
+  static const KernelTable avx512 = MakeAvx512Table(cpu::Isa::kAvx512);
+  static const KernelTable avx512_vnni = MakeAvx512Table(cpu::Isa::kAvx512Vnni);
+  static const KernelTable avx512_bf16 = MakeAvx512Table(cpu::Isa::kAvx512Bf16);
   switch (isa) {
+    case cpu::Isa::kAvx512Bf16:
+      return avx512_bf16;
+    case cpu::Isa::kAvx512Vnni:
+      return avx512_vnni;
     case cpu::Isa::kAvx512:
-      return Avx512Kernels();
+      return avx512;
     case cpu::Isa::kAvx2:
+      return Avx2Kernels();
     case cpu::Isa::kGeneric:
       return GenericKernels();
   }

@@ -26,14 +26,12 @@ struct KernelTable {
 
 // The table of the active ISA (cpu::ActiveIsa()).
 const KernelTable& Kernels();
-// The table of a given ISA, for tests that compare paths. AVX2 has no kernels
-// of its own yet and runs the portable ones (oneDNN still uses AVX2 for the
-// matrix multiplications).
+// The table of a given level, for tests and benchmarks that compare paths.
 const KernelTable& KernelsFor(cpu::Isa isa);
 
 // Per-ISA tables, defined in their own translation units.
 const KernelTable& GenericKernels();
-const KernelTable& Avx512Kernels();
+const KernelTable& Avx2Kernels();
 
 }  // namespace heed::kernels
 

@@ -25,8 +25,10 @@ struct LayerNormWeights {
 
 class WeightLoader {
  public:
+  // Linear layers use what `compute_type` runs as at this ISA level
+  // (ops::ChooseComputeType: bfloat16 becomes float32 without AVX512_BF16).
   WeightLoader(const io::Checkpoint* checkpoint, ops::ComputeType compute_type)
-      : checkpoint_(checkpoint), compute_type_(compute_type) {}
+      : checkpoint_(checkpoint), compute_type_(ops::ChooseComputeType(compute_type).used) {}
 
   absl::StatusOr<Tensor> Load(const std::string& name, const Shape& shape) const;
   // `prefix` + "weight" [out][in] and `prefix` + "bias" [out].

@@ -38,6 +38,11 @@ dt SourceDataType(ComputeType type) {
   return type == ComputeType::kInt8 ? dt::u8 : ComputeDataType(type);
 }
 
+// alpha is swish's slope (1 for SiLU) and ignored by the others.
+float ActivationAlphaOf(Activation activation) {
+  return activation == Activation::kSwish ? 1.0f : 0.0f;
+}
+
 dnnl::algorithm EltwiseAlgorithm(Activation activation) {
   switch (activation) {
     case Activation::kRelu:
@@ -58,75 +63,53 @@ dnnl::algorithm EltwiseAlgorithm(Activation activation) {
 struct Staging {
   std::vector<bf16> bf16_src;
   std::vector<uint8_t> u8_src;
-  float x_scale = 1.0f;
-  std::vector<float> shift;
+  std::vector<float> row_scales;
+  std::vector<int32_t> sums;
 };
 thread_local Staging t_staging;
 
-// One scale for the whole call: max |x| / 127; writes x / scale + 128 as u8
-// and returns the scale.
-float QuantizeActivations(const float* x, int64_t n, uint8_t* out) {
-  float max_abs = 0.0f;
-  for (int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::abs(x[i]));
-  const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
-  const float inv = 1.0f / scale;
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = static_cast<uint8_t>(
-        std::clamp(std::nearbyint(x[i] * inv), -127.0f, 127.0f) + 128);
+// One scale per row, max |x| / 127, so that a row's result never depends on
+// the other rows of the batch; writes x / scale + 128 as u8.
+void QuantizeRows(const float* x, int64_t m, int64_t k, uint8_t* out, float* scales) {
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = x + i * k;
+    float max_abs = 0.0f;
+    for (int64_t j = 0; j < k; ++j) max_abs = std::max(max_abs, std::abs(row[j]));
+    const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+    const float inv = 1.0f / scale;
+    uint8_t* q = out + i * k;
+    for (int64_t j = 0; j < k; ++j) {
+      q[j] = static_cast<uint8_t>(
+          static_cast<int32_t>(std::nearbyint(std::clamp(row[j] * inv, -127.0f, 127.0f))) +
+          128);
+    }
+    scales[i] = scale;
   }
-  return scale;
 }
 
 }  // namespace
-
-std::string_view ComputeTypeName(ComputeType type) {
-  switch (type) {
-    case ComputeType::kFloat32:
-      return "float32";
-    case ComputeType::kBFloat16:
-      return "bfloat16";
-    case ComputeType::kInt8:
-      return "int8";
-  }
-  return "unknown";
-}
-
-absl::StatusOr<ComputeType> ParseComputeType(std::string_view name) {
-  for (ComputeType type :
-       {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
-    if (name == ComputeTypeName(type)) return type;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown compute type \"", std::string(name),
-                   "\"; expected float32, bfloat16 or int8"));
-}
 
 dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
     int64_t m, const dnnl::memory::desc& weights_md) const {
   const dnnl::memory::desc src_md({m, in_features_}, SourceDataType(compute_type_),
                                   tag::ab);
+  if (compute_type_ == ComputeType::kInt8) {
+    // Exact 32-bit sums; the scales, the +128 shift, the bias and the
+    // activation are applied per row afterwards (oneDNN 2.6 has no fast kernel
+    // with per-row scales among its post-ops).
+    const dnnl::memory::desc dst_md({m, out_features_}, dt::s32, tag::ab);
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, weights_md, dst_md),
+                                        CpuEngine());
+  }
   const dnnl::memory::desc dst_md({m, out_features_}, dt::f32, tag::ab);
   const dnnl::memory::desc bias_md({1, out_features_}, dt::f32, tag::ab);
   dnnl::primitive_attr attr;
-  dnnl::post_ops post_ops;
-  const bool int8 = compute_type_ == ComputeType::kInt8;
-  if (int8) {
-    // The per-channel weight scales are fixed; the activations' scale and the
-    // bias (minus the +128 shift's contribution) arrive with each call as
-    // binary post-ops. (Runtime output scales would also work, but make
-    // oneDNN 2.6 fall back from its brgemm VNNI kernels to a slower gemm.)
-    const dnnl::memory::desc scalar_md({1, 1}, dt::f32, tag::ab);
-    attr.set_output_scales(1 << 1, channel_scales_);
-    post_ops.append_binary(dnnl::algorithm::binary_mul, scalar_md);
-    post_ops.append_binary(dnnl::algorithm::binary_add, bias_md);
-  }
   if (activation_ != Activation::kNone) {
-    // alpha is swish's slope (1 for SiLU) and ignored by the others.
-    const float alpha = activation_ == Activation::kSwish ? 1.0f : 0.0f;
-    post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_), alpha, 0.0f);
+    dnnl::post_ops post_ops;
+    post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_), ActivationAlphaOf(activation_), 0.0f);
+    attr.set_post_ops(post_ops);
   }
-  attr.set_post_ops(post_ops);
-  if (bias_ && !int8) {
+  if (bias_) {
     return dnnl::matmul::primitive_desc(
         dnnl::matmul::desc(src_md, weights_md, bias_md, dst_md), attr, CpuEngine());
   }
@@ -141,6 +124,11 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
     return absl::InvalidArgumentError(
         absl::StrCat("linear layer needs weights of positive size, got ", w.out_features,
                      " x ", w.in_features));
+  }
+  if (compute_type == ComputeType::kBFloat16 && !OneDnnHasBf16DotProducts()) {
+    return absl::FailedPreconditionError(
+        "bfloat16 linear layers need AVX512_BF16 (ISA level avx512_bf16); "
+        "ChooseComputeType picks float32 below it");
   }
   std::unique_ptr<Linear> linear(new Linear);
   linear->in_features_ = w.in_features;
@@ -159,6 +147,13 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
     std::vector<int8_t> quantized;
     dnnl::memory source;
     if (compute_type == ComputeType::kInt8) {
+      // With VNNI, u8 x s8 products are summed exactly in 32 bits. Without it
+      // (vpmaddubsw) each pair of products is summed in 16 bits with
+      // saturation: 255 * 127 * 2 overflows, 255 * 63 * 2 = 32130 does not,
+      // so weights get 7 bits there (activations keep 8: their outliers make
+      // them the more precision-hungry operand).
+      const float levels = OneDnnHasInt8DotProducts() ? 127.0f : 63.0f;
+      linear->weight_levels_ = static_cast<int>(levels);
       quantized.resize(N * K);
       linear->channel_scales_.resize(N);
       linear->shift_compensation_.resize(N);
@@ -166,14 +161,15 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
         const float* row = w.weight + n * K;
         float max_abs = 0.0f;
         for (int64_t k = 0; k < K; ++k) max_abs = std::max(max_abs, std::abs(row[k]));
-        const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+        const float scale = max_abs > 0.0f ? max_abs / levels : 1.0f;
         linear->channel_scales_[n] = scale;
         int64_t sum = 0;
         for (int64_t k = 0; k < K; ++k) {
-          quantized[n * K + k] = static_cast<int8_t>(std::nearbyint(row[k] / scale));
+          const float q = std::clamp(std::nearbyint(row[k] / scale), -levels, levels);
+          quantized[n * K + k] = static_cast<int8_t>(q);
           sum += quantized[n * K + k];
         }
-        linear->shift_compensation_[n] = 128.0f * static_cast<float>(sum);
+        linear->shift_compensation_[n] = 128 * static_cast<int32_t>(sum);
       }
       source = dnnl::memory({{K, N}, dt::s8, tag::ba}, engine, quantized.data());
     } else {
@@ -202,6 +198,15 @@ absl::StatusOr<const Linear::Primitive*> Linear::PrimitiveFor(int64_t m) const {
       OneDnnCall(absl::StrCat("creating a matmul for ", m, " rows"), [&] {
         primitive->pd = MakePrimitiveDesc(m, weights_.get_desc());
         primitive->matmul = dnnl::matmul(primitive->pd);
+        if (compute_type_ == ComputeType::kInt8 && activation_ != Activation::kNone) {
+          const dnnl::memory::desc md({m * out_features_}, dt::f32, tag::a);
+          primitive->activation_pd = dnnl::eltwise_forward::primitive_desc(
+              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference,
+                                          EltwiseAlgorithm(activation_), md,
+                                          ActivationAlphaOf(activation_), 0.0f),
+              CpuEngine());
+          primitive->activation = dnnl::eltwise_forward(primitive->activation_pd);
+        }
       });
   if (!status.ok()) return status;
   const Primitive* result = primitive.get();
@@ -218,7 +223,7 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
     dnnl::engine& engine = CpuEngine();
     const int64_t n_in = m * in_features_;
     void* src_data = const_cast<float*>(x);
-    std::unordered_map<int, dnnl::memory> args;
+    void* dst_data = y;
     Staging& staging = t_staging;
     if (compute_type_ == ComputeType::kBFloat16) {
       staging.bf16_src.resize(n_in);
@@ -226,29 +231,44 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
       src_data = staging.bf16_src.data();
     } else if (compute_type_ == ComputeType::kInt8) {
       staging.u8_src.resize(n_in);
-      const float x_scale = QuantizeActivations(x, n_in, staging.u8_src.data());
+      staging.row_scales.resize(m);
+      QuantizeRows(x, m, in_features_, staging.u8_src.data(), staging.row_scales.data());
       src_data = staging.u8_src.data();
-      staging.shift.resize(out_features_);
-      const float* bias =
-          bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
-      for (int64_t n = 0; n < out_features_; ++n) {
-        // y = x_scale w_scale (Σ (q + 128) w - 128 Σ w) + b
-        staging.shift[n] = (bias != nullptr ? bias[n] : 0.0f) -
-                           x_scale * channel_scales_[n] * shift_compensation_[n];
-      }
-      staging.x_scale = x_scale;
-      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
-          dnnl::memory({{1, 1}, dt::f32, tag::ab}, engine, &staging.x_scale);
-      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] = dnnl::memory(
-          {{1, out_features_}, dt::f32, tag::ab}, engine, staging.shift.data());
+      staging.sums.resize(m * out_features_);
+      dst_data = staging.sums.data();
     }
+    std::unordered_map<int, dnnl::memory> args;
     if (bias_ && compute_type_ != ComputeType::kInt8) args[DNNL_ARG_BIAS] = bias_;
     args[DNNL_ARG_SRC] = dnnl::memory(p.pd.src_desc(), engine, src_data);
     args[DNNL_ARG_WEIGHTS] = weights_;
-    args[DNNL_ARG_DST] = dnnl::memory(p.pd.dst_desc(), engine, y);
+    args[DNNL_ARG_DST] = dnnl::memory(p.pd.dst_desc(), engine, dst_data);
     p.matmul.execute(ThreadStream(), args);
+    if (compute_type_ == ComputeType::kInt8) {
+      DequantizeRows(staging.sums.data(), staging.row_scales.data(), m, y);
+      if (p.activation) {
+        const dnnl::memory out(p.activation_pd.dst_desc(), engine, y);
+        p.activation.execute(ThreadStream(), {{DNNL_ARG_SRC, out}, {DNNL_ARG_DST, out}});
+      }
+    }
     ThreadStream().wait();
   });
+}
+
+void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_t m,
+                            float* y) const {
+  // y = x_scale w_scale (Σ (q + 128) w - 128 Σ w) + b
+  const float* bias = bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
+  const int64_t n_out = out_features_;
+  for (int64_t i = 0; i < m; ++i) {
+    const int32_t* acc = sums + i * n_out;
+    float* out = y + i * n_out;
+    const float x_scale = row_scales[i];
+    for (int64_t n = 0; n < n_out; ++n) {
+      out[n] = x_scale * channel_scales_[n] *
+                   static_cast<float>(acc[n] - shift_compensation_[n]) +
+               (bias != nullptr ? bias[n] : 0.0f);
+    }
+  }
 }
 
 int64_t Linear::weight_bytes() const {

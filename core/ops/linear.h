@@ -5,7 +5,10 @@
 //
 // Compute types: f32; bf16 (weights and activations rounded to bf16, f32
 // accumulation and output); int8 (weights s8 with one scale per output
-// channel, activations quantized per call with one scale per call, f32 output).
+// channel, activations u8 with one scale per row, exact 32-bit sums, f32
+// output). A row's int8 result never depends on the other rows of the call.
+// Where oneDNN has no VNNI (AVX2, AVX-512 before Cascade Lake) the weights use
+// 7 bits ([-63, 63]) so that x86's 16-bit pair sums cannot saturate.
 #ifndef HEED_CORE_OPS_LINEAR_H_
 #define HEED_CORE_OPS_LINEAR_H_
 
@@ -19,15 +22,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/ops/compute_type.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
 namespace heed::ops {
 
-enum class ComputeType { kFloat32, kBFloat16, kInt8 };
 enum class Activation { kNone, kRelu, kGeluErf, kGeluTanh, kSwish };
-
-std::string_view ComputeTypeName(ComputeType type);
-absl::StatusOr<ComputeType> ParseComputeType(std::string_view name);
 
 struct LinearWeights {
   const float* weight = nullptr;  // [out_features][in_features]
@@ -51,6 +51,9 @@ class Linear {
   ComputeType compute_type() const { return compute_type_; }
   // Bytes of the converted weights (for memory accounting and roofline bounds).
   int64_t weight_bytes() const;
+  // int8: the largest weight magnitude after quantization (127, or 63 without
+  // VNNI); 0 for the other compute types.
+  int weight_levels() const { return weight_levels_; }
   // oneDNN's name for the implementation that runs m rows, e.g. "brg:avx512_core".
   std::string ImplementationName(int64_t m) const;
 
@@ -58,12 +61,17 @@ class Linear {
   struct Primitive {
     dnnl::matmul matmul;
     dnnl::matmul::primitive_desc pd;
+    // int8 only: the activation, applied after dequantization.
+    dnnl::eltwise_forward activation;
+    dnnl::eltwise_forward::primitive_desc activation_pd;
   };
 
   Linear() = default;
   absl::StatusOr<const Primitive*> PrimitiveFor(int64_t m) const;
   dnnl::matmul::primitive_desc MakePrimitiveDesc(
       int64_t m, const dnnl::memory::desc& weights_md) const;
+  void DequantizeRows(const int32_t* sums, const float* row_scales, int64_t m,
+                      float* y) const;
 
   int64_t in_features_ = 0;
   int64_t out_features_ = 0;
@@ -71,8 +79,9 @@ class Linear {
   Activation activation_ = Activation::kNone;
   dnnl::memory weights_;                   // compute type, oneDNN's blocked layout
   dnnl::memory bias_;                      // f32 [1][out_features], or empty
-  std::vector<float> channel_scales_;      // int8: per-output-channel weight scales
-  std::vector<float> shift_compensation_;  // int8: 128 Σ_k q[n][k], for the u8 shift
+  int weight_levels_ = 0;
+  std::vector<float> channel_scales_;        // int8: per-output-channel weight scales
+  std::vector<int32_t> shift_compensation_;  // int8: 128 Σ_k q[n][k], the u8 shift
 
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<int64_t, std::unique_ptr<Primitive>> primitives_

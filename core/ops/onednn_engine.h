@@ -13,9 +13,18 @@
 
 namespace heed::ops {
 
+// The engine, created on first use after capping oneDNN's instruction set at
+// cpu::IsaCeiling().
 dnnl::engine& CpuEngine();
 // Streams are not meant to be shared between threads: one per thread.
 dnnl::stream& ThreadStream();
+
+// Whether oneDNN, as capped, multiplies u8 by s8 with VNNI (exact 32-bit
+// sums). Without it, x86 sums pairs of products in 16 bits with saturation.
+bool OneDnnHasInt8DotProducts();
+// Whether oneDNN, as capped, has native bf16 dot products (else it emulates
+// bf16, more slowly than f32).
+bool OneDnnHasBf16DotProducts();
 
 // Runs `fn`, mapping dnnl::error (and std::exception) to an absl::Status that
 // names `what`.

@@ -27,7 +27,7 @@ absl::StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& model_
   if (model->name.empty())
     model->name = fs::path(model_dir).parent_path().filename().string();
   model->architecture = config->architecture;
-  model->compute_type = compute_type;
+  model->compute = ops::ChooseComputeType(compute_type);
   model->version = "unversioned";
   std::error_code ec;
   if (fs::exists(fs::path(model_dir) / "VERSION", ec)) {

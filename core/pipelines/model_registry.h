@@ -22,7 +22,8 @@ struct LoadedModel {
   std::string directory;
   Task task = Task::kTranslation;
   std::string architecture;
-  ops::ComputeType compute_type = ops::ComputeType::kFloat32;
+  // The compute type asked for, what it runs as at this ISA level, and why.
+  ops::ComputeTypeChoice compute;
   std::unique_ptr<TextGenerator> generator;         // translation, summarization
   std::unique_ptr<SentimentClassifier> classifier;  // sentiment
   int max_input_tokens() const;

@@ -34,7 +34,13 @@ ABSL_FLAG(
     "JSON file listing the models to serve with their compute type, batching and "
     "threads (see server/config/model_config_file.h); replaces the --models_dir scan.");
 ABSL_FLAG(std::string, compute_type, "float32",
-          "Number format of the models' matrix products: float32, bfloat16 or int8.");
+          "Number format of the models' matrix products: float32, bfloat16 or int8. "
+          "bfloat16 runs as float32 on CPUs without AVX512_BF16 (faster there); "
+          "int8 uses 7-bit weights on CPUs without VNNI.");
+ABSL_FLAG(std::string, isa, "",
+          "Instruction-set ceiling for heed's kernels and oneDNN: generic, avx2, avx512, "
+          "avx512_vnni or avx512_bf16; empty means the CPU's best (or HEED_ISA's). "
+          "Lower levels reproduce older CPUs.");
 ABSL_FLAG(int, max_batch_size, 32,
           "Requests (or sequences) computed together per model.");
 ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
@@ -44,6 +50,8 @@ ABSL_FLAG(
     "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
 
 namespace heed::server {
+
+std::string IsaFlag() { return absl::GetFlag(FLAGS_isa); }
 
 absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   ServerOptions options;

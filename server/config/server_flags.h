@@ -2,6 +2,8 @@
 #ifndef HEED_SERVER_CONFIG_SERVER_FLAGS_H_
 #define HEED_SERVER_CONFIG_SERVER_FLAGS_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "server/config/server_options.h"
 
@@ -9,6 +11,10 @@ namespace heed::server {
 
 // Reads the parsed flags (absl::ParseCommandLine must have run).
 absl::StatusOr<ServerOptions> ServerOptionsFromFlags();
+
+// --isa: the instruction-set ceiling, or empty. main() exports it as HEED_ISA
+// before anything reads the ceiling (core/cpu decides it once per process).
+std::string IsaFlag();
 
 }  // namespace heed::server
 

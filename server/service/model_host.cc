@@ -3,6 +3,9 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/cpu/cpu_features.h"
 #include "core/cpu/threading.h"
 
 namespace heed::server {
@@ -106,6 +109,7 @@ int ModelHost::LoadAll(const std::vector<ModelSpec>& specs) {
 }
 
 absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
+  const absl::Time start = absl::Now();
   auto loaded = pipelines::LoadModel(spec.directory, spec.compute_type);
   if (!loaded.ok()) return loaded.status();
   if (!spec.name.empty()) (*loaded)->name = spec.name;
@@ -114,7 +118,16 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
         spec.directory, " serves ", heed::v1::Task_Name(ToApiTask((*loaded)->task)),
         ", not ", heed::v1::Task_Name(*spec.task), " as configured"));
   }
+  const absl::Time loaded_at = absl::Now();
   if (absl::Status s = WarmUp(**loaded); !s.ok()) return s;
+  std::printf("loaded %s: %s, %s, isa %s, %d threads, load %.0f ms, warm-up %.0f ms\n",
+              (*loaded)->name.c_str(),
+              heed::v1::Task_Name(ToApiTask((*loaded)->task)).c_str(),
+              (*loaded)->compute.detail.c_str(),
+              std::string(cpu::IsaName(cpu::IsaCeiling())).c_str(), threads_per_worker,
+              absl::ToDoubleMilliseconds(loaded_at - start),
+              absl::ToDoubleMilliseconds(absl::Now() - loaded_at));
+  std::fflush(stdout);
   auto served = std::make_unique<ServedModel>();
   served->loaded = std::move(*loaded);
   const pipelines::LoadedModel& m = *served->loaded;
@@ -123,7 +136,11 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
   d.set_task(ToApiTask(m.task));
   d.set_architecture(m.architecture);
   d.set_version(m.version);
-  d.set_compute_type(ToApiComputeType(m.compute_type));
+  d.set_compute_type(ToApiComputeType(m.compute.used));
+  d.set_requested_compute_type(ToApiComputeType(m.compute.requested));
+  d.set_compute_type_native(m.compute.native);
+  d.set_compute_detail(m.compute.detail);
+  d.set_isa(std::string(cpu::IsaName(cpu::IsaCeiling())));
   d.set_max_input_tokens(m.max_input_tokens());
   d.set_ready(true);
   d.set_is_default(spec.is_default);

@@ -11,9 +11,12 @@
 
 namespace heed::kernels {
 
+// Every level up to the process's ceiling (the CPU's best, or HEED_ISA's).
 inline std::vector<cpu::Isa> SupportedIsas() {
-  std::vector<cpu::Isa> isas = {cpu::Isa::kGeneric};
-  if (cpu::BestSupportedIsa() == cpu::Isa::kAvx512) isas.push_back(cpu::Isa::kAvx512);
+  std::vector<cpu::Isa> isas;
+  for (cpu::Isa isa : cpu::kAllIsas) {
+    if (isa <= cpu::IsaCeiling()) isas.push_back(isa);
+  }
   return isas;
 }
 
@@ -26,7 +29,7 @@ class IsaTest : public ::testing::TestWithParam<cpu::Isa> {
  protected:
   void SetUp() override { ASSERT_TRUE(cpu::SetActiveIsaForTesting(GetParam()).ok()); }
   void TearDown() override {
-    ASSERT_TRUE(cpu::SetActiveIsaForTesting(cpu::BestSupportedIsa()).ok());
+    ASSERT_TRUE(cpu::SetActiveIsaForTesting(cpu::IsaCeiling()).ok());
   }
 };
 

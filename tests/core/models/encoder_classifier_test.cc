@@ -6,7 +6,8 @@
 
 #include <cmath>
 
-#include "core/cpu/cpu_features.h"
+#include "core/ops/compute_type.h"
+#include "core/ops/onednn_engine.h"
 #include "core/io/json_file.h"
 #include "core/tokenizers/wordpiece_tokenizer.h"
 #include "gtest/gtest.h"
@@ -71,13 +72,15 @@ TEST_P(EncoderClassifierTest, ReducedPrecisionKeepsTheLabel) {
   std::vector<std::vector<int32_t>> batch;
   for (const Case& c : cases) batch.push_back(c.ids);
   // bf16 keeps 8 mantissa bits; int8 quantizes weights per channel and
-  // activations per call. Tolerances are relative to the case's largest
-  // |logit| (3 % and 8 %: these tiny random models have no outlier-free
-  // activations to help); the chosen label never changes.
+  // activations per row. Tolerances are relative to the case's largest
+  // |logit| (3 %, 8 %, and 35 % for int8's 7-bit weights where the CPU has no
+  // VNNI: these tiny random models have no outlier-free activations to help);
+  // the chosen label never changes.
+  const double int8_tolerance = ops::OneDnnHasInt8DotProducts() ? 0.08 : 0.35;
   for (auto [type, tolerance] : {std::pair{ops::ComputeType::kBFloat16, 0.03},
-                                 std::pair{ops::ComputeType::kInt8, 0.08}}) {
-    if (type == ops::ComputeType::kBFloat16 && !cpu::DetectedFeatures().avx512_bf16)
-      continue;
+                                 std::pair{ops::ComputeType::kInt8, int8_tolerance}}) {
+    // Below avx512_bf16 a bfloat16 request runs as float32 (compute_type.h).
+    if (ops::ChooseComputeType(type).used != type) continue;
     auto model = EncoderClassifier::Load(Dir(), type);
     ASSERT_TRUE(model.ok()) << model.status();
     auto logits = (*model)->Classify(batch);

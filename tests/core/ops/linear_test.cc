@@ -1,7 +1,9 @@
 // oneDNN linear layers against a double-precision reference, for every compute
-// type and activation. Tolerances are relative to the largest |y| of a case:
+// type and activation, at this process's ISA level (ctest runs every level
+// the CPU has). Tolerances are relative to the largest |y| of a case:
 //   f32 1e-5; bf16 1.5e-2 (inputs and weights rounded to 8-bit mantissas);
-//   int8 3e-2 (per-channel weight and per-call activation quantization).
+//   int8 3e-2 (per-channel weight and per-row activation quantization; 7-bit
+//   weights where oneDNN has no VNNI).
 #include "core/ops/linear.h"
 
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_features.h"
+#include "core/ops/onednn_engine.h"
 #include "gtest/gtest.h"
 
 namespace heed::ops {
@@ -51,9 +54,8 @@ double Tolerance(ComputeType type) {
   return 0;
 }
 
-bool Supported(ComputeType type) {
-  return type != ComputeType::kBFloat16 || cpu::DetectedFeatures().avx512_bf16;
-}
+// Whether this ISA level runs `type` as itself (bfloat16 needs AVX512_BF16).
+bool Supported(ComputeType type) { return ChooseComputeType(type).used == type; }
 
 void CheckLinear(ComputeType type, Activation activation, int64_t m, int64_t k, int64_t n,
                  bool with_bias) {
@@ -95,6 +97,53 @@ TEST(LinearTest, AllComputeTypesAndActivations) {
   }
 }
 
+// Full-range operands: every activation row and weight row reaches its
+// quantization bounds, so 16-bit pair sums without VNNI would saturate (the
+// error was 2-10x the tolerance before weights got 7 bits there).
+TEST(LinearTest, Int8FullRangeOperandsDoNotSaturate) {
+  const int64_t m = 4, k = 512, n = 64;
+  std::vector<float> w(n * k), x(m * k);
+  for (int64_t i = 0; i < n * k; ++i) w[i] = (i % 3 == 0) ? 1.0f : -0.999f;
+  for (int64_t i = 0; i < m * k; ++i) x[i] = (i % 2 == 0) ? 1.0f : 0.999f;
+  auto linear = Linear::Create({w.data(), nullptr, n, k}, ComputeType::kInt8,
+                               Activation::kNone);
+  ASSERT_TRUE(linear.ok()) << linear.status();
+  EXPECT_EQ((*linear)->weight_levels(), OneDnnHasInt8DotProducts() ? 127 : 63);
+  std::vector<float> y(m * n);
+  ASSERT_TRUE((*linear)->Forward(x.data(), m, y.data()).ok());
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double want = 0;
+      for (int64_t l = 0; l < k; ++l) want += double{x[i * k + l]} * w[j * k + l];
+      EXPECT_NEAR(y[i * n + j], want, 0.01 * k) << "row " << i << " column " << j;
+    }
+  }
+}
+
+// A row's int8 result is the same alone and in any batch: activations are
+// quantized per row and integer sums are exact. (With one scale per call, a
+// request's output changed with the traffic it was batched with.)
+TEST(LinearTest, Int8RowsDoNotDependOnTheirBatch) {
+  const int64_t k = 384, n = 96;
+  const std::vector<float> w = Random(n * k, 11), b = Random(n, 12);
+  for (Activation act : {Activation::kNone, Activation::kGeluErf, Activation::kSwish}) {
+    auto linear = Linear::Create({w.data(), b.data(), n, k}, ComputeType::kInt8, act);
+    ASSERT_TRUE(linear.ok());
+    std::vector<float> batch = Random(9 * k, 13);
+    // One loud row: with a per-call scale it would coarsen every other row.
+    for (int64_t l = 0; l < k; ++l) batch[5 * k + l] *= 40.0f;
+    std::vector<float> together(9 * n);
+    ASSERT_TRUE((*linear)->Forward(batch.data(), 9, together.data()).ok());
+    for (int64_t i = 0; i < 9; ++i) {
+      std::vector<float> alone(n);
+      ASSERT_TRUE((*linear)->Forward(batch.data() + i * k, 1, alone.data()).ok());
+      for (int64_t j = 0; j < n; ++j) {
+        ASSERT_EQ(alone[j], together[i * n + j]) << "row " << i << " column " << j;
+      }
+    }
+  }
+}
+
 TEST(LinearTest, ConcurrentCallsShareWeights) {
   const int64_t k = 256, n = 128;
   const std::vector<float> w = Random(n * k, 4);
@@ -131,7 +180,7 @@ TEST(LinearTest, UsesOptimizedImplementations) {
   const std::vector<float> w = Random(512 * 512, 5);
   for (ComputeType type :
        {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
-    if (!Supported(type) || cpu::BestSupportedIsa() != cpu::Isa::kAvx512) continue;
+    if (!Supported(type) || cpu::IsaCeiling() < cpu::Isa::kAvx512) continue;
     auto linear = Linear::Create({w.data(), nullptr, 512, 512}, type, Activation::kNone);
     ASSERT_TRUE(linear.ok());
     for (int64_t m : {1, 32}) {

@@ -1,0 +1,118 @@
+// AVX2 + FMA versions of the element-wise and row-wise kernels; tails use
+// masked loads and stores, never a scalar loop.
+#include <cmath>
+#include <cstdint>
+
+#include "core/kernels/kernel_table.h"
+
+// AVX2 code generation from here on: this include must follow every other
+// one, so include sorting must not move it.
+// clang-format off
+#include "core/kernels/avx2_target.h"
+#include "core/kernels/avx2_math.h"
+// clang-format on
+
+namespace heed::kernels::avx2 {
+
+void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
+               const float* beta, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    __m256 vsum = _mm256_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 8) {
+      vsum = _mm256_add_ps(vsum, MaskedLoad(xr + c, FirstLanes(cols - c)));
+    }
+    const float mean = ReduceAdd(vsum) / cols;
+    const __m256 vmean = _mm256_set1_ps(mean);
+    // Two passes: the variance of centred values, which does not cancel.
+    __m256 vvar = _mm256_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 8) {
+      const __m256i live = FirstLanes(cols - c);
+      const __m256 d = _mm256_and_ps(_mm256_sub_ps(MaskedLoad(xr + c, live), vmean),
+                                     _mm256_castsi256_ps(live));
+      vvar = _mm256_fmadd_ps(d, d, vvar);
+    }
+    const float inv_std = 1.0f / std::sqrt(ReduceAdd(vvar) / cols + eps);
+    const __m256 vinv = _mm256_set1_ps(inv_std);
+    for (int64_t c = 0; c < cols; c += 8) {
+      const __m256i live = FirstLanes(cols - c);
+      const __m256 d = _mm256_mul_ps(_mm256_sub_ps(MaskedLoad(xr + c, live), vmean), vinv);
+      const __m256 out =
+          _mm256_fmadd_ps(d, MaskedLoad(gamma + c, live), MaskedLoad(beta + c, live));
+      _mm256_maskstore_ps(yr + c, live, out);
+    }
+  }
+}
+
+void Softmax(float* x, int64_t rows, int64_t cols) {
+  const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* xr = x + r * cols;
+    __m256 vmax = neg_inf;
+    for (int64_t c = 0; c < cols; c += 8) {
+      const __m256i live = FirstLanes(cols - c);
+      vmax = _mm256_max_ps(
+          vmax, _mm256_blendv_ps(neg_inf, MaskedLoad(xr + c, live), _mm256_castsi256_ps(live)));
+    }
+    const __m256 mv = _mm256_set1_ps(ReduceMax(vmax));
+    __m256 vsum = _mm256_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 8) {
+      const __m256i live = FirstLanes(cols - c);
+      const __m256 e = _mm256_and_ps(Exp(_mm256_sub_ps(MaskedLoad(xr + c, live), mv)),
+                                     _mm256_castsi256_ps(live));
+      _mm256_maskstore_ps(xr + c, live, e);
+      vsum = _mm256_add_ps(vsum, e);
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / ReduceAdd(vsum));
+    for (int64_t c = 0; c < cols; c += 8) {
+      const __m256i live = FirstLanes(cols - c);
+      _mm256_maskstore_ps(xr + c, live, _mm256_mul_ps(MaskedLoad(xr + c, live), inv));
+    }
+  }
+}
+
+void Gelu(float* x, int64_t n, GeluForm form) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i live = FirstLanes(n - i);
+    const __m256 v = MaskedLoad(x + i, live);
+    __m256 t;
+    if (form == GeluForm::kErf) {
+      t = Erf(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+    } else {
+      const __m256 cube = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
+      const __m256 inner =
+          _mm256_mul_ps(_mm256_set1_ps(0.79788456080286536f),
+                        _mm256_fmadd_ps(cube, _mm256_set1_ps(0.044715f), v));
+      t = Tanh(inner);
+    }
+    _mm256_maskstore_ps(x + i, live,
+                        _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, t)));
+  }
+}
+
+void Add(float* y, const float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
+  }
+  if (i < n) {
+    const __m256i live = FirstLanes(n - i);
+    _mm256_maskstore_ps(y + i, live,
+                        _mm256_add_ps(MaskedLoad(y + i, live), MaskedLoad(x + i, live)));
+  }
+}
+
+void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));
+  if (i < n) {
+    const __m256i live = FirstLanes(n - i);
+    _mm256_maskstore_ps(y + i, live, _mm256_mul_ps(MaskedLoad(x + i, live), s));
+  }
+}
+
+}  // namespace heed::kernels::avx2
