@@ -3,14 +3,20 @@
 //   peak_fraction       fused attention FLOP/s / measured single-thread FMA peak
 //   vs_onednn_unfused   unfused oneDNN f32 time / fused time (same shapes)
 //   vs_f32_fused        f32 fused time / bf16 fused time
+//   vs_generic          portable-path time / fused time (f32, batch 1, len <= 512)
 //   bandwidth_fraction  decode K+V bytes read per second / measured copy bandwidth
 //   roofline_fraction   linear GFLOP/s / min(peak, arithmetic intensity x read bandwidth)
-// Runs on one thread unless --threads says otherwise.
+// Runs on one thread unless --threads says otherwise, at the CPU's best ISA
+// level unless --isa=LEVEL (or HEED_ISA) caps it; the FMA peak and read
+// bandwidth are measured with that level's vectors (ymm at avx2 and below).
+// The machine line goes to stderr and into the JSON context, so that
+// --benchmark_format=json prints pure JSON on stdout.
 #include <omp.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -119,6 +125,11 @@ void BM_FusedAttention(benchmark::State& state) {
   if constexpr (std::is_same_v<T, bf16>) {
     f32.Run();
     state.counters["vs_f32_fused"] = TimePerCall(reps, [&] { f32.Run(); }) / fused;
+  } else if (batch == 1 && len <= 512) {
+    const cpu::Isa isa = cpu::ActiveIsa();
+    if (!cpu::SetActiveIsaForTesting(cpu::Isa::kGeneric).ok()) std::abort();
+    state.counters["vs_generic"] = TimePerCall(2, [&] { c.Run(); }) / fused;
+    if (!cpu::SetActiveIsaForTesting(isa).ok()) std::abort();
   }
 }
 
@@ -172,8 +183,8 @@ void BM_DecodeAttention(benchmark::State& state) {
 void BM_Linear(benchmark::State& state) {
   const auto type = static_cast<ops::ComputeType>(state.range(0));
   const int64_t m = state.range(1), k = 512, n = 2048;
-  if (type == ops::ComputeType::kBFloat16 && !cpu::DetectedFeatures().avx512_bf16) {
-    state.SkipWithError("no avx512_bf16");
+  if (ops::ChooseComputeType(type).used != type) {
+    state.SkipWithError(ops::ChooseComputeType(type).detail.c_str());
     return;
   }
   const std::vector<float> w = RandomVector<float>(size_t(n) * k, 11);
@@ -242,6 +253,11 @@ int main(int argc, char** argv) {
   int threads = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);
+    if (std::strncmp(argv[i], "--isa=", 6) == 0) setenv("HEED_ISA", argv[i] + 6, 1);
+  }
+  if (absl::StatusOr<heed::cpu::Isa> isa = heed::cpu::IsaFromEnvironment(); !isa.ok()) {
+    std::fprintf(stderr, "heed-bench-kernels: %s\n", isa.status().ToString().c_str());
+    return 2;
   }
   heed::cpu::SetComputeThreads(threads);
   heed::bench::g_fma_peak_gflops = heed::bench::MeasureFmaPeakGflops();
@@ -256,10 +272,18 @@ int main(int argc, char** argv) {
                               std::to_string(heed::bench::g_copy_gbs));
   benchmark::AddCustomContext("read_bandwidth_gbs",
                               std::to_string(heed::bench::g_read_gbs));
-  std::printf("threads=%d isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f GB/s\n",
+  std::fprintf(stderr,
+               "threads=%d isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f GB/s\n",
               threads, std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())).c_str(),
               heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs,
               heed::bench::g_read_gbs);
+  // --isa and --threads are this program's; Google Benchmark rejects them.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--isa=", 6) != 0 && std::strncmp(argv[i], "--threads=", 10) != 0)
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -3,7 +3,10 @@
 //   S = scale log2(e) Q_blk K_tileᵀ   kMr x 2 accumulators per 16 keys
 //   online softmax in base 2 over tiles of kTile keys
 //   O = O 2^(m_old - m_new) + P V_tile   kMr x 2 accumulators per 16 dims
-// K is packed once per head as Kᵀ (key index fastest); V is read as stored.
+// K is packed once per head as Kᵀ in blocks of 16 keys, so the score
+// micro-kernel streams one contiguous block (a whole-row Kᵀ would put its
+// rows a power of two apart at long lengths, all in the same cache sets);
+// V is read as stored.
 // Single-query problems (decoding) stream K and V rows directly. bf16 inputs
 // take the portable path: AVX2 has no bf16 dot product.
 #include <algorithm>
@@ -38,27 +41,28 @@ thread_local Scratch t_scratch;
 
 int RoundUp(int x, int m) { return (x + m - 1) / m * m; }
 
-// packed[d * lk_pad + j] = k[j][d]; rows lk..lk_pad are zero.
+// Kᵀ in blocks of kNk keys: packed[(j / kNk) * head_dim * kNk + d * kNk + j % kNk]
+// = k[j][d]; keys lk..lk_pad are zero.
 void PackKTransposed(const float* k, int64_t k_stride, int lk, int head_dim, int lk_pad,
                      float* packed) {
+  std::memset(packed, 0, static_cast<size_t>(lk_pad) * head_dim * sizeof(float));
   for (int j = 0; j < lk; ++j) {
     const float* row = k + j * k_stride;
-    for (int d = 0; d < head_dim; ++d) packed[d * lk_pad + j] = row[d];
-  }
-  for (int d = 0; d < head_dim; ++d) {
-    std::memset(packed + d * lk_pad + lk, 0, (lk_pad - lk) * sizeof(float));
+    float* block = packed + static_cast<int64_t>(j / kNk) * head_dim * kNk + j % kNk;
+    for (int d = 0; d < head_dim; ++d) block[d * kNk] = row[d];
   }
 }
 
-// S[MR][0..16) = Q[MR] · Kᵀ for 16 keys, unscaled; S rows are kTile apart.
+// S[MR][0..16) = Q[MR] · Kᵀ for the 16 keys of one packed block, unscaled;
+// S rows are kTile apart.
 template <int MR>
-inline void ScoreTile(const float* q, int64_t q_stride, const float* kt, int lk_pad,
-                      int head_dim, float* s) {
+inline void ScoreTile(const float* q, int64_t q_stride, const float* kt, int head_dim,
+                      float* s) {
   __m256 acc[MR][2];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   for (int d = 0; d < head_dim; ++d) {
-    const float* kd = kt + static_cast<int64_t>(d) * lk_pad;
+    const float* kd = kt + d * kNk;
     const __m256 k0 = _mm256_load_ps(kd);
     const __m256 k1 = _mm256_load_ps(kd + 8);
 #pragma GCC unroll 8
@@ -117,7 +121,7 @@ void ValueTileAllChunks(const float* p, const float* alpha, const float* v,
 
 // One block of MR query rows starting at row i0, over all visible key tiles.
 template <int MR>
-void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt, int lk_pad) {
+void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt) {
   alignas(32) float s[MR * kTile];
   alignas(32) float o[MR * kMaxHeadDim];
   alignas(32) float m[8], m_new[8], alpha[8];
@@ -135,7 +139,8 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt, int lk_pad
   for (int j0 = 0; j0 < keys_end; j0 += kTile) {
     const int tile_keys = std::min(kTile, keys_end - j0);
     for (int c0 = 0; c0 < tile_keys; c0 += kNk) {
-      ScoreTile<MR>(q, p.q_stride, kt + j0 + c0, lk_pad, p.head_dim, s + c0);
+      ScoreTile<MR>(q, p.q_stride, kt + static_cast<int64_t>(j0 + c0) * p.head_dim, p.head_dim,
+                    s + c0);
     }
     const int vectors = (tile_keys + 7) / 8;
     // Scale, mask, and each row's new running maximum.
@@ -159,7 +164,8 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt, int lk_pad
     const __m256 seen = _mm256_cmp_ps(vm_new, neg_inf, _CMP_NEQ_OQ);
     _mm256_store_ps(alpha,
                     _mm256_blendv_ps(_mm256_set1_ps(1.0f),
-                                     Exp2(_mm256_sub_ps(_mm256_load_ps(m), vm_new)), seen));
+                                     Exp2NonPositive(_mm256_sub_ps(_mm256_load_ps(m), vm_new)),
+                                     seen));
     _mm256_store_ps(m, vm_new);
     for (int r = 0; r < MR; ++r) {
       float* sr = s + r * kTile;
@@ -172,7 +178,7 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt, int lk_pad
       const __m256 mv = _mm256_set1_ps(m_new[r]);
       for (int c = 0; c < vectors; ++c) {
         // Masked lanes hold -inf, and 2^-inf = 0.
-        const __m256 e = Exp2(_mm256_sub_ps(_mm256_load_ps(sr + 8 * c), mv));
+        const __m256 e = Exp2NonPositive(_mm256_sub_ps(_mm256_load_ps(sr + 8 * c), mv));
         vsum = _mm256_add_ps(vsum, e);
         _mm256_store_ps(sr + 8 * c, e);
       }
@@ -265,22 +271,22 @@ void AttentionHeadF32(const HeadProblem<float>& p) {
   float* kt = static_cast<float*>(t_scratch.packed_k.data());
   PackKTransposed(p.k, p.k_stride, p.lk, p.head_dim, lk_pad, kt);
   int i0 = 0;
-  for (; i0 + kMr <= p.lq; i0 += kMr) QueryBlock<kMr>(p, i0, kt, lk_pad);
+  for (; i0 + kMr <= p.lq; i0 += kMr) QueryBlock<kMr>(p, i0, kt);
   switch (p.lq - i0) {
     case 5:
-      QueryBlock<5>(p, i0, kt, lk_pad);
+      QueryBlock<5>(p, i0, kt);
       break;
     case 4:
-      QueryBlock<4>(p, i0, kt, lk_pad);
+      QueryBlock<4>(p, i0, kt);
       break;
     case 3:
-      QueryBlock<3>(p, i0, kt, lk_pad);
+      QueryBlock<3>(p, i0, kt);
       break;
     case 2:
-      QueryBlock<2>(p, i0, kt, lk_pad);
+      QueryBlock<2>(p, i0, kt);
       break;
     case 1:
-      QueryBlock<1>(p, i0, kt, lk_pad);
+      QueryBlock<1>(p, i0, kt);
       break;
     default:
       break;

@@ -49,6 +49,23 @@ static inline __m256 Exp2(__m256 x) {
   return _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), overflow);
 }
 
+// 2^x for x <= 0 (or -inf), as the online softmax needs it: Exp2 without the
+// overflow handling, 3 fewer instructions on the attention's hot path.
+static inline __m256 Exp2NonPositive(__m256 x) {
+  const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-126.0f), _CMP_LT_OQ);
+  x = _mm256_max_ps(x, _mm256_set1_ps(-126.0f));
+  const __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 r = _mm256_sub_ps(x, n);
+  __m256 p = _mm256_set1_ps(1.5403530e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3333558e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.6181291e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.5504109e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.4022651e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.9314718e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, Pow2(n)));
+}
+
 // e^x = 2^(x log2 e); about 3 ulp, 0 below about -87, +inf above about 88.7.
 static inline __m256 Exp(__m256 x) {
   return Exp2(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)));
