@@ -5,14 +5,12 @@
 #include <numeric>
 #include <vector>
 
+#include "core/kernels/elementwise.h"
+
 namespace heed::generation {
 
 void LogSoftmaxInPlace(std::span<float> row) {
-  const float max_value = *std::max_element(row.begin(), row.end());
-  double sum = 0;
-  for (float v : row) sum += std::exp(v - max_value);
-  const float log_normalizer = max_value + static_cast<float>(std::log(sum));
-  for (float& v : row) v -= log_normalizer;
+  kernels::LogSoftmax(row.data(), static_cast<int64_t>(row.size()));
 }
 
 int SampleToken(std::span<float> scores, const SamplingOptions& options,

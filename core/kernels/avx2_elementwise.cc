@@ -72,6 +72,39 @@ void Softmax(float* x, int64_t rows, int64_t cols) {
   }
 }
 
+void LogSoftmax(float* x, int64_t n) {
+  const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
+  __m256 vmax = neg_inf;
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i live = FirstLanes(n - i);
+    vmax = _mm256_max_ps(
+        vmax, _mm256_blendv_ps(neg_inf, MaskedLoad(x + i, live), _mm256_castsi256_ps(live)));
+  }
+  const float max_value = ReduceMax(vmax);
+  const __m256 mv = _mm256_set1_ps(max_value);
+  // Four partial sums: the additions' latency, not their count, bounds this.
+  __m256 sums[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                    _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int c = 0; c < 4; ++c) {
+      sums[c] = _mm256_add_ps(sums[c], Exp(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * c), mv)));
+    }
+  }
+  for (; i < n; i += 8) {
+    const __m256i live = FirstLanes(n - i);
+    sums[0] = _mm256_add_ps(sums[0], _mm256_and_ps(Exp(_mm256_sub_ps(MaskedLoad(x + i, live), mv)),
+                                                   _mm256_castsi256_ps(live)));
+  }
+  const float sum = ReduceAdd(
+      _mm256_add_ps(_mm256_add_ps(sums[0], sums[1]), _mm256_add_ps(sums[2], sums[3])));
+  const __m256 shift = _mm256_set1_ps(max_value + std::log(sum));
+  for (i = 0; i < n; i += 8) {
+    const __m256i live = FirstLanes(n - i);
+    _mm256_maskstore_ps(x + i, live, _mm256_sub_ps(MaskedLoad(x + i, live), shift));
+  }
+}
+
 void Gelu(float* x, int64_t n, GeluForm form) {
   const __m256 half = _mm256_set1_ps(0.5f);
   const __m256 one = _mm256_set1_ps(1.0f);

@@ -8,6 +8,7 @@ void AttentionHeadF32(const HeadProblem<float>& p);
 void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
                const float* beta, float eps);
 void Softmax(float* x, int64_t rows, int64_t cols);
+void LogSoftmax(float* x, int64_t n);
 void Gelu(float* x, int64_t n, GeluForm form);
 void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);
@@ -21,6 +22,7 @@ const KernelTable& Avx2Kernels() {
       .attention_head_bf16 = GenericKernels().attention_head_bf16,
       .layer_norm = &avx2::LayerNorm,
       .softmax = &avx2::Softmax,
+      .log_softmax = &avx2::LogSoftmax,
       .gelu = &avx2::Gelu,
       .add = &avx2::Add,
       .scaled_copy = &avx2::ScaledCopy,

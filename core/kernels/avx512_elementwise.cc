@@ -72,6 +72,37 @@ void Softmax(float* x, int64_t rows, int64_t cols) {
   }
 }
 
+void LogSoftmax(float* x, int64_t n) {
+  const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
+  __m512 vmax = neg_inf;
+  for (int64_t i = 0; i < n; i += 16) {
+    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(neg_inf, FirstLanes(n - i), x + i));
+  }
+  const float max_value = _mm512_reduce_max_ps(vmax);
+  const __m512 mv = _mm512_set1_ps(max_value);
+  // Four partial sums: the additions' latency, not their count, bounds this.
+  __m512 sums[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                    _mm512_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    for (int c = 0; c < 4; ++c) {
+      sums[c] = _mm512_add_ps(sums[c], Exp(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * c), mv)));
+    }
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    sums[0] = _mm512_add_ps(
+        sums[0], _mm512_maskz_mov_ps(live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), mv))));
+  }
+  const float sum = _mm512_reduce_add_ps(
+      _mm512_add_ps(_mm512_add_ps(sums[0], sums[1]), _mm512_add_ps(sums[2], sums[3])));
+  const __m512 shift = _mm512_set1_ps(max_value + std::log(sum));
+  for (i = 0; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    _mm512_mask_storeu_ps(x + i, live, _mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), shift));
+  }
+}
+
 void Gelu(float* x, int64_t n, GeluForm form) {
   const __m512 half = _mm512_set1_ps(0.5f);
   const __m512 one = _mm512_set1_ps(1.0f);

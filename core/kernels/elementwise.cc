@@ -12,6 +12,8 @@ void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float
 
 void Softmax(float* x, int64_t rows, int64_t cols) { Kernels().softmax(x, rows, cols); }
 
+void LogSoftmax(float* x, int64_t n) { Kernels().log_softmax(x, n); }
+
 void Gelu(float* x, int64_t n, GeluForm form) { Kernels().gelu(x, n, form); }
 
 void AddInPlace(float* y, const float* x, int64_t n) { Kernels().add(y, x, n); }

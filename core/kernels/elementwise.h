@@ -20,6 +20,10 @@ void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float
 // Softmax over each row, in place.
 void Softmax(float* x, int64_t rows, int64_t cols);
 
+// x - log Σ exp(x), in place, over one row of n values (next-token scores:
+// 8k-58k per step and sequence, so the fast paths matter for decoding).
+void LogSoftmax(float* x, int64_t n);
+
 // GELU, in place: the exact form x/2 (1 + erf(x/√2)) or the tanh approximation
 // x/2 (1 + tanh(√(2/π)(x + 0.044715x³))).
 enum class GeluForm { kErf, kTanh };

@@ -89,6 +89,14 @@ void Softmax(float* x, int64_t rows, int64_t cols) {
   }
 }
 
+void LogSoftmax(float* x, int64_t n) {
+  const float max_value = *std::max_element(x, x + n);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - max_value);
+  const float log_normalizer = max_value + static_cast<float>(std::log(sum));
+  for (int64_t i = 0; i < n; ++i) x[i] -= log_normalizer;
+}
+
 void Gelu(float* x, int64_t n, GeluForm form) {
   constexpr float kInvSqrt2 = 0.70710678118654752f;
   constexpr float kSqrt2OverPi = 0.79788456080286536f;
@@ -120,6 +128,7 @@ const KernelTable& Table() {
       .attention_head_bf16 = &AttentionHead<bf16>,
       .layer_norm = &LayerNorm,
       .softmax = &Softmax,
+      .log_softmax = &LogSoftmax,
       .gelu = &Gelu,
       .add = &Add,
       .scaled_copy = &ScaledCopy,

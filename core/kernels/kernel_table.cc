@@ -14,6 +14,7 @@ void AttentionHeadBf16(const HeadProblem<bf16>& p);
 void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
                const float* beta, float eps);
 void Softmax(float* x, int64_t rows, int64_t cols);
+void LogSoftmax(float* x, int64_t n);
 void Gelu(float* x, int64_t n, GeluForm form);
 void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);
@@ -30,6 +31,7 @@ static KernelTable MakeAvx512Table(cpu::Isa isa) {
                                  : GenericKernels().attention_head_bf16,
       .layer_norm = &avx512::LayerNorm,
       .softmax = &avx512::Softmax,
+      .log_softmax = &avx512::LogSoftmax,
       .gelu = &avx512::Gelu,
       .add = &avx512::Add,
       .scaled_copy = &avx512::ScaledCopy,

@@ -69,6 +69,31 @@ TEST_P(ElementwiseTest, SoftmaxMatchesReference) {
   }
 }
 
+TEST_P(ElementwiseTest, LogSoftmaxMatchesReference) {
+  std::vector<int64_t> sizes = kSizes;
+  sizes.push_back(8000);   // the bundled Marian vocabulary
+  sizes.push_back(58101);  // opus-mt-en-de's
+  for (int64_t n : sizes) {
+    std::vector<float> x = Random(n, -40.0f, 25.0f, n);
+    const int64_t banned = n > 1 ? n / 2 : -1;  // a banned token stays banned
+    if (banned >= 0) x[banned] = -INFINITY;
+    const std::vector<float> orig = x;
+    LogSoftmax(x.data(), n);
+    double max_v = -INFINITY, sum = 0;
+    for (float v : orig) max_v = std::max<double>(max_v, v);
+    for (float v : orig) sum += std::exp(v - max_v);
+    const double log_normalizer = max_v + std::log(sum);
+    for (int64_t i = 0; i < n; ++i) {
+      if (i == banned) {
+        EXPECT_EQ(x[i], -INFINITY);
+        continue;
+      }
+      ASSERT_NEAR(x[i], orig[i] - log_normalizer, 2e-5 * (1 + std::abs(orig[i])))
+          << "n=" << n << " i=" << i;
+    }
+  }
+}
+
 TEST_P(ElementwiseTest, GeluBothForms) {
   for (int64_t n : kSizes) {
     const std::vector<float> orig = Random(n, -8.0f, 8.0f, n);
