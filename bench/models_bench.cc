@@ -15,6 +15,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "core/cpu/cpu_features.h"
 #include "core/cpu/threading.h"
 #include "core/generation/search.h"
 #include "core/models/encoder_classifier.h"
@@ -53,6 +54,15 @@ int Fail(const absl::Status& status) {
 
 }  // namespace
 
+// "isa" (the ISA level, HEED_ISA) and "runs_as" (what the compute type runs
+// as there) as JSON members.
+std::string LevelJson(heed::ops::ComputeType type) {
+  const heed::ops::ComputeTypeChoice choice = heed::ops::ChooseComputeType(type);
+  return "\"isa\": \"" + std::string(heed::cpu::IsaName(heed::cpu::IsaCeiling())) +
+         "\", \"runs_as\": \"" + std::string(heed::ops::ComputeTypeName(choice.used)) +
+         "\"";
+}
+
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   heed::cpu::SetComputeThreads(absl::GetFlag(FLAGS_threads));
@@ -76,8 +86,8 @@ int main(int argc, char** argv) {
       if (!logits.ok()) return Fail(logits.status());
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("{\"sequences\": %zu, \"seconds\": %.4f, \"per_s\": %.3f}\n",
-                inputs.size(), seconds, inputs.size() / seconds);
+    std::printf("{\"sequences\": %zu, \"seconds\": %.4f, \"per_s\": %.3f, %s}\n",
+                inputs.size(), seconds, inputs.size() / seconds, LevelJson(*type).c_str());
     return 0;
   }
 
@@ -127,7 +137,8 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
-      "{\"sequences\": %zu, \"tokens\": %lld, \"seconds\": %.4f, \"per_s\": %.3f}\n",
-      inputs.size(), static_cast<long long>(tokens), seconds, tokens / seconds);
+      "{\"sequences\": %zu, \"tokens\": %lld, \"seconds\": %.4f, \"per_s\": %.3f, %s}\n",
+      inputs.size(), static_cast<long long>(tokens), seconds, tokens / seconds,
+      LevelJson(*type).c_str());
   return 0;
 }

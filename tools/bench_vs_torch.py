@@ -11,7 +11,15 @@ both sides so every sequence yields exactly --new-tokens tokens.
 Sentiment: a DistilBERT-base-sized classifier (6 layers, 768, 12 heads,
 sequences of 128 tokens), sequences per second at batch 1 and 32.
 
+--isa LEVEL runs heed at that ISA level (HEED_ISA: generic, avx2, avx512,
+avx512_vnni, avx512_bf16), which caps its kernels and oneDNN; every case also
+prints "vs_f32", heed's rate over its own float32 rate at the same level, and
+"runs_as", what the compute type runs as there (bfloat16 is float32 below
+avx512_bf16). --no-torch skips PyTorch (no python3-torch needed): only heed's
+compute types against each other.
+
 Usage: /usr/bin/python3 tools/bench_vs_torch.py [--threads 2] [--sentences 500]
+       [--isa avx2] [--no-torch]
 Needs scripts/install-deps.sh --tools (python3-torch, OpenBLAS) and a build.
 """
 import argparse
@@ -247,7 +255,22 @@ class TorchDistilBert:
 
 def run_heed(binary, args):
     out = subprocess.run([binary] + args, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["per_s"]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def report(name, compute, count, heed, torch_rate, f32_rates):
+    """One JSON line; f32_rates remembers float32's rate per case for vs_f32."""
+    if compute == "float32":
+        f32_rates[name] = heed["per_s"]
+    line = {"case": name, "compute_type": compute, "runs_as": heed.get("runs_as", compute),
+            "isa": heed.get("isa", ""), "sentences": count,
+            "heed_per_s": round(heed["per_s"], 2)}
+    if name in f32_rates:
+        line["vs_f32"] = round(heed["per_s"] / f32_rates[name], 2)
+    if torch_rate is not None:
+        line["torch_per_s"] = round(torch_rate, 2)
+        line["ratio"] = round(heed["per_s"] / torch_rate, 2)
+    print(json.dumps(line), flush=True)
 
 
 def main():
@@ -261,10 +284,21 @@ def main():
     parser.add_argument("--binary", default=os.path.join(HERE, "..", "build", "bench", "heed-bench-models"))
     parser.add_argument("--compute-types", default="float32,bfloat16,int8")
     parser.add_argument("--only", default="", help="comma-separated case name prefixes")
+    parser.add_argument("--isa", default="", help="heed's ISA level (HEED_ISA)")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="skip PyTorch: heed's compute types against its float32 only")
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
-    import torch
-    torch.set_num_threads(args.threads)
+    if args.isa:
+        os.environ["HEED_ISA"] = args.isa
+    if args.no_torch:
+        torch = None
+    else:
+        import torch
+        torch.set_num_threads(args.threads)
+    f32_rates = {}
+    # float32 first, so that the others have a rate to compare with.
+    compute_types = sorted(args.compute_types.split(","), key=lambda c: c != "float32")
 
     marian, distil = os.path.join(args.work, "marian-base"), os.path.join(args.work, "distilbert-base")
     make_marian(marian)
@@ -280,7 +314,7 @@ def main():
     with open(classify_inputs, "w") as f:
         f.write("".join(" ".join(map(str, s)) + "\n" for s in classify))
 
-    tm, td = TorchMarian(marian, torch), TorchDistilBert(distil, torch)
+    tm, td = (TorchMarian(marian, torch), TorchDistilBert(distil, torch)) if torch else (None, None)
     common = [f"--threads={args.threads}"]
     for batch in (1, 32):
         count = args.batch1_sentences if batch == 1 else args.sentences
@@ -288,40 +322,40 @@ def main():
             name = f"translate_{'greedy' if beams == 1 else 'beam4'}_batch{batch}"
             if args.only and not any(name.startswith(o) for o in args.only.split(",")):
                 continue
-            with torch.inference_mode():
-                start, tokens = time.perf_counter(), 0
-                for i in range(0, count, batch):
-                    chunk = sentences[i:i + batch]
-                    width = max(map(len, chunk))
-                    ids = torch.tensor([s + [31999] * (width - len(s)) for s in chunk])
-                    pad = torch.tensor([[False] * len(s) + [True] * (width - len(s)) for s in chunk])
-                    tokens += tm.generate(ids, pad, beams, args.new_tokens)
-                torch_rate = tokens / (time.perf_counter() - start)
-            for compute in args.compute_types.split(","):
-                heed_rate = run_heed(args.binary, common + [
+            torch_rate = None
+            if torch:
+                with torch.inference_mode():
+                    start, tokens = time.perf_counter(), 0
+                    for i in range(0, count, batch):
+                        chunk = sentences[i:i + batch]
+                        width = max(map(len, chunk))
+                        ids = torch.tensor([s + [31999] * (width - len(s)) for s in chunk])
+                        pad = torch.tensor([[False] * len(s) + [True] * (width - len(s))
+                                            for s in chunk])
+                        tokens += tm.generate(ids, pad, beams, args.new_tokens)
+                    torch_rate = tokens / (time.perf_counter() - start)
+            for compute in compute_types:
+                heed = run_heed(args.binary, common + [
                     f"--model_dir={marian}", f"--inputs={inputs}", "--task=generate",
                     f"--batch={batch}", f"--beams={beams}", f"--new_tokens={args.new_tokens}",
                     f"--compute_type={compute}", f"--limit={count}"])
-                print(json.dumps({"case": name, "compute_type": compute, "sentences": count,
-                                  "heed_per_s": round(heed_rate, 2),
-                                  "torch_per_s": round(torch_rate, 2),
-                                  "ratio": round(heed_rate / torch_rate, 2)}), flush=True)
+                report(name, compute, count, heed, torch_rate, f32_rates)
         name = f"sentiment_batch{batch}"
         if args.only and not any(name.startswith(o) for o in args.only.split(",")):
             continue
         count = args.batch1_sentences if batch == 1 else args.sentences
-        with torch.inference_mode():
-            start = time.perf_counter()
-            for i in range(0, count, batch):
-                td.classify(torch.tensor(classify[i:i + batch]))
-            torch_rate = count / (time.perf_counter() - start)
-        for compute in args.compute_types.split(","):
-            heed_rate = run_heed(args.binary, common + [
+        torch_rate = None
+        if torch:
+            with torch.inference_mode():
+                start = time.perf_counter()
+                for i in range(0, count, batch):
+                    td.classify(torch.tensor(classify[i:i + batch]))
+                torch_rate = count / (time.perf_counter() - start)
+        for compute in compute_types:
+            heed = run_heed(args.binary, common + [
                 f"--model_dir={distil}", f"--inputs={classify_inputs}", "--task=classify",
                 f"--batch={batch}", f"--compute_type={compute}", f"--limit={count}"])
-            print(json.dumps({"case": name, "compute_type": compute, "sentences": count,
-                              "heed_per_s": round(heed_rate, 2), "torch_per_s": round(torch_rate, 2),
-                              "ratio": round(heed_rate / torch_rate, 2)}), flush=True)
+            report(name, compute, count, heed, torch_rate, f32_rates)
 
 
 if __name__ == "__main__":
