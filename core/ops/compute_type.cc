@@ -30,7 +30,8 @@ absl::StatusOr<ComputeType> ParseComputeType(std::string_view name) {
 }
 
 ComputeTypeChoice ChooseComputeType(ComputeType requested) {
-  ComputeTypeChoice choice{.requested = requested, .used = requested};
+  ComputeTypeChoice choice;
+  choice.requested = choice.used = requested;
   const std::string level(cpu::IsaName(cpu::IsaCeiling()));
   switch (requested) {
     case ComputeType::kFloat32:
