@@ -25,8 +25,12 @@ TEST(CpuFeaturesTest, FeaturesAreConsistent) {
   if (BestSupportedIsa() >= Isa::kAvx512) {
     EXPECT_TRUE(f.avx512bw && f.avx512vl && f.avx512dq);
   }
-  if (BestSupportedIsa() >= Isa::kAvx512Vnni) EXPECT_TRUE(f.avx512_vnni);
-  if (BestSupportedIsa() >= Isa::kAvx512Bf16) EXPECT_TRUE(f.avx512_bf16);
+  if (BestSupportedIsa() >= Isa::kAvx512Vnni) {
+    EXPECT_TRUE(f.avx512_vnni);
+  }
+  if (BestSupportedIsa() >= Isa::kAvx512Bf16) {
+    EXPECT_TRUE(f.avx512_bf16);
+  }
   EXPECT_EQ(SupportedIsas().back(), BestSupportedIsa());
   EXPECT_EQ(SupportedIsas().front(), Isa::kGeneric);
 }
