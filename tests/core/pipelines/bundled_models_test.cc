@@ -158,22 +158,23 @@ class ReducedPrecisionTest : public BundledModelTest,
     }
     return Setup(name, golden_file, key, GetParam());
   }
+
+  void ExpectTokenAgreement(const char* task) {
+    const double agreement = TokenAgreement();
+    std::printf("%s %s token agreement %.4f\n", model_->compute.detail.c_str(), task,
+                agreement);
+    EXPECT_GE(agreement, 0.95);
+  }
 };
 
 TEST_P(ReducedPrecisionTest, TranslationAgreesWithFloat32) {
   if (!SetupReduced("marian-en-de-demo", "translation.json", "output_ids")) GTEST_SKIP();
-  const double agreement = TokenAgreement();
-  std::printf("%s translation token agreement %.4f\n", model_->compute.detail.c_str(),
-              agreement);
-  EXPECT_GE(agreement, 0.95);
+  ExpectTokenAgreement("translation");
 }
 
 TEST_P(ReducedPrecisionTest, SummarizationAgreesWithFloat32) {
   if (!SetupReduced("bart-synopsis-demo", "summarization.json", "output_ids")) GTEST_SKIP();
-  const double agreement = TokenAgreement();
-  std::printf("%s summarization token agreement %.4f\n", model_->compute.detail.c_str(),
-              agreement);
-  EXPECT_GE(agreement, 0.95);
+  ExpectTokenAgreement("summarization");
 }
 
 TEST_P(ReducedPrecisionTest, SentimentKeepsTheLabels) {
