@@ -141,7 +141,8 @@ class BundledModelTest : public ::testing::Test {
 // Measured on an AMD Zen 4 (translation / summarization token agreement):
 //   bfloat16 at avx512_bf16                 0.988 / 0.993  (positional)
 //   int8, 8-bit weights at avx512_vnni      0.972 / 0.972
-//   int8, 7-bit weights at avx512 and avx2  0.962 / 0.956
+//   int8, 7-bit weights at avx512           0.962 / 0.956
+//   int8, 7-bit weights at avx2             0.967 / 0.951
 // (7-bit activations with 8-bit weights instead gave 0.964 / 0.940.)
 class ReducedPrecisionTest : public BundledModelTest,
                              public ::testing::WithParamInterface<ops::ComputeType> {
