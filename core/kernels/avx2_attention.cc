@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "core/kernels/internal/head_problem.h"
+#include "core/kernels/internal/isa_kernels.h"
 #include "core/kernels/kernel_table.h"
 #include "core/tensor/aligned_buffer.h"
 
@@ -81,8 +82,8 @@ inline void ScoreTile(const float* q, int64_t q_stride, const float* kt, int hea
 
 // o[MR][dc .. dc+8*NV) = o * alpha + P · V over `keys` keys of the tile.
 template <int MR, int NV>
-inline void ValueTile(const float* p, const float* alpha, const float* v, int64_t v_stride,
-                      int keys, int dc, float* o) {
+inline void ValueTile(const float* p, const float* alpha, const float* v,
+                      int64_t v_stride, int keys, int dc, float* o) {
   __m256 acc[MR][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
@@ -107,7 +108,8 @@ inline void ValueTile(const float* p, const float* alpha, const float* v, int64_
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 2
-    for (int c = 0; c < NV; ++c) _mm256_store_ps(o + r * kMaxHeadDim + dc + 8 * c, acc[r][c]);
+    for (int c = 0; c < NV; ++c)
+      _mm256_store_ps(o + r * kMaxHeadDim + dc + 8 * c, acc[r][c]);
   }
 }
 
@@ -115,7 +117,8 @@ template <int MR>
 void ValueTileAllChunks(const float* p, const float* alpha, const float* v,
                         int64_t v_stride, int keys, int head_dim, float* o) {
   int dc = 0;
-  for (; dc + 16 <= head_dim; dc += 16) ValueTile<MR, 2>(p, alpha, v, v_stride, keys, dc, o);
+  for (; dc + 16 <= head_dim; dc += 16)
+    ValueTile<MR, 2>(p, alpha, v, v_stride, keys, dc, o);
   if (dc < head_dim) ValueTile<MR, 1>(p, alpha, v, v_stride, keys, dc, o);
 }
 
@@ -139,8 +142,8 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt) {
   for (int j0 = 0; j0 < keys_end; j0 += kTile) {
     const int tile_keys = std::min(kTile, keys_end - j0);
     for (int c0 = 0; c0 < tile_keys; c0 += kNk) {
-      ScoreTile<MR>(q, p.q_stride, kt + static_cast<int64_t>(j0 + c0) * p.head_dim, p.head_dim,
-                    s + c0);
+      ScoreTile<MR>(q, p.q_stride, kt + static_cast<int64_t>(j0 + c0) * p.head_dim,
+                    p.head_dim, s + c0);
     }
     const int vectors = (tile_keys + 7) / 8;
     // Scale, mask, and each row's new running maximum.
@@ -151,8 +154,8 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt) {
       __m256 vmax = neg_inf;
       for (int c = 0; c < vectors; ++c) {
         const __m256 live = _mm256_castsi256_ps(FirstLanes(visible - 8 * c));
-        const __m256 v =
-            _mm256_blendv_ps(neg_inf, _mm256_mul_ps(_mm256_load_ps(sr + 8 * c), scale), live);
+        const __m256 v = _mm256_blendv_ps(
+            neg_inf, _mm256_mul_ps(_mm256_load_ps(sr + 8 * c), scale), live);
         _mm256_store_ps(sr + 8 * c, v);
         vmax = _mm256_max_ps(vmax, v);
       }
@@ -162,10 +165,10 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt) {
     // seen no visible key (m_new = -inf), where the subtraction would be NaN.
     const __m256 vm_new = _mm256_load_ps(m_new);
     const __m256 seen = _mm256_cmp_ps(vm_new, neg_inf, _CMP_NEQ_OQ);
-    _mm256_store_ps(alpha,
-                    _mm256_blendv_ps(_mm256_set1_ps(1.0f),
-                                     Exp2NonPositive(_mm256_sub_ps(_mm256_load_ps(m), vm_new)),
-                                     seen));
+    _mm256_store_ps(
+        alpha, _mm256_blendv_ps(_mm256_set1_ps(1.0f),
+                                Exp2NonPositive(_mm256_sub_ps(_mm256_load_ps(m), vm_new)),
+                                seen));
     _mm256_store_ps(m, vm_new);
     for (int r = 0; r < MR; ++r) {
       float* sr = s + r * kTile;
@@ -185,13 +188,15 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt) {
       l[r] = l[r] * alpha[r] + ReduceAdd(vsum);
     }
     const int keys = std::min(tile_keys, p.lk - j0);
-    ValueTileAllChunks<MR>(s, alpha, p.v + j0 * p.v_stride, p.v_stride, keys, p.head_dim, o);
+    ValueTileAllChunks<MR>(s, alpha, p.v + j0 * p.v_stride, p.v_stride, keys, p.head_dim,
+                           o);
   }
   for (int r = 0; r < MR; ++r) {
     float* out = p.out + (i0 + r) * p.out_stride;
     const __m256 inv = _mm256_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
     for (int d = 0; d < p.head_dim; d += 8) {
-      _mm256_storeu_ps(out + d, _mm256_mul_ps(_mm256_load_ps(o + r * kMaxHeadDim + d), inv));
+      _mm256_storeu_ps(out + d,
+                       _mm256_mul_ps(_mm256_load_ps(o + r * kMaxHeadDim + d), inv));
     }
   }
 }
@@ -214,32 +219,18 @@ void DecodeRow(const HeadProblem<float>& p, int i) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int c = 0;
     for (; c + 2 <= vectors; c += 2) {
-      acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), _mm256_loadu_ps(kj + 8 * c), acc0);
-      acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c + 8), _mm256_loadu_ps(kj + 8 * c + 8),
-                             acc1);
+      acc0 =
+          _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), _mm256_loadu_ps(kj + 8 * c), acc0);
+      acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c + 8),
+                             _mm256_loadu_ps(kj + 8 * c + 8), acc1);
     }
     if (c < vectors) {
-      acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), _mm256_loadu_ps(kj + 8 * c), acc0);
+      acc0 =
+          _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), _mm256_loadu_ps(kj + 8 * c), acc0);
     }
     scores[j] = ReduceAdd(_mm256_add_ps(acc0, acc1)) * p.scale;
   }
-  const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
-  __m256 vmax = neg_inf;
-  for (int j = 0; j < visible; j += 8) {
-    const __m256i live = FirstLanes(visible - j);
-    vmax = _mm256_max_ps(
-        vmax, _mm256_blendv_ps(neg_inf, MaskedLoad(scores + j, live), _mm256_castsi256_ps(live)));
-  }
-  const __m256 mv = _mm256_set1_ps(ReduceMax(vmax));
-  __m256 vsum = _mm256_setzero_ps();
-  for (int j = 0; j < visible; j += 8) {
-    const __m256i live = FirstLanes(visible - j);
-    const __m256 e = _mm256_and_ps(Exp(_mm256_sub_ps(MaskedLoad(scores + j, live), mv)),
-                                   _mm256_castsi256_ps(live));
-    _mm256_maskstore_ps(scores + j, live, e);
-    vsum = _mm256_add_ps(vsum, e);
-  }
-  const float inv_sum = 1.0f / ReduceAdd(vsum);
+  Softmax(scores, 1, visible);
 
   __m256 acc[kMaxHeadDim / 8];
   for (int c = 0; c < vectors; ++c) acc[c] = _mm256_setzero_ps();
@@ -250,8 +241,7 @@ void DecodeRow(const HeadProblem<float>& p, int i) {
       acc[c] = _mm256_fmadd_ps(pb, _mm256_loadu_ps(vj + 8 * c), acc[c]);
     }
   }
-  const __m256 inv = _mm256_set1_ps(inv_sum);
-  for (int c = 0; c < vectors; ++c) _mm256_storeu_ps(out + 8 * c, _mm256_mul_ps(acc[c], inv));
+  for (int c = 0; c < vectors; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/kernels/internal/isa_kernels.h"
 #include "core/kernels/kernel_table.h"
 
 // AVX2 code generation from here on: this include must follow every other
@@ -37,7 +38,8 @@ void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float
     const __m256 vinv = _mm256_set1_ps(inv_std);
     for (int64_t c = 0; c < cols; c += 8) {
       const __m256i live = FirstLanes(cols - c);
-      const __m256 d = _mm256_mul_ps(_mm256_sub_ps(MaskedLoad(xr + c, live), vmean), vinv);
+      const __m256 d =
+          _mm256_mul_ps(_mm256_sub_ps(MaskedLoad(xr + c, live), vmean), vinv);
       const __m256 out =
           _mm256_fmadd_ps(d, MaskedLoad(gamma + c, live), MaskedLoad(beta + c, live));
       _mm256_maskstore_ps(yr + c, live, out);
@@ -52,8 +54,8 @@ void Softmax(float* x, int64_t rows, int64_t cols) {
     __m256 vmax = neg_inf;
     for (int64_t c = 0; c < cols; c += 8) {
       const __m256i live = FirstLanes(cols - c);
-      vmax = _mm256_max_ps(
-          vmax, _mm256_blendv_ps(neg_inf, MaskedLoad(xr + c, live), _mm256_castsi256_ps(live)));
+      vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(neg_inf, MaskedLoad(xr + c, live),
+                                                  _mm256_castsi256_ps(live)));
     }
     const __m256 mv = _mm256_set1_ps(ReduceMax(vmax));
     __m256 vsum = _mm256_setzero_ps();
@@ -77,8 +79,8 @@ void LogSoftmax(float* x, int64_t n) {
   __m256 vmax = neg_inf;
   for (int64_t i = 0; i < n; i += 8) {
     const __m256i live = FirstLanes(n - i);
-    vmax = _mm256_max_ps(
-        vmax, _mm256_blendv_ps(neg_inf, MaskedLoad(x + i, live), _mm256_castsi256_ps(live)));
+    vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(neg_inf, MaskedLoad(x + i, live),
+                                                _mm256_castsi256_ps(live)));
   }
   const float max_value = ReduceMax(vmax);
   const __m256 mv = _mm256_set1_ps(max_value);
@@ -88,13 +90,15 @@ void LogSoftmax(float* x, int64_t n) {
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
     for (int c = 0; c < 4; ++c) {
-      sums[c] = _mm256_add_ps(sums[c], Exp(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * c), mv)));
+      sums[c] =
+          _mm256_add_ps(sums[c], Exp(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * c), mv)));
     }
   }
   for (; i < n; i += 8) {
     const __m256i live = FirstLanes(n - i);
-    sums[0] = _mm256_add_ps(sums[0], _mm256_and_ps(Exp(_mm256_sub_ps(MaskedLoad(x + i, live), mv)),
-                                                   _mm256_castsi256_ps(live)));
+    sums[0] = _mm256_add_ps(sums[0],
+                            _mm256_and_ps(Exp(_mm256_sub_ps(MaskedLoad(x + i, live), mv)),
+                                          _mm256_castsi256_ps(live)));
   }
   const float sum = ReduceAdd(
       _mm256_add_ps(_mm256_add_ps(sums[0], sums[1]), _mm256_add_ps(sums[2], sums[3])));
@@ -129,7 +133,8 @@ void Gelu(float* x, int64_t n, GeluForm form) {
 void Add(float* y, const float* x, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
+    _mm256_storeu_ps(y + i,
+                     _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
   }
   if (i < n) {
     const __m256i live = FirstLanes(n - i);
@@ -141,7 +146,8 @@ void Add(float* y, const float* x, int64_t n) {
 void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
   const __m256 s = _mm256_set1_ps(scale);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));
   if (i < n) {
     const __m256i live = FirstLanes(n - i);
     _mm256_maskstore_ps(y + i, live, _mm256_mul_ps(MaskedLoad(x + i, live), s));

@@ -1,18 +1,9 @@
 // The AVX2 dispatch table. Its entries are defined in avx2_*.cc, which enable
 // AVX2 per translation unit (avx2_target.h); this file is plain x86-64.
+#include "core/kernels/internal/isa_kernels.h"
 #include "core/kernels/kernel_table.h"
 
 namespace heed::kernels {
-namespace avx2 {
-void AttentionHeadF32(const HeadProblem<float>& p);
-void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
-               const float* beta, float eps);
-void Softmax(float* x, int64_t rows, int64_t cols);
-void LogSoftmax(float* x, int64_t n);
-void Gelu(float* x, int64_t n, GeluForm form);
-void Add(float* y, const float* x, int64_t n);
-void ScaledCopy(const float* x, float* y, int64_t n, float scale);
-}  // namespace avx2
 
 const KernelTable& Avx2Kernels() {
   static const KernelTable table = {

@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "core/kernels/internal/head_problem.h"
+#include "core/kernels/internal/isa_kernels.h"
 #include "core/kernels/kernel_table.h"
 #include "core/tensor/aligned_buffer.h"
 #include "core/tensor/dtype.h"
@@ -310,7 +311,6 @@ void DecodeRow(const HeadProblem<T>& p, int i) {
   __m512i qv[kMaxHeadDim / 16];
   for (int c = 0; c < vectors; ++c) qv[c] = _mm512_loadu_si512(q + c * kPerVector);
 
-  __m512 vmax = _mm512_set1_ps(-INFINITY);
   int j = 0;
   for (; j < visible; ++j) {
     const T* kj = p.k + j * p.k_stride;
@@ -325,20 +325,7 @@ void DecodeRow(const HeadProblem<T>& p, int i) {
     }
     scores[j] = _mm512_reduce_add_ps(acc) * p.scale;
   }
-  for (j = 0; j < visible; j += 16) {
-    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY),
-                                                    FirstLanes(visible - j), scores + j));
-  }
-  const __m512 mv = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
-  __m512 vsum = _mm512_setzero_ps();
-  for (j = 0; j < visible; j += 16) {
-    const __mmask16 live = FirstLanes(visible - j);
-    const __m512 e = _mm512_maskz_mov_ps(
-        live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, scores + j), mv)));
-    _mm512_mask_storeu_ps(scores + j, live, e);
-    vsum = _mm512_add_ps(vsum, e);
-  }
-  const float inv_sum = 1.0f / _mm512_reduce_add_ps(vsum);
+  Softmax(scores, 1, visible);
 
   const int out_vectors = p.head_dim / 16;
   __m512 acc[kMaxHeadDim / 16];
@@ -356,9 +343,7 @@ void DecodeRow(const HeadProblem<T>& p, int i) {
       acc[c] = _mm512_fmadd_ps(pb, vv, acc[c]);
     }
   }
-  const __m512 inv = _mm512_set1_ps(inv_sum);
-  for (int c = 0; c < out_vectors; ++c)
-    _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[c], inv));
+  for (int c = 0; c < out_vectors; ++c) _mm512_storeu_ps(out + 16 * c, acc[c]);
 }
 
 template <typename T>

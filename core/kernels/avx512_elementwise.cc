@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/kernels/internal/isa_kernels.h"
 #include "core/kernels/kernel_table.h"
 
 // AVX-512 code generation from here on: this include must follow every other
@@ -86,20 +87,23 @@ void LogSoftmax(float* x, int64_t n) {
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
     for (int c = 0; c < 4; ++c) {
-      sums[c] = _mm512_add_ps(sums[c], Exp(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * c), mv)));
+      sums[c] =
+          _mm512_add_ps(sums[c], Exp(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * c), mv)));
     }
   }
   for (; i < n; i += 16) {
     const __mmask16 live = FirstLanes(n - i);
     sums[0] = _mm512_add_ps(
-        sums[0], _mm512_maskz_mov_ps(live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), mv))));
+        sums[0], _mm512_maskz_mov_ps(
+                     live, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), mv))));
   }
   const float sum = _mm512_reduce_add_ps(
       _mm512_add_ps(_mm512_add_ps(sums[0], sums[1]), _mm512_add_ps(sums[2], sums[3])));
   const __m512 shift = _mm512_set1_ps(max_value + std::log(sum));
   for (i = 0; i < n; i += 16) {
     const __mmask16 live = FirstLanes(n - i);
-    _mm512_mask_storeu_ps(x + i, live, _mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), shift));
+    _mm512_mask_storeu_ps(x + i, live,
+                          _mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), shift));
   }
 }
 

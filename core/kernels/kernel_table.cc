@@ -5,20 +5,9 @@
 #include "core/kernels/kernel_table.h"
 
 #include "core/cpu/cpu_features.h"
-#include "core/kernels/internal/head_problem.h"
+#include "core/kernels/internal/isa_kernels.h"
 
 namespace heed::kernels {
-namespace avx512 {
-void AttentionHeadF32(const HeadProblem<float>& p);
-void AttentionHeadBf16(const HeadProblem<bf16>& p);
-void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
-               const float* beta, float eps);
-void Softmax(float* x, int64_t rows, int64_t cols);
-void LogSoftmax(float* x, int64_t n);
-void Gelu(float* x, int64_t n, GeluForm form);
-void Add(float* y, const float* x, int64_t n);
-void ScaledCopy(const float* x, float* y, int64_t n, float scale);
-}  // namespace avx512
 
 // The AVX-512 table of a level: bf16 attention runs vdpbf16ps only at
 // avx512_bf16 (Cooper Lake, Zen 4 and later) and the portable path below.
