@@ -183,8 +183,9 @@ void BM_DecodeAttention(benchmark::State& state) {
 void BM_Linear(benchmark::State& state) {
   const auto type = static_cast<ops::ComputeType>(state.range(0));
   const int64_t m = state.range(1), k = 512, n = 2048;
-  if (ops::ChooseComputeType(type).used != type) {
-    state.SkipWithError(ops::ChooseComputeType(type).detail.c_str());
+  if (const ops::ComputeTypeChoice choice = ops::ChooseComputeType(type);
+      choice.used != type) {
+    state.SkipWithError(choice.detail.c_str());
     return;
   }
   const std::vector<float> w = RandomVector<float>(size_t(n) * k, 11);
@@ -272,15 +273,15 @@ int main(int argc, char** argv) {
                               std::to_string(heed::bench::g_copy_gbs));
   benchmark::AddCustomContext("read_bandwidth_gbs",
                               std::to_string(heed::bench::g_read_gbs));
-  std::fprintf(stderr,
-               "threads=%d isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f GB/s\n",
-              threads, std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())).c_str(),
-              heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs,
-              heed::bench::g_read_gbs);
+  std::fprintf(
+      stderr, "threads=%d isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f GB/s\n",
+      threads, std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())).c_str(),
+      heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs, heed::bench::g_read_gbs);
   // --isa and --threads are this program's; Google Benchmark rejects them.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--isa=", 6) != 0 && std::strncmp(argv[i], "--threads=", 10) != 0)
+    if (std::strncmp(argv[i], "--isa=", 6) != 0 &&
+        std::strncmp(argv[i], "--threads=", 10) != 0)
       argv[kept++] = argv[i];
   }
   argc = kept;

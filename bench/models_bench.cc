@@ -52,8 +52,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-}  // namespace
-
 // "isa" (the ISA level, HEED_ISA) and "runs_as" (what the compute type runs
 // as there) as JSON members.
 std::string LevelJson(heed::ops::ComputeType type) {
@@ -62,6 +60,8 @@ std::string LevelJson(heed::ops::ComputeType type) {
          "\", \"runs_as\": \"" + std::string(heed::ops::ComputeTypeName(choice.used)) +
          "\"";
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     std::printf("{\"sequences\": %zu, \"seconds\": %.4f, \"per_s\": %.3f, %s}\n",
-                inputs.size(), seconds, inputs.size() / seconds, LevelJson(*type).c_str());
+                inputs.size(), seconds, inputs.size() / seconds,
+                LevelJson(*type).c_str());
     return 0;
   }
 

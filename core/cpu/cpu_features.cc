@@ -69,7 +69,7 @@ Isa BestSupportedIsa() {
 std::vector<Isa> SupportedIsas() {
   std::vector<Isa> isas;
   for (Isa isa : kAllIsas) {
-    if (isa <= BestSupportedIsa()) isas.push_back(isa);
+    if (isa <= IsaCeiling()) isas.push_back(isa);
   }
   return isas;
 }

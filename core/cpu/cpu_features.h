@@ -46,7 +46,8 @@ const CpuFeatures& DetectedFeatures();
 // The best level the hardware and OS support.
 Isa BestSupportedIsa();
 
-// Every level from generic up to BestSupportedIsa().
+// Every level from generic up to IsaCeiling(): the levels this process can
+// run (tests and benchmarks compare them).
 std::vector<Isa> SupportedIsas();
 
 // The level requested by the environment: HEED_ISA if set (an error if it is

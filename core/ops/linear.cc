@@ -109,7 +109,8 @@ dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
   dnnl::primitive_attr attr;
   if (activation_ != Activation::kNone) {
     dnnl::post_ops post_ops;
-    post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_), ActivationAlphaOf(activation_), 0.0f);
+    post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_),
+                            ActivationAlphaOf(activation_), 0.0f);
     attr.set_post_ops(post_ops);
   }
   if (bias_) {
@@ -260,7 +261,8 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
 void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_t m,
                             float* y) const {
   // y = x_scale w_scale (Σ (q + 128) w - 128 Σ w) + b
-  const float* bias = bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
+  const float* bias =
+      bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
   const int64_t n_out = out_features_;
   for (int64_t i = 0; i < m; ++i) {
     const int32_t* acc = sums + i * n_out;

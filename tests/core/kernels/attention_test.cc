@@ -300,7 +300,7 @@ TEST_P(AttentionTest, DecodeOverKvCache) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, AttentionTest, ::testing::ValuesIn(SupportedIsas()),
+INSTANTIATE_TEST_SUITE_P(Isa, AttentionTest, ::testing::ValuesIn(cpu::SupportedIsas()),
                          IsaParamName);
 
 }  // namespace

@@ -140,7 +140,7 @@ TEST_P(ElementwiseTest, EmbeddingGatherScalesRows) {
   EXPECT_NE(status.message().find("token id 50"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, ElementwiseTest, ::testing::ValuesIn(SupportedIsas()),
+INSTANTIATE_TEST_SUITE_P(Isa, ElementwiseTest, ::testing::ValuesIn(cpu::SupportedIsas()),
                          IsaParamName);
 
 }  // namespace

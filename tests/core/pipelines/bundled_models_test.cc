@@ -106,6 +106,13 @@ class BundledModelTest : public ::testing::Test {
     return mismatches;
   }
 
+  // Every case's text through the sentiment classifier, in one batch.
+  auto ClassifyCases() {
+    std::vector<std::string> texts;
+    for (const Case& c : cases_) texts.push_back(c.text);
+    return model_->classifier->Classify(texts, /*truncate=*/true, false);
+  }
+
   // The tokens the greedy outputs share with the reference, in order (their
   // longest common subsequence), over the longer of each pair, summed over
   // the cases: a word inserted early does not count the rest as different.
@@ -139,10 +146,10 @@ class BundledModelTest : public ::testing::Test {
 // bfloat16 and int8 at this process's ISA level (ctest runs every level the
 // CPU has) against the float32 reference; the bar is 95 % of tokens.
 // Measured on an AMD Zen 4 (translation / summarization token agreement):
-//   bfloat16 at avx512_bf16                 0.988 / 0.993  (positional)
-//   int8, 8-bit weights at avx512_vnni      0.972 / 0.972
+//   bfloat16 at avx512_bf16                 0.991 / 0.994
+//   int8, 8-bit weights at avx512_vnni      0.973 / 0.972
 //   int8, 7-bit weights at avx512           0.962 / 0.956
-//   int8, 7-bit weights at avx2             0.967 / 0.951
+//   int8, 7-bit weights at avx2             0.966 / 0.951
 // (7-bit activations with 8-bit weights instead gave 0.964 / 0.940.)
 class ReducedPrecisionTest : public BundledModelTest,
                              public ::testing::WithParamInterface<ops::ComputeType> {
@@ -174,15 +181,15 @@ TEST_P(ReducedPrecisionTest, TranslationAgreesWithFloat32) {
 }
 
 TEST_P(ReducedPrecisionTest, SummarizationAgreesWithFloat32) {
-  if (!SetupReduced("bart-synopsis-demo", "summarization.json", "output_ids")) GTEST_SKIP();
+  if (!SetupReduced("bart-synopsis-demo", "summarization.json", "output_ids"))
+    GTEST_SKIP();
   ExpectTokenAgreement("summarization");
 }
 
 TEST_P(ReducedPrecisionTest, SentimentKeepsTheLabels) {
-  if (!SetupReduced("distilbert-sentiment-demo", "sentiment.json", "logits")) GTEST_SKIP();
-  std::vector<std::string> texts;
-  for (const Case& c : cases_) texts.push_back(c.text);
-  auto results = model_->classifier->Classify(texts, /*truncate=*/true, false);
+  if (!SetupReduced("distilbert-sentiment-demo", "sentiment.json", "logits"))
+    GTEST_SKIP();
+  auto results = ClassifyCases();
   ASSERT_TRUE(results.ok()) << results.status();
   int label_mismatches = 0;
   for (size_t i = 0; i < cases_.size(); ++i) {
@@ -224,9 +231,7 @@ TEST_F(BundledModelTest, SummarizationGreedyOutputsMatchReference) {
 TEST_F(BundledModelTest, SentimentLabelsAndProbabilitiesMatchReference) {
   if (!Setup("distilbert-sentiment-demo", "sentiment.json", "logits")) GTEST_SKIP();
   EXPECT_EQ(model_->task, Task::kSentiment);
-  std::vector<std::string> texts;
-  for (const Case& c : cases_) texts.push_back(c.text);
-  auto results = model_->classifier->Classify(texts, /*truncate=*/true, false);
+  auto results = ClassifyCases();
   ASSERT_TRUE(results.ok()) << results.status();
   int label_mismatches = 0;
   for (size_t i = 0; i < cases_.size(); ++i) {
@@ -241,7 +246,8 @@ TEST_F(BundledModelTest, SentimentLabelsAndProbabilitiesMatchReference) {
     }
   }
   EXPECT_LE(label_mismatches * 100, static_cast<int>(cases_.size()));
-  EXPECT_EQ(model_->classifier->labels(), (std::vector<std::string>{"NEGATIVE", "POSITIVE"}));
+  EXPECT_EQ(model_->classifier->labels(),
+            (std::vector<std::string>{"NEGATIVE", "POSITIVE"}));
 }
 
 }  // namespace
