@@ -10,7 +10,10 @@ BUILD_DIR=${HEED_BUILD_DIR:-build}
 # one process, and the ops, model, generation and pipeline tests are registered
 # once per level (named <level>/..., run with HEED_ISA=<level>, which caps
 # oneDNN too); levels above this CPU are reported as skipped.
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" "$@"
+# ctest runs nproc tests at once and each computes with nproc OpenMP threads;
+# spinning OpenMP workers would then starve each other (a 1-second bundled-model
+# test took minutes), so idle workers sleep instead of spinning.
+OMP_WAIT_POLICY=PASSIVE ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" "$@"
 # The parsers of untrusted files under libFuzzer + AddressSanitizer, briefly;
 # scripts/fuzz.sh alone runs longer.
 scripts/fuzz.sh "${HEED_FUZZ_SECONDS:-10}"
