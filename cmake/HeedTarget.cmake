@@ -1,7 +1,7 @@
 # heed_target_defaults(TARGET): the compile settings every heed-owned target shares.
 function(heed_target_defaults target)
   target_compile_options(${target} PRIVATE ${HEED_WARNING_FLAGS})
-  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/generated)
 endfunction()
 
 # heed_discover_isa_tests(TARGET): registers TARGET's tests once per ISA level,

@@ -2,30 +2,57 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/cpu/cpu_features.h"
 #include "core/io/json_file.h"
-#include "core/version.h"
+#include "heed_version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "prometheus/exposer.h"
 #include "server/config/model_config_file.h"
+#include "spdlog/spdlog.h"
 
 namespace heed::server {
+namespace {
+
+std::string SpecName(const ModelSpec& spec) {
+  return spec.name.empty() ? std::filesystem::path(spec.directory).filename().string()
+                           : spec.name;
+}
+
+// Before the port opens: every --default_model names a model about to load.
+absl::Status CheckDefaultModelNames(const std::map<heed::v1::Task, std::string>& defaults,
+                                    const std::vector<ModelSpec>& specs) {
+  for (const auto& [task, name] : defaults) {
+    std::vector<std::string> names;
+    for (const ModelSpec& spec : specs) names.push_back(SpecName(spec));
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--default_model ", TaskLabel(task), "=", name, ": no model named ",
+                       name, "; the models are: ", absl::StrJoin(names, ", ")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 HeedServer::HeedServer(const ServerOptions& options)
     : options_(options),
+      threads_(cpu::ChooseComputeThreads(options.threads, options.cgroup_root)),
+      request_log_(options.request_log),
       process_collector_(std::make_shared<ProcessCollector>()),
       host_(&catalog_, &metrics_, options.models),
-      inference_service_(&catalog_, &host_, &metrics_, options.auth_tokens) {}
+      inference_service_(&catalog_, &host_, &metrics_, options.auth_tokens,
+                         &request_log_) {}
 
 HeedServer::~HeedServer() {
   Shutdown();
@@ -34,29 +61,93 @@ HeedServer::~HeedServer() {
   host_.Shutdown(absl::ZeroDuration());
 }
 
-// Health: the overall service and "heed.v1.Inference" turn SERVING once every
-// model has loaded and warmed up; "heed.v1.Inference/<task>" is SERVING when
-// a model for that task runs.
+// Health: "liveness" is SERVING from the start (the process takes calls, so
+// a slow model load is no reason to restart it); the overall service and
+// "heed.v1.Inference" turn SERVING once every model has loaded and warmed up;
+// "heed.v1.Inference/<task>" is SERVING when a model for that task runs.
 void HeedServer::LoadModels() {
-  const int loaded = host_.LoadAll(specs_);
-  std::printf("loaded %d of %zu model(s)\n", loaded, specs_.size());
+  const ModelHost::LoadReport report =
+      host_.LoadAll(specs_, threads_.threads, !options_.skip_bad_models);
+  absl::Status status;
+  if (!report.failures.empty() && !options_.skip_bad_models) {
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "model ", report.failures.front(),
+        " (--skip_bad_models serves the models that load)"));
+  } else if (report.loaded == 0 && !specs_.empty() && !options_.allow_no_models) {
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "none of the ", specs_.size(),
+        " model(s) loaded (--allow_no_models starts without models)"));
+  }
+  if (status.ok()) status = ApplyDefaultModels();
+  if (!status.ok()) {
+    {
+      absl::MutexLock lock(&load_mu_);
+      load_status_ = status;
+      loaded_ = true;
+    }
+    // Fail fast: main() sees load_status() after Wait() and exits 1.
+    Shutdown();
+    return;
+  }
+  spdlog::info("loaded {} of {} model(s){}", report.loaded, specs_.size(),
+               report.failures.empty()
+                   ? ""
+                   : absl::StrCat(", skipped ", report.failures.size(),
+                                  " that failed (--skip_bad_models)"));
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   for (heed::v1::Task task : {heed::v1::TASK_TRANSLATION, heed::v1::TASK_SUMMARIZATION,
                               heed::v1::TASK_SENTIMENT}) {
+    const std::vector<heed::v1::Model> models = catalog_.List(task);
     health->SetServingStatus(absl::StrCat("heed.v1.Inference/", TaskLabel(task)),
-                             !catalog_.List(task).empty());
+                             !models.empty());
+    for (const heed::v1::Model& model : models) {
+      if (model.is_default()) {
+        spdlog::info("default model of {}: {}", TaskLabel(task), model.name());
+      }
+    }
   }
   health->SetServingStatus("", true);
   health->SetServingStatus("heed.v1.Inference", true);
-  std::printf("serving\n");
-  std::fflush(stdout);
+  spdlog::info("serving");
   absl::MutexLock lock(&load_mu_);
   loaded_ = true;
 }
 
-void HeedServer::WaitUntilLoaded() {
+// --default_model names a model for a task; it must have loaded and serve that
+// task (names were checked against the specs before the port opened).
+absl::Status HeedServer::ApplyDefaultModels() {
+  for (const auto& [task, name] : options_.default_models) {
+    absl::StatusOr<heed::v1::Model> model = catalog_.Get(name);
+    if (!model.ok()) {
+      if (options_.skip_bad_models) {
+        spdlog::warn("--default_model {}={}: the model did not load", TaskLabel(task),
+                     name);
+        continue;
+      }
+      return absl::FailedPreconditionError(
+          absl::StrCat("--default_model ", TaskLabel(task), "=", name,
+                       ": the model did not load"));
+    }
+    if (model->task() != task) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--default_model ", TaskLabel(task), "=", name, ": ", name, " serves ",
+          TaskLabel(model->task()), ", not ", TaskLabel(task)));
+    }
+    model->set_is_default(true);
+    catalog_.Put(*model);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HeedServer::WaitUntilLoaded() {
   absl::MutexLock lock(&load_mu_);
   load_mu_.Await(absl::Condition(&loaded_));
+  return load_status_;
+}
+
+absl::Status HeedServer::load_status() {
+  absl::MutexLock lock(&load_mu_);
+  return load_status_;
 }
 
 absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
@@ -76,6 +167,21 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
     return specs.status();
   }
   server->specs_ = std::move(*specs);
+  if (server->specs_.empty() && !options.allow_no_models) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.config_file.empty()
+            ? absl::StrCat("--models_dir ", options.models_dir,
+                           " holds no model directory (a subdirectory with config.json)")
+            : absl::StrCat("--config ", options.config_file, " lists no model"),
+        "; pass --allow_no_models to serve health and an empty catalog"));
+  }
+  if (absl::Status s = CheckDefaultModelNames(options.default_models, server->specs_);
+      !s.ok()) {
+    return s;
+  }
+  spdlog::info("compute threads: {} ({})", server->threads_.threads,
+               server->threads_.reason);
+  server->metrics_.SetComputeThreads(server->threads_.threads);
   server->metrics_.SetBuildInfo(kVersion, std::string(cpu::IsaName(cpu::ActiveIsa())));
 
   if (!options.metrics_address.empty()) {
@@ -115,6 +221,9 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
     credentials = grpc::SslServerCredentials(ssl);
   }
   builder.AddListeningPort(options.grpc_address, credentials, &server->grpc_port_);
+  // gRPC sets SO_REUSEPORT by default: a second server on a busy port would
+  // start silently and take half of the calls. A busy port is an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(&server->inference_service_);
@@ -127,6 +236,7 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
       server->grpc_server_->GetHealthCheckService();
   health->SetServingStatus("", false);
   health->SetServingStatus("heed.v1.Inference", false);
+  health->SetServingStatus("liveness", true);
   HeedServer* raw = server.get();
   server->loader_ = std::thread([raw] { raw->LoadModels(); });
   return server;

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "core/cpu/cpu_quota.h"
+#include "server/logging/request_log.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "server/config/server_options.h"
@@ -43,13 +45,24 @@ class HeedServer {
   // Blocks until the gRPC server has shut down.
   void Wait();
 
-  // Blocks until the models have loaded (tests and warm-up scripts).
-  void WaitUntilLoaded();
+  // Blocks until the models have loaded (tests and warm-up scripts); returns
+  // load_status().
+  absl::Status WaitUntilLoaded();
+
+  // OK while loading and after a successful load. After a failed load (a
+  // model failed without --skip_bad_models, or none loaded without
+  // --allow_no_models) the error, and the server shuts itself down.
+  absl::Status load_status();
+
+  // Compute threads of the process and why that many.
+  const cpu::ThreadChoice& threads() const { return threads_; }
 
  private:
   explicit HeedServer(const ServerOptions& options);
 
   ServerOptions options_;
+  cpu::ThreadChoice threads_;
+  RequestLog request_log_;
   ServerMetrics metrics_;
   std::shared_ptr<ProcessCollector> process_collector_;
   ModelCatalog catalog_;
@@ -59,10 +72,12 @@ class HeedServer {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> grpc_server_;
   void LoadModels();
+  absl::Status ApplyDefaultModels();
   std::vector<ModelSpec> specs_;
   int grpc_port_ = 0;
   absl::Mutex load_mu_;
   bool loaded_ ABSL_GUARDED_BY(load_mu_) = false;
+  absl::Status load_status_ ABSL_GUARDED_BY(load_mu_);
   int metrics_port_ = 0;
 };
 

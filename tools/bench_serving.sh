@@ -43,7 +43,7 @@ serve() {  # serve MAX_BATCH: starts heed-server in the background, waits for "s
   "$SERVER" --models_dir="$WORK/models" --grpc_address=127.0.0.1:50071 --metrics_address= \
     --max_batch_size="$1" --max_queue_size=1024 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 600); do grep -q '^serving' "$WORK/server.log" && return; sleep 0.1; done
+  for _ in $(seq 600); do grep -q ' info serving$' "$WORK/server.log" && return; sleep 0.1; done
   echo "server did not start"; cat "$WORK/server.log"; exit 1
 }
 stop() { kill "$SERVER_PID"; wait "$SERVER_PID" || true; }

@@ -16,6 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "client/cli/explain.h"
 #include "client/lib/heed_client.h"
+#include "client/lib/program_usage.h"
 #include "google/protobuf/util/json_util.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "heed-server's host:port.");
@@ -287,6 +288,7 @@ int main(int argc, char** argv) {
   std::vector<char*> patched;
   for (std::string& s : storage) patched.push_back(s.data());
   absl::SetProgramUsageMessage(kUsage);
+  heed::client::InstallProgramUsage("heed");
   std::vector<char*> positional =
       absl::ParseCommandLine(static_cast<int>(patched.size()), patched.data());
   std::vector<std::string> args(positional.begin() + 1, positional.end());

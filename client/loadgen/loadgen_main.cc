@@ -28,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/lib/heed_client.h"
+#include "client/lib/program_usage.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "heed-server's host:port.");
 ABSL_FLAG(int, concurrency, 8,
@@ -158,7 +159,10 @@ Sample Send(heed::client::HeedClient& client, const std::string& task,
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Load generator for heed-server. See --help.");
+  absl::SetProgramUsageMessage(
+      "Load generator for heed-server: closed-loop concurrency or open-loop rate, "
+      "latency percentiles.\nUsage: heed-loadgen --address=HOST:PORT [--flags]");
+  heed::client::InstallProgramUsage("heed-loadgen");
   absl::ParseCommandLine(argc, argv);
   const auto mix = ParseMix(absl::GetFlag(FLAGS_mix));
   if (mix.empty()) {

@@ -60,6 +60,11 @@ bool OneDnnHasInt8DotProducts() {
   }
 }
 
+std::string OneDnnVersion() {
+  const dnnl_version_t* v = dnnl_version();
+  return absl::StrCat(v->major, ".", v->minor, ".", v->patch);
+}
+
 bool OneDnnHasBf16DotProducts() {
   CpuEngine();
   switch (dnnl::get_effective_cpu_isa()) {

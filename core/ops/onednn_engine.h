@@ -25,6 +25,8 @@ bool OneDnnHasInt8DotProducts();
 // Whether oneDNN, as capped, has native bf16 dot products (else it emulates
 // bf16, more slowly than f32).
 bool OneDnnHasBf16DotProducts();
+// The oneDNN library's version, e.g. "2.6.3" (for --version and logs).
+std::string OneDnnVersion();
 
 // Runs `fn`, mapping dnnl::error (and std::exception) to an absl::Status that
 // names `what`.

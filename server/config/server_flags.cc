@@ -1,6 +1,9 @@
 #include "server/config/server_flags.h"
 
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
@@ -48,10 +51,63 @@ ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
 ABSL_FLAG(
     int, max_queue_size, 256,
     "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(bool, allow_no_models, false,
+          "Start even when --models_dir or --config names no model (health and the "
+          "catalog only); without it, zero models is a start-up error.");
+ABSL_FLAG(bool, skip_bad_models, false,
+          "Serve the models that load when others fail to load (each failure is "
+          "logged); without it, any failure stops the server with exit code 1.");
+ABSL_FLAG(std::vector<std::string>, default_model, {},
+          "TASK=NAME: the default model of a task (translation, summarization, "
+          "sentiment), used by requests that name no model; repeatable or "
+          "comma-separated. Without it: the config file's \"default\", else the first "
+          "model of the task by name.");
+ABSL_FLAG(int, threads, 0,
+          "Compute threads for the whole process; 0: the cores in the affinity mask, "
+          "lowered to the container's cgroup CPU quota.");
+ABSL_FLAG(std::string, cgroup_root, "/sys/fs/cgroup",
+          "Where the cgroup hierarchies are mounted (read for the CPU quota).");
+ABSL_FLAG(std::string, log_level, "info", "Server log level: debug, info, warn or error.");
+ABSL_FLAG(std::string, request_log, "off",
+          "One line per finished call on stdout: off, text or json (model, task, code, "
+          "tokens, queue and compute ms, peer, W3C trace id).");
 
 namespace heed::server {
 
 std::string IsaFlag() { return absl::GetFlag(FLAGS_isa); }
+
+std::string LogLevelFlag() { return absl::GetFlag(FLAGS_log_level); }
+
+absl::StatusOr<std::map<heed::v1::Task, std::string>> ParseDefaultModels(
+    const std::vector<std::string>& entries) {
+  std::map<heed::v1::Task, std::string> defaults;
+  for (const std::string& entry : entries) {
+    std::pair<std::string, std::string> task_name = absl::StrSplit(entry, '=');
+    heed::v1::Task task;
+    if (task_name.first == "translation") {
+      task = heed::v1::TASK_TRANSLATION;
+    } else if (task_name.first == "summarization") {
+      task = heed::v1::TASK_SUMMARIZATION;
+    } else if (task_name.first == "sentiment") {
+      task = heed::v1::TASK_SENTIMENT;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--default_model ", entry,
+          ": expected TASK=NAME with TASK translation, summarization or sentiment"));
+    }
+    if (task_name.second.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--default_model ", entry, ": the model name is empty"));
+    }
+    if (auto [it, inserted] = defaults.emplace(task, task_name.second);
+        !inserted && it->second != task_name.second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--default_model names two defaults for ", task_name.first, ": ", it->second,
+          " and ", task_name.second));
+    }
+  }
+  return defaults;
+}
 
 absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   ServerOptions options;
@@ -98,6 +154,24 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     return absl::InvalidArgumentError(
         "--max_batch_size and --max_queue_size must be at least 1");
   }
+  options.allow_no_models = absl::GetFlag(FLAGS_allow_no_models);
+  options.skip_bad_models = absl::GetFlag(FLAGS_skip_bad_models);
+  absl::StatusOr<std::map<heed::v1::Task, std::string>> defaults =
+      ParseDefaultModels(absl::GetFlag(FLAGS_default_model));
+  if (!defaults.ok()) return defaults.status();
+  options.default_models = std::move(*defaults);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  if (options.threads < 0) {
+    return absl::InvalidArgumentError("--threads must not be negative");
+  }
+  options.cgroup_root = absl::GetFlag(FLAGS_cgroup_root);
+  absl::StatusOr<RequestLogFormat> request_log =
+      ParseRequestLogFormat(absl::GetFlag(FLAGS_request_log));
+  if (!request_log.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--request_log: ", request_log.status().message()));
+  }
+  options.request_log = *request_log;
   if (options.grpc_address.empty()) {
     return absl::InvalidArgumentError("--grpc_address must not be empty");
   }

@@ -2,7 +2,9 @@
 #ifndef HEED_SERVER_CONFIG_SERVER_FLAGS_H_
 #define HEED_SERVER_CONFIG_SERVER_FLAGS_H_
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/config/server_options.h"
@@ -15,6 +17,14 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags();
 // --isa: the instruction-set ceiling, or empty. main() exports it as HEED_ISA
 // before anything reads the ceiling (core/cpu decides it once per process).
 std::string IsaFlag();
+
+// --log_level, read before the options so that their errors are logged.
+std::string LogLevelFlag();
+
+// --default_model entries "TASK=NAME" by task; a task named twice with two
+// names, an unknown task or an empty name is an error.
+absl::StatusOr<std::map<heed::v1::Task, std::string>> ParseDefaultModels(
+    const std::vector<std::string>& entries);
 
 }  // namespace heed::server
 

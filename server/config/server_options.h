@@ -3,10 +3,13 @@
 #ifndef HEED_SERVER_CONFIG_SERVER_OPTIONS_H_
 #define HEED_SERVER_CONFIG_SERVER_OPTIONS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "heed/v1/inference.pb.h"
+#include "server/logging/request_log.h"
 #include "server/service/model_host.h"
 
 namespace heed::server {
@@ -33,6 +36,20 @@ struct ServerOptions {
   ModelHostOptions models;
   // Optional JSON file listing the models to serve (replaces models_dir's scan).
   std::string config_file;
+  // Start with no model at all (health and the catalog only); otherwise zero
+  // models is a start-up error.
+  bool allow_no_models = false;
+  // Serve the models that load when some fail (each failure is logged);
+  // otherwise one failure stops the server with a non-zero exit.
+  bool skip_bad_models = false;
+  // Each task's default model by name; overrides the config file's "default".
+  std::map<heed::v1::Task, std::string> default_models;
+  // Compute threads for the whole process; 0: the cores of the affinity mask,
+  // lowered to the cgroup CPU quota found under cgroup_root.
+  int threads = 0;
+  std::string cgroup_root = "/sys/fs/cgroup";
+  // One line per finished call on stdout, or none.
+  RequestLogFormat request_log = RequestLogFormat::kOff;
 };
 
 }  // namespace heed::server

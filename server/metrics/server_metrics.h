@@ -47,9 +47,27 @@ class ServerMetrics {
     return *time_to_first_token_;
   }
   prometheus::Family<prometheus::Gauge>& model_loaded() { return *model_loaded_; }
+  prometheus::Family<prometheus::Gauge>& queue_capacity() { return *queue_capacity_; }
+  prometheus::Family<prometheus::Histogram>& request_input_tokens() {
+    return *request_input_tokens_;
+  }
+  prometheus::Family<prometheus::Histogram>& request_output_tokens() {
+    return *request_output_tokens_;
+  }
+  prometheus::Family<prometheus::Histogram>& time_per_output_token() {
+    return *time_per_output_token_;
+  }
+  // Sets heed_compute_threads (the process's compute thread budget).
+  void SetComputeThreads(int threads);
 
-  // Latency buckets from 1 ms to 60 s, roughly 2.5x apart.
+  // Request latency from 1 ms to 60 s, with the usual SLO thresholds (0.2,
+  // 0.3, 0.5, 0.75, 1, 2, 3, 30 s) as bucket bounds so that ratios under them
+  // are exact.
   static const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+  // Queue waits and batch steps: from 100 us to 60 s.
+  static const prometheus::Histogram::BucketBoundaries& StepBuckets();
+  // Tokens per request: 1 to 4096, doubling.
+  static const prometheus::Histogram::BucketBoundaries& TokenBuckets();
   // Batch sizes 1, 2, 4, ... 256.
   static const prometheus::Histogram::BucketBoundaries& BatchSizeBuckets();
 
@@ -67,6 +85,11 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>* output_tokens_total_;
   prometheus::Family<prometheus::Histogram>* time_to_first_token_;
   prometheus::Family<prometheus::Gauge>* model_loaded_;
+  prometheus::Family<prometheus::Gauge>* queue_capacity_;
+  prometheus::Family<prometheus::Histogram>* request_input_tokens_;
+  prometheus::Family<prometheus::Histogram>* request_output_tokens_;
+  prometheus::Family<prometheus::Histogram>* time_per_output_token_;
+  prometheus::Family<prometheus::Gauge>* compute_threads_;
 };
 
 }  // namespace heed::server

@@ -124,6 +124,7 @@ void Scheduler::RunContinuous() {
           item->Complete(s);
           continue;
         }
+        if (observer_.on_start) observer_.on_start(absl::Now() - item->started_at);
         tokens_in_flight += item->size;
         active.push_back(std::move(item));
       }

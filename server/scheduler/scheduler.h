@@ -52,6 +52,9 @@ class Backend {
 // scheduler knowing Prometheus.
 struct SchedulerObserver {
   std::function<void(int batch_size, absl::Duration compute)> on_batch;
+  // Continuous batching: the backend's Start of one item (for generation, the
+  // encoder pass of its source).
+  std::function<void(absl::Duration compute)> on_start;
   std::function<void(int queued, int running)> on_load;
 };
 

@@ -3,11 +3,13 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "heed/v1/lenient_requests.pb.h"
 #include "server/service/reactors.h"
 #include "server/service/request_validation.h"
 #include "server/service/response_builders.h"
 #include "server/service/status_mapping.h"
+#include "server/service/trace_context.h"
 
 namespace heed::server {
 namespace {
@@ -76,11 +78,13 @@ enum Method {
 
 InferenceService::InferenceService(const ModelCatalog* catalog, ModelHost* host,
                                    ServerMetrics* metrics,
-                                   std::vector<std::string> auth_tokens)
+                                   std::vector<std::string> auth_tokens,
+                                   const RequestLog* request_log)
     : catalog_(catalog),
       host_(host),
       metrics_(metrics),
-      auth_tokens_(std::move(auth_tokens)) {
+      auth_tokens_(std::move(auth_tokens)),
+      request_log_(request_log) {
   UseLenientParsing();
 }
 
@@ -165,42 +169,95 @@ absl::StatusOr<ServedModel*> InferenceService::ResolveModel(const std::string& n
   return model;
 }
 
-void InferenceService::Record(const std::string& model, heed::v1::Task task,
-                              const absl::Status& status, absl::Time arrival,
-                              const WorkItem* work, int input_tokens, int output_tokens) {
-  const std::string model_label = model.empty() ? "unknown" : model;
-  const std::string task_label = TaskLabel(task);
+void InferenceService::Record(const Call& call, const std::string& model,
+                              const absl::Status& status, const WorkItem* work,
+                              int input_tokens, int output_tokens) {
+  const absl::Time now = absl::Now();
+  const std::string model_label =
+      !model.empty() && host_->Find(model) != nullptr ? model : "unknown";
+  const std::string task_label = TaskLabel(call.task);
+  const std::string code(absl::StatusCodeToString(status.code()));
   metrics_->requests_total()
-      .Add({{"model", model_label},
-            {"task", task_label},
-            {"code", std::string(absl::StatusCodeToString(status.code()))}})
+      .Add({{"model", model_label}, {"task", task_label}, {"code", code}})
       .Increment();
-  metrics_->request_duration()
-      .Add({{"model", model_label}, {"task", task_label}},
-           ServerMetrics::LatencyBuckets())
-      .Observe(absl::ToDoubleSeconds(absl::Now() - arrival));
-  if (work != nullptr && work->started_at != absl::InfiniteFuture()) {
+  const bool started = work != nullptr && work->started_at != absl::InfiniteFuture();
+  // Rejected calls never queued; admitted ones queued until their first batch
+  // (or until now, if the deadline or a cancellation ended them in the queue).
+  const absl::Duration queue = work == nullptr ? absl::ZeroDuration()
+                               : started       ? work->started_at - call.arrival
+                                               : now - call.arrival;
+  const absl::Duration compute = started ? now - work->started_at : absl::ZeroDuration();
+  const absl::Duration total = now - call.arrival;
+  if (work != nullptr) {
+    metrics_->request_duration()
+        .Add({{"model", model_label}, {"task", task_label}},
+             ServerMetrics::LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(total));
+  }
+  if (started) {
     metrics_->queue_duration()
-        .Add({{"model", model_label}}, ServerMetrics::LatencyBuckets())
-        .Observe(absl::ToDoubleSeconds(work->started_at - work->enqueued_at));
+        .Add({{"model", model_label}}, ServerMetrics::StepBuckets())
+        .Observe(absl::ToDoubleSeconds(queue));
   }
   if (status.ok()) {
     metrics_->input_tokens_total().Add({{"model", model_label}}).Increment(input_tokens);
-    metrics_->output_tokens_total()
-        .Add({{"model", model_label}})
-        .Increment(output_tokens);
+    metrics_->request_input_tokens()
+        .Add({{"model", model_label}}, ServerMetrics::TokenBuckets())
+        .Observe(input_tokens);
+    if (call.task != heed::v1::TASK_SENTIMENT) {
+      metrics_->output_tokens_total()
+          .Add({{"model", model_label}})
+          .Increment(output_tokens);
+      metrics_->request_output_tokens()
+          .Add({{"model", model_label}}, ServerMetrics::TokenBuckets())
+          .Observe(output_tokens);
+      if (started && output_tokens > 0) {
+        metrics_->time_per_output_token()
+            .Add({{"model", model_label}}, ServerMetrics::StepBuckets())
+            .Observe(absl::ToDoubleSeconds(compute) / output_tokens);
+      }
+    }
+  }
+  // Trailing metadata: where the time went, and the caller's trace context.
+  const auto& metadata = call.context->client_metadata();
+  std::string trace_id;
+  if (auto it = metadata.find("traceparent"); it != metadata.end()) {
+    const std::string traceparent(it->second.data(), it->second.size());
+    trace_id = TraceIdFromTraceparent(traceparent);
+    if (!trace_id.empty()) call.context->AddTrailingMetadata("traceparent", traceparent);
+  }
+  call.context->AddTrailingMetadata(
+      "server-timing",
+      absl::StrFormat("queue;dur=%.3f, compute;dur=%.3f, total;dur=%.3f",
+                      absl::ToDoubleMilliseconds(queue),
+                      absl::ToDoubleMilliseconds(compute),
+                      absl::ToDoubleMilliseconds(total)));
+  if (request_log_ != nullptr && request_log_->enabled()) {
+    RequestLogRecord record;
+    record.method = call.method;
+    record.model = model_label;
+    record.task = task_label;
+    record.code = status.code();
+    record.input_tokens = input_tokens;
+    record.output_tokens = output_tokens;
+    record.queue_ms = absl::ToDoubleMilliseconds(queue);
+    record.compute_ms = absl::ToDoubleMilliseconds(compute);
+    record.total_ms = absl::ToDoubleMilliseconds(total);
+    record.peer = call.context->peer();
+    record.trace_id = trace_id;
+    request_log_->Write(record);
   }
 }
 
 template <typename Request>
 absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::MakeGenerationWork(
-    grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
-    absl::Time arrival, ServedModel** model, std::optional<uint64_t>* seed) {
+    const Call& call, const Request& request, ServedModel** model,
+    std::optional<uint64_t>* seed) {
   absl::StatusOr<std::shared_ptr<GenerationWork>> work =
-      BuildGenerationWork(context, request, task, model, seed);
+      BuildGenerationWork(call.context, request, call.task, model, seed);
   if (!work.ok()) {
-    Record(*model != nullptr ? (*model)->description.name() : request.model(), task,
-           work.status(), arrival, nullptr, 0, 0);
+    Record(call, *model != nullptr ? (*model)->description.name() : request.model(),
+           work.status(), nullptr, 0, 0);
   }
   return work;
 }
@@ -232,28 +289,27 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGeneratio
 }
 
 template <typename Request, typename Response>
-grpc::ServerUnaryReactor* InferenceService::GenerateUnary(
-    grpc::CallbackServerContext* context, const Request* request, Response* response,
-    heed::v1::Task task) {
+grpc::ServerUnaryReactor* InferenceService::GenerateUnary(const Call& call,
+                                                          const Request* request,
+                                                          Response* response) {
   auto* reactor = new UnaryReactor();
-  const absl::Time arrival = absl::Now();
   ServedModel* model = nullptr;
   std::optional<uint64_t> seed;
-  auto work = MakeGenerationWork(context, *request, task, arrival, &model, &seed);
+  auto work = MakeGenerationWork(call, *request, &model, &seed);
   if (!work.ok()) {
     reactor->Finish(ToGrpcStatus(work.status()));
     return reactor;
   }
-  (*work)->on_done = [this, reactor, response, model, arrival, seed, task](
+  (*work)->on_done = [this, reactor, response, model, call, seed](
                          const absl::Status& status, GenerationWork& w) {
-    if (status.ok()) FillGenerationResponse(w, {model, arrival, seed}, response);
-    Record(model->description.name(), task, status, arrival, &w,
+    if (status.ok()) FillGenerationResponse(w, {model, call.arrival, seed}, response);
+    Record(call, model->description.name(), status, &w,
            static_cast<int>(w.prepared.source_ids.size()), w.result.output_tokens);
     reactor->Finish(ToGrpcStatus(status));
   };
   reactor->Watch(*work);
   if (absl::Status s = model->scheduler->Submit(*work); !s.ok()) {
-    Record(model->description.name(), task, s, arrival, nullptr, 0, 0);
+    Record(call, model->description.name(), s, nullptr, 0, 0);
     reactor->Finish(ToGrpcStatus(s));
   }
   return reactor;
@@ -261,18 +317,18 @@ grpc::ServerUnaryReactor* InferenceService::GenerateUnary(
 
 template <typename Request, typename StreamResponse>
 grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
-    grpc::CallbackServerContext* context, const Request* request, heed::v1::Task task) {
+    const Call& call, const Request* request) {
   auto* reactor = new StreamReactor<StreamResponse>();
-  const absl::Time arrival = absl::Now();
+  const absl::Time arrival = call.arrival;
   ServedModel* model = nullptr;
   std::optional<uint64_t> seed;
-  auto work = MakeGenerationWork(context, *request, task, arrival, &model, &seed);
+  auto work = MakeGenerationWork(call, *request, &model, &seed);
   if (!work.ok()) {
     reactor->End(ToGrpcStatus(work.status()));
     return reactor;
   }
   auto& ttft = metrics_->time_to_first_token().Add({{"model", model->description.name()}},
-                                                   ServerMetrics::LatencyBuckets());
+                                                   ServerMetrics::StepBuckets());
   // Sends the part of the text that is new since the last message; a
   // detokenizer may rewrite the end of the text, so only a growing prefix is sent.
   auto sent = std::make_shared<std::string>();
@@ -284,8 +340,9 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
     *sent = text;
     reactor->Send(std::move(message));
   };
-  (*work)->on_done = [this, reactor, model, arrival, seed, task, sent](
+  (*work)->on_done = [this, reactor, model, call, seed, sent](
                          const absl::Status& status, GenerationWork& w) {
+    const absl::Time arrival = call.arrival;
     if (status.ok()) {
       StreamResponse message;
       FillGenerationResponse(w, {model, arrival, seed}, message.mutable_done());
@@ -297,13 +354,13 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
       }
       reactor->Send(std::move(message));
     }
-    Record(model->description.name(), task, status, arrival, &w,
+    Record(call, model->description.name(), status, &w,
            static_cast<int>(w.prepared.source_ids.size()), w.result.output_tokens);
     reactor->End(ToGrpcStatus(status));
   };
   reactor->Watch(*work);
   if (absl::Status s = model->scheduler->Submit(*work); !s.ok()) {
-    Record(model->description.name(), task, s, arrival, nullptr, 0, 0);
+    Record(call, model->description.name(), s, nullptr, 0, 0);
     reactor->End(ToGrpcStatus(s));
   }
   return reactor;
@@ -312,27 +369,31 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
 grpc::ServerUnaryReactor* InferenceService::Translate(
     grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request,
     heed::v1::TranslateResponse* response) {
-  return GenerateUnary(context, request, response, heed::v1::TASK_TRANSLATION);
+  return GenerateUnary(Call{context, "Translate", heed::v1::TASK_TRANSLATION, absl::Now()},
+                       request, response);
 }
 
 grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>*
 InferenceService::TranslateStream(grpc::CallbackServerContext* context,
                                   const heed::v1::TranslateRequest* request) {
   return GenerateStream<heed::v1::TranslateRequest, heed::v1::TranslateStreamResponse>(
-      context, request, heed::v1::TASK_TRANSLATION);
+      Call{context, "TranslateStream", heed::v1::TASK_TRANSLATION, absl::Now()}, request);
 }
 
 grpc::ServerUnaryReactor* InferenceService::Summarize(
     grpc::CallbackServerContext* context, const heed::v1::SummarizeRequest* request,
     heed::v1::SummarizeResponse* response) {
-  return GenerateUnary(context, request, response, heed::v1::TASK_SUMMARIZATION);
+  return GenerateUnary(
+      Call{context, "Summarize", heed::v1::TASK_SUMMARIZATION, absl::Now()}, request,
+      response);
 }
 
 grpc::ServerWriteReactor<heed::v1::SummarizeStreamResponse>*
 InferenceService::SummarizeStream(grpc::CallbackServerContext* context,
                                   const heed::v1::SummarizeRequest* request) {
   return GenerateStream<heed::v1::SummarizeRequest, heed::v1::SummarizeStreamResponse>(
-      context, request, heed::v1::TASK_SUMMARIZATION);
+      Call{context, "SummarizeStream", heed::v1::TASK_SUMMARIZATION, absl::Now()},
+      request);
 }
 
 grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
@@ -340,10 +401,10 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
     const heed::v1::ClassifySentimentRequest* request,
     heed::v1::ClassifySentimentResponse* response) {
   auto* reactor = new UnaryReactor();
-  const absl::Time arrival = absl::Now();
-  const heed::v1::Task task = heed::v1::TASK_SENTIMENT;
+  const Call call{context, "ClassifySentiment", heed::v1::TASK_SENTIMENT, absl::Now()};
+  const heed::v1::Task task = call.task;
   auto fail = [&](const std::string& model, const absl::Status& status) {
-    Record(model, task, status, arrival, nullptr, 0, 0);
+    Record(call, model, status, nullptr, 0, 0);
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   };
@@ -378,12 +439,14 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
   work->attributions = request->return_alignment();
   work->deadline = DeadlineOf(context);
   work->priority = PriorityRank(request->priority());
-  work->on_done = [this, reactor, response, served, arrival, task](
-                      const absl::Status& status, ClassificationWork& w) {
+  work->on_done = [this, reactor, response, served, call](const absl::Status& status,
+                                                         ClassificationWork& w) {
     int input_tokens = 0;
     for (const auto& t : w.texts) input_tokens += static_cast<int>(t.tokens.size());
-    if (status.ok()) FillSentimentResponse(w, {served, arrival, std::nullopt}, response);
-    Record(served->description.name(), task, status, arrival, &w, input_tokens, 0);
+    if (status.ok()) {
+      FillSentimentResponse(w, {served, call.arrival, std::nullopt}, response);
+    }
+    Record(call, served->description.name(), status, &w, input_tokens, 0);
     reactor->Finish(ToGrpcStatus(status));
   };
   reactor->Watch(work);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "heed/v1/inference.grpc.pb.h"
+#include "server/logging/request_log.h"
 #include "server/metrics/server_metrics.h"
 #include "server/service/model_catalog.h"
 #include "server/service/model_host.h"
@@ -17,10 +18,12 @@ namespace heed::server {
 
 class InferenceService final : public heed::v1::Inference::CallbackService {
  public:
-  // All three must outlive the service.
-  // `auth_tokens`: accepted bearer tokens; empty means no authentication.
+  // catalog, host, metrics and request_log (which may be null) must outlive
+  // the service. `auth_tokens`: accepted bearer tokens; empty means no
+  // authentication.
   InferenceService(const ModelCatalog* catalog, ModelHost* host, ServerMetrics* metrics,
-                   std::vector<std::string> auth_tokens = {});
+                   std::vector<std::string> auth_tokens = {},
+                   const RequestLog* request_log = nullptr);
 
   grpc::ServerUnaryReactor* Translate(grpc::CallbackServerContext* context,
                                       const heed::v1::TranslateRequest* request,
@@ -46,28 +49,39 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
                                      heed::v1::Model* response) override;
 
  private:
+  // What a call carries to the one place it is recorded.
+  struct Call {
+    grpc::CallbackServerContext* context;
+    const char* method;  // e.g. "Translate"
+    heed::v1::Task task;
+    absl::Time arrival;
+  };
+
   template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* GenerateUnary(grpc::CallbackServerContext* context,
-                                          const Request* request, Response* response,
-                                          heed::v1::Task task);
+  grpc::ServerUnaryReactor* GenerateUnary(const Call& call, const Request* request,
+                                          Response* response);
   template <typename Request, typename StreamResponse>
-  grpc::ServerWriteReactor<StreamResponse>* GenerateStream(
-      grpc::CallbackServerContext* context, const Request* request, heed::v1::Task task);
+  grpc::ServerWriteReactor<StreamResponse>* GenerateStream(const Call& call,
+                                                           const Request* request);
   // Authenticates, resolves the model and builds the work item; an error is
-  // the call's status and is already counted in the metrics.
+  // the call's status and is already recorded.
   template <typename Request>
   absl::StatusOr<std::shared_ptr<GenerationWork>> MakeGenerationWork(
-      grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
-      absl::Time arrival, ServedModel** model, std::optional<uint64_t>* seed);
+      const Call& call, const Request& request, ServedModel** model,
+      std::optional<uint64_t>* seed);
   template <typename Request>
   absl::StatusOr<std::shared_ptr<GenerationWork>> BuildGenerationWork(
       grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
       ServedModel** model, std::optional<uint64_t>* seed);
   absl::StatusOr<ServedModel*> ResolveModel(const std::string& name, heed::v1::Task task);
-  // The one place where a finished call is counted.
-  void Record(const std::string& model, heed::v1::Task task, const absl::Status& status,
-              absl::Time arrival, const WorkItem* work, int input_tokens,
-              int output_tokens);
+  // The one place where a finished call is counted, logged and given its
+  // trailing metadata (server-timing, and the caller's traceparent echoed);
+  // runs before the call's status is sent. `model` counts as "unknown" unless
+  // it names a loaded model, so callers cannot add label values; `work` is
+  // null for calls that never reached a model's queue (rejections), which
+  // are counted but kept out of the latency histograms.
+  void Record(const Call& call, const std::string& model, const absl::Status& status,
+              const WorkItem* work, int input_tokens, int output_tokens);
 
   // Re-registers the text-carrying methods with lenient request parsing.
   void UseLenientParsing();
@@ -79,6 +93,7 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   ModelHost* host_;
   ServerMetrics* metrics_;
   std::vector<std::string> auth_tokens_;
+  const RequestLog* request_log_;
 };
 
 }  // namespace heed::server

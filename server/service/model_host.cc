@@ -1,12 +1,13 @@
 #include "server/service/model_host.h"
 
-#include <cstdio>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/cpu/cpu_features.h"
 #include "core/cpu/threading.h"
+#include "spdlog/spdlog.h"
 
 namespace heed::server {
 
@@ -84,28 +85,30 @@ absl::StatusOr<std::vector<ModelSpec>> ModelHost::SpecsFromDirectory(
   return specs;
 }
 
-int ModelHost::LoadAll(const std::vector<ModelSpec>& specs) {
+ModelHost::LoadReport ModelHost::LoadAll(const std::vector<ModelSpec>& specs, int cores,
+                                         bool stop_at_failure) {
   // Running computations x threads per computation never exceed the cores:
   // by default every computation uses all cores and one runs at a time
   // (models take turns at batch or step granularity), so a lone busy model is
   // not held to a share of the machine; configured thread counts make room
   // for cores / threads computations at once.
-  const int cores = cpu::AvailableCores();
+  cores = std::max(1, cores);
   int threads = cores;
   for (const ModelSpec& spec : specs) {
     if (spec.threads > 0) threads = std::min(threads, spec.threads);
   }
   slots_ = std::make_unique<ComputeSlots>(std::max(1, cores / threads));
-  int loaded = 0;
+  LoadReport report;
   for (const ModelSpec& spec : specs) {
     if (absl::Status s = Load(spec, spec.threads > 0 ? spec.threads : threads); !s.ok()) {
-      std::fprintf(stderr, "heed-server: skipping %s: %s\n", spec.directory.c_str(),
-                   s.ToString().c_str());
+      spdlog::error("cannot load model {}: {}", spec.directory, s.ToString());
+      report.failures.push_back(absl::StrCat(spec.directory, ": ", s.ToString()));
+      if (stop_at_failure) break;
       continue;
     }
-    ++loaded;
+    ++report.loaded;
   }
-  return loaded;
+  return report;
 }
 
 absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
@@ -120,14 +123,13 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
   }
   const absl::Time loaded_at = absl::Now();
   if (absl::Status s = WarmUp(**loaded); !s.ok()) return s;
-  std::printf("loaded %s: %s, %s, isa %s, %d threads, load %.0f ms, warm-up %.0f ms\n",
-              (*loaded)->name.c_str(),
-              heed::v1::Task_Name(ToApiTask((*loaded)->task)).c_str(),
-              (*loaded)->compute.detail.c_str(),
-              std::string(cpu::IsaName(cpu::IsaCeiling())).c_str(), threads_per_worker,
-              absl::ToDoubleMilliseconds(loaded_at - start),
-              absl::ToDoubleMilliseconds(absl::Now() - loaded_at));
-  std::fflush(stdout);
+  spdlog::info(
+      "loaded model {}: task {}, {}, isa {}, {} threads, load {:.0f} ms, warm-up {:.0f} ms, "
+      "from {}",
+      (*loaded)->name, TaskLabel(ToApiTask((*loaded)->task)), (*loaded)->compute.detail,
+      cpu::IsaName(cpu::IsaCeiling()), threads_per_worker,
+      absl::ToDoubleMilliseconds(loaded_at - start),
+      absl::ToDoubleMilliseconds(absl::Now() - loaded_at), spec.directory);
   auto served = std::make_unique<ServedModel>();
   served->loaded = std::move(*loaded);
   const pipelines::LoadedModel& m = *served->loaded;
@@ -161,7 +163,15 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
   auto& batch_size =
       metrics_->batch_size().Add({{"model", name}}, ServerMetrics::BatchSizeBuckets());
   auto& inference = metrics_->inference_duration().Add(
-      {{"model", name}, {"phase", phase}}, ServerMetrics::LatencyBuckets());
+      {{"model", name}, {"phase", phase}}, ServerMetrics::StepBuckets());
+  if (m.generator != nullptr) {
+    auto& encode = metrics_->inference_duration().Add(
+        {{"model", name}, {"phase", "encode"}}, ServerMetrics::StepBuckets());
+    observer.on_start = [&encode](absl::Duration compute) {
+      encode.Observe(absl::ToDoubleSeconds(compute));
+    };
+  }
+  metrics_->queue_capacity().Add({{"model", name}}).Set(batching.max_queue_size);
   auto& queue_depth = metrics_->queue_depth().Add({{"model", name}});
   auto& inflight = metrics_->inflight_requests().Add({{"model", name}});
   observer.on_batch = [&batch_size, &inference](int size, absl::Duration compute) {

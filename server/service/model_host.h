@@ -55,9 +55,15 @@ class ModelHost {
   // Every model directory under `models_dir`, with the host's defaults.
   absl::StatusOr<std::vector<ModelSpec>> SpecsFromDirectory(
       const std::string& models_dir) const;
-  // Loads and warms up the models; one that fails to load is reported and
-  // skipped. Returns how many loaded.
-  int LoadAll(const std::vector<ModelSpec>& specs);
+  struct LoadReport {
+    int loaded = 0;
+    std::vector<std::string> failures;  // "directory: why", one per failed model
+  };
+  // Loads and warms up the models in order, logging a line for each. `cores`
+  // is the compute threads of the whole process, shared by the models. A
+  // model that fails is logged; with `stop_at_failure` the rest are not tried.
+  LoadReport LoadAll(const std::vector<ModelSpec>& specs, int cores,
+                     bool stop_at_failure);
 
   // The running model with this name, or nullptr.
   ServedModel* Find(const std::string& name);

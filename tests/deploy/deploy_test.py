@@ -55,11 +55,11 @@ def start_server(extra=()):
     deadline = time.time() + 60
     while time.time() < deadline:
         line = proc.stdout.readline()
-        if m := re.match(r"grpc listening on port (\d+)", line):
+        if m := re.search(r" grpc listening on port (\d+)$", line):
             grpc_port = int(m.group(1))
-        if m := re.match(r"metrics listening on port (\d+)", line):
+        if m := re.search(r" metrics listening on port (\d+)$", line):
             metrics_port = int(m.group(1))
-        if line.strip() == "serving":
+        if line.rstrip().endswith(" info serving"):
             break
     return proc, grpc_port, metrics_port
 

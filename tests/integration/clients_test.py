@@ -38,10 +38,10 @@ output = ""
 while time.time() < deadline:
     line = server.stdout.readline()
     output += line
-    match = re.match(r"grpc listening on port (\d+)", line)
+    match = re.search(r" grpc listening on port (\d+)$", line)
     if match:
         port = match.group(1)
-    if line.strip() == "serving":
+    if line.rstrip().endswith(" info serving"):
         break
 address = f"--address=127.0.0.1:{port}"
 

@@ -5,8 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -18,40 +16,26 @@
 #include "gtest/gtest.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/subprocess.h"
 
 namespace heed {
 namespace {
 
 using ::heed::testing::ServerProcess;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using ::heed::testing::RunCommand;
+using CommandResult = ::heed::testing::CommandResult;
 
 class ServerLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // An empty models directory: the skeleton serves health and the catalog.
+    // An empty models directory, allowed explicitly: the server then serves
+    // health and an empty catalog.
     models_dir_ = std::filesystem::temp_directory_path() /
                   ("heed_empty_models_" + std::to_string(getpid()));
     std::filesystem::create_directories(models_dir_);
     auto server = ServerProcess::Start(HEED_SERVER_BINARY,
-                                       {"--models_dir=" + models_dir_.string()});
+                                       {"--models_dir=" + models_dir_.string(), "--allow_no_models"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_.emplace(std::move(*server));
     client::ClientOptions options;

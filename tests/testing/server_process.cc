@@ -18,12 +18,13 @@
 namespace heed::testing {
 namespace {
 
-int PortAfter(const std::string& output, const std::string& prefix) {
+// Log lines are "<UTC time> <level> <message>".
+int PortAfter(const std::string& output, const std::string& message_prefix) {
   for (absl::string_view line : absl::StrSplit(output, '\n')) {
-    if (absl::ConsumePrefix(&line, prefix)) {
-      int port = 0;
-      if (absl::SimpleAtoi(line, &port)) return port;
-    }
+    const size_t at = line.find(" info " + message_prefix);
+    if (at == absl::string_view::npos) continue;
+    int port = 0;
+    if (absl::SimpleAtoi(line.substr(at + 6 + message_prefix.size()), &port)) return port;
   }
   return 0;
 }
@@ -89,7 +90,7 @@ absl::Status ServerProcess::ReadUntilPorts(absl::Duration timeout) {
   char buffer[4096];
   // "serving" follows model loading and warm-up (health turns SERVING then).
   while (grpc_port_ == 0 || metrics_port_ == 0 ||
-         output_.find("\nserving\n") == std::string::npos) {
+         output_.find(" info serving\n") == std::string::npos) {
     const int wait_ms =
         static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
     if (wait_ms <= 0) {

@@ -28,6 +28,14 @@ class Subprocess {
 // A port nothing listens on right now (bind to port 0, read it, close).
 int FreePort();
 
+struct CommandResult {
+  int exit_code = -1;  // -1 when the command did not exit normally
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command line to completion.
+CommandResult RunCommand(const std::string& command);
+
 }  // namespace heed::testing
 
 #endif  // HEED_TESTS_TESTING_SUBPROCESS_H_

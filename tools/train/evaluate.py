@@ -48,7 +48,7 @@ class Server:
              f"--compute_type={compute_type}"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in self.process.stdout:
-            if line.startswith("serving"):
+            if line.rstrip().endswith(" info serving"):
                 break
         else:
             raise RuntimeError("heed-server exited before serving")

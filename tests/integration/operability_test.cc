@@ -1,0 +1,349 @@
+// What an operator meets when starting and running heed-server as a real
+// process: start-up errors that name their cause (busy ports, no models, a
+// model that fails to load), --help and --version, the compute thread count
+// under a cgroup CPU quota, default models, the request log with W3C trace
+// ids, and the liveness health service.
+#include <sched.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/lib/heed_client.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "heed/v1/inference.grpc.pb.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/subprocess.h"
+
+namespace heed {
+namespace {
+
+namespace fs = std::filesystem;
+using ::heed::testing::CommandResult;
+using ::heed::testing::RunCommand;
+using ::heed::testing::ServerProcess;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// heed-server on free ports with `args`, run to completion (for start-up
+// errors, --help and --version); `timeout` kills a server that would serve.
+CommandResult RunServer(const std::vector<std::string>& args) {
+  return RunCommand(absl::StrCat("timeout 60 ", HEED_SERVER_BINARY,
+                                 " --grpc_address=127.0.0.1:0 "
+                                 "--metrics_address=127.0.0.1:0 ",
+                                 absl::StrJoin(args, " ")));
+}
+
+// A directory removed at the end of the test.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& what = "models") {
+    path_ = fs::temp_directory_path() /
+            absl::StrCat("heed_operability_", getpid(), "_",
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                         "_", what);
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+// A models directory with one good model (a link to a fixture) and, when
+// asked, one that fails to load (a config.json without weights).
+void MakeModelsDir(const fs::path& dir, bool with_broken_model) {
+  fs::create_directory_symlink(fs::path(HEED_GOLDEN_MODELS_DIR) / "bert-tiny",
+                               dir / "bert-tiny");
+  if (with_broken_model) {
+    fs::create_directories(dir / "broken");
+    std::ofstream(dir / "broken" / "config.json")
+        << R"({"model_type": "bert", "architectures": ["BertForSequenceClassification"]})";
+  }
+}
+
+client::HeedClient ClientFor(const ServerProcess& server) {
+  client::ClientOptions options;
+  options.address = server.grpc_address();
+  options.deadline = absl::Seconds(10);
+  return client::HeedClient(options);
+}
+
+TEST(StartupTest, ZeroModelsIsAnErrorUnlessAllowed) {
+  TempDir models;
+  CommandResult result = RunServer({"--models_dir=" + models.str()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("holds no model directory"));
+  EXPECT_THAT(result.output, HasSubstr("--allow_no_models"));
+  EXPECT_THAT(result.output, Not(HasSubstr("serving")));
+
+  auto allowed = ServerProcess::Start(HEED_SERVER_BINARY,
+                                      {"--models_dir=" + models.str(), "--allow_no_models"});
+  EXPECT_TRUE(allowed.ok()) << allowed.status();
+}
+
+TEST(StartupTest, BusyGrpcPortIsAnError) {
+  TempDir models;
+  auto first = ServerProcess::Start(HEED_SERVER_BINARY,
+                                    {"--models_dir=" + models.str(), "--allow_no_models"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string address = first->grpc_address();
+  CommandResult second = RunServer(
+      {"--models_dir=" + models.str(), "--allow_no_models", "--grpc_address=" + address});
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_THAT(second.output, HasSubstr("cannot listen for gRPC on " + address));
+}
+
+TEST(StartupTest, BusyMetricsPortIsAnError) {
+  TempDir models;
+  auto first = ServerProcess::Start(HEED_SERVER_BINARY,
+                                    {"--models_dir=" + models.str(), "--allow_no_models"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string address = absl::StrCat("127.0.0.1:", first->metrics_port());
+  CommandResult second = RunServer({"--models_dir=" + models.str(), "--allow_no_models",
+                                    "--metrics_address=" + address});
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_THAT(second.output, HasSubstr("cannot serve metrics on " + address));
+}
+
+TEST(StartupTest, AModelThatFailsToLoadStopsTheServer) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/true);
+  CommandResult result = RunServer({"--models_dir=" + models.str()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("error cannot load model " + models.str() + "/broken"));
+  EXPECT_THAT(result.output, HasSubstr("--skip_bad_models"));
+  EXPECT_THAT(result.output, Not(HasSubstr(" info serving")));
+}
+
+TEST(StartupTest, SkipBadModelsServesTheOthers) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/true);
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY,
+                                     {"--models_dir=" + models.str(), "--skip_bad_models"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_THAT(server->output(), HasSubstr("cannot load model " + models.str() + "/broken"));
+  EXPECT_THAT(server->output(), HasSubstr("skipped 1 that failed"));
+  auto listed = ClientFor(*server).ListModels();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name(), "bert-tiny");
+}
+
+TEST(StartupTest, OnlyBadModelsIsAnErrorEvenWhenSkipping) {
+  TempDir models;
+  fs::create_directories(models.path() / "broken");
+  std::ofstream(models.path() / "broken" / "config.json") << "{}";
+  CommandResult result = RunServer({"--models_dir=" + models.str(), "--skip_bad_models"});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("none of the 1 model(s) loaded"));
+}
+
+TEST(StartupTest, HelpListsEachProgramsOwnFlags) {
+  CommandResult server = RunCommand(std::string(HEED_SERVER_BINARY) + " --help");
+  EXPECT_THAT(server.output, Not(HasSubstr("No flags matched")));
+  for (const char* flag : {"--models_dir", "--skip_bad_models", "--allow_no_models",
+                           "--threads", "--default_model", "--request_log"}) {
+    EXPECT_THAT(server.output, HasSubstr(flag));
+  }
+  CommandResult loadgen = RunCommand(std::string(HEED_LOADGEN_BINARY) + " --help");
+  EXPECT_THAT(loadgen.output, Not(HasSubstr("No flags matched")));
+  EXPECT_THAT(loadgen.output, HasSubstr("--concurrency"));
+}
+
+TEST(StartupTest, VersionNamesHeedGitIsaOneDnnAndGrpc) {
+  CommandResult server = RunCommand(std::string(HEED_SERVER_BINARY) + " --version");
+  EXPECT_EQ(server.exit_code, 0) << server.output;
+  EXPECT_THAT(server.output, HasSubstr(absl::StrCat("heed-server ", HEED_VERSION, " (git ")));
+  EXPECT_THAT(server.output, HasSubstr("\nisa: "));
+  EXPECT_THAT(server.output, HasSubstr("\noneDNN: "));
+  EXPECT_THAT(server.output, HasSubstr("\ngRPC: "));
+  EXPECT_THAT(server.output, Not(HasSubstr("Debug build")));
+  CommandResult loadgen = RunCommand(std::string(HEED_LOADGEN_BINARY) + " --version");
+  EXPECT_THAT(loadgen.output, HasSubstr(absl::StrCat("heed-loadgen ", HEED_VERSION)));
+}
+
+TEST(StartupTest, LogLinesHaveTimestampsLevelsAndAModelLine) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  // "2026-12-01T02:04:10.123Z info loaded model bert-tiny: task sentiment, ..."
+  EXPECT_THAT(server->output(),
+              ::testing::ContainsRegex(
+                  "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z info "
+                  "loaded model bert-tiny: task sentiment, float32, isa [a-z0-9_]+, "
+                  "[0-9]+ threads, load [0-9]+ ms, warm-up [0-9]+ ms"));
+}
+
+int AffinityCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+std::string Scrape(const ServerProcess& server) {
+  auto response = testing::HttpGet(server.metrics_port(), "/metrics");
+  return response.ok() ? response->body : "";
+}
+
+TEST(ThreadsTest, CgroupQuotaLimitsComputeThreads) {
+  // A fake cgroup root with a 1-CPU quota in every layout the kernel uses, so
+  // that it applies whatever this process's cgroup path is.
+  TempDir cgroup("cgroup");
+  std::ofstream(cgroup.path() / "cpu.max") << "100000 100000\n";
+  fs::create_directories(cgroup.path() / "unified");
+  std::ofstream(cgroup.path() / "unified" / "cpu.max") << "100000 100000\n";
+  for (const char* v1 : {"cpu", "cpu,cpuacct"}) {
+    fs::create_directories(cgroup.path() / v1);
+    std::ofstream(cgroup.path() / v1 / "cpu.cfs_quota_us") << "100000\n";
+    std::ofstream(cgroup.path() / v1 / "cpu.cfs_period_us") << "100000\n";
+  }
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--cgroup_root=" + cgroup.str()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  if (AffinityCores() > 1) {
+    EXPECT_THAT(server->output(), HasSubstr("compute threads: 1 (cgroup quota 1.00 CPUs"));
+  }
+  EXPECT_THAT(server->output(), HasSubstr("bert-tiny: task sentiment, float32"));
+  EXPECT_THAT(server->output(), HasSubstr(", 1 threads,"));
+  EXPECT_THAT(Scrape(*server), HasSubstr("\nheed_compute_threads 1\n"));
+}
+
+TEST(ThreadsTest, ThreadsFlagOverrides) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY,
+                                     {"--models_dir=" + models.str(), "--threads=3"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_THAT(server->output(), HasSubstr("compute threads: 3 (--threads)"));
+  EXPECT_THAT(Scrape(*server), HasSubstr("\nheed_compute_threads 3\n"));
+}
+
+std::string DefaultOf(const std::vector<heed::v1::Model>& models, heed::v1::Task task) {
+  for (const auto& m : models) {
+    if (m.task() == task && m.is_default()) return m.name();
+  }
+  return "";
+}
+
+TEST(DefaultModelTest, WithoutFlagsTheFirstByNameIsTheDefault) {
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto models = ClientFor(*server).ListModels();
+  ASSERT_TRUE(models.ok()) << models.status();
+  EXPECT_EQ(DefaultOf(*models, heed::v1::TASK_SENTIMENT), "bert-tiny");
+  EXPECT_THAT(server->output(), HasSubstr("default model of sentiment: bert-tiny"));
+}
+
+TEST(DefaultModelTest, RepeatedFlagsChooseEachTasksDefault) {
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY,
+      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+       "--default_model=sentiment=distilbert-tiny", "--default_model=translation=marian-tiny"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = ClientFor(*server);
+  auto models = client.ListModels();
+  ASSERT_TRUE(models.ok()) << models.status();
+  EXPECT_EQ(DefaultOf(*models, heed::v1::TASK_SENTIMENT), "distilbert-tiny");
+  EXPECT_EQ(DefaultOf(*models, heed::v1::TASK_TRANSLATION), "marian-tiny");
+  // A request that names no model goes to the default.
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  auto stub = heed::v1::Inference::NewStub(channel);
+  grpc::ClientContext context;
+  heed::v1::ClassifySentimentRequest request;
+  request.add_texts("A fine film.");
+  heed::v1::ClassifySentimentResponse response;
+  ASSERT_TRUE(stub->ClassifySentiment(&context, request, &response).ok());
+  EXPECT_EQ(response.model().name(), "distilbert-tiny");
+}
+
+TEST(DefaultModelTest, UnknownNameOrWrongTaskIsAnError) {
+  const std::string models = std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR;
+  CommandResult unknown = RunServer({models, "--default_model=sentiment=nope"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_THAT(unknown.output, HasSubstr("no model named nope; the models are: "));
+  CommandResult wrong_task = RunServer({models, "--default_model=sentiment=marian-tiny"});
+  EXPECT_EQ(wrong_task.exit_code, 1) << wrong_task.output;
+  EXPECT_THAT(wrong_task.output, HasSubstr("marian-tiny serves translation, not sentiment"));
+  CommandResult bad_task = RunServer({models, "--default_model=poetry=marian-tiny"});
+  EXPECT_EQ(bad_task.exit_code, 2) << bad_task.output;
+}
+
+TEST(RequestLogTest, JsonLinesCarryTheTraceIdWhichTrailingMetadataEchoes) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY,
+                                     {"--models_dir=" + models.str(), "--request_log=json"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  auto stub = heed::v1::Inference::NewStub(channel);
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  grpc::ClientContext context;
+  context.AddMetadata("traceparent", traceparent);
+  heed::v1::ClassifySentimentRequest request;
+  request.add_texts("What a wonderful film.");
+  heed::v1::ClassifySentimentResponse response;
+  ASSERT_TRUE(stub->ClassifySentiment(&context, request, &response).ok());
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto echoed = trailers.find("traceparent");
+  ASSERT_NE(echoed, trailers.end());
+  EXPECT_EQ(std::string(echoed->second.data(), echoed->second.size()), traceparent);
+  auto timing = trailers.find("server-timing");
+  ASSERT_NE(timing, trailers.end());
+  EXPECT_THAT(std::string(timing->second.data(), timing->second.size()),
+              ::testing::MatchesRegex("queue;dur=[0-9.]+, compute;dur=[0-9.]+, "
+                                      "total;dur=[0-9.]+"));
+  // A rejected call is logged too, without a trace id.
+  grpc::ClientContext bad_context;
+  heed::v1::ClassifySentimentRequest bad;
+  bad.set_model("no-such-model");
+  bad.add_texts("x");
+  EXPECT_EQ(stub->ClassifySentiment(&bad_context, bad, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  ASSERT_TRUE(server->Stop(SIGTERM, absl::Seconds(20)).ok());
+  EXPECT_THAT(server->output(),
+              ::testing::ContainsRegex(
+                  "\n\\{\"time\":\"[0-9T:.-]+Z\",\"method\":\"ClassifySentiment\","
+                  "\"model\":\"bert-tiny\",\"task\":\"sentiment\",\"code\":\"OK\","
+                  "\"input_tokens\":[0-9]+,\"output_tokens\":0,\"queue_ms\":[0-9.e-]+,"
+                  "\"compute_ms\":[0-9.e-]+,\"total_ms\":[0-9.e-]+,\"peer\":\"ipv[46]:[^\"]+\","
+                  "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"\\}\n"))
+      << server->output();
+  EXPECT_THAT(server->output(), HasSubstr("\"model\":\"unknown\",\"task\":\"sentiment\","
+                                          "\"code\":\"NOT_FOUND\""));
+}
+
+TEST(HealthTest, LivenessServesAlongsideReadiness) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = ClientFor(*server);
+  auto liveness = client.CheckHealth("liveness");
+  ASSERT_TRUE(liveness.ok()) << liveness.status();
+  EXPECT_EQ(*liveness, "SERVING");
+  auto overall = client.CheckHealth("");
+  ASSERT_TRUE(overall.ok()) << overall.status();
+  EXPECT_EQ(*overall, "SERVING");
+}
+
+}  // namespace
+}  // namespace heed
