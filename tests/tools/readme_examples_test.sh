@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's examples run as written: heed-server with examples/config.json
+# (the bundled models), and the heed CLI on examples/sentences.txt and
+# examples/description.txt. Usage (ctest runs it): readme_examples_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+cd "$2"
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=$(mktemp)
+"$build/server/heed-server" --config=examples/config.json --grpc_address="127.0.0.1:$port" \
+  --metrics_address= --request_log=json >"$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 300); do grep -q ' info serving$' "$log" && break; sleep 0.1; done
+grep -q ' info serving$' "$log" || { cat "$log"; echo "FAIL: the server did not start"; exit 1; }
+heed=("$build/client/heed" "--address=127.0.0.1:$port")
+translations=$("${heed[@]}" translate --stream --beam=1 --max-tokens=40 < examples/sentences.txt)
+[[ $(wc -l <<<"$translations") -eq $(wc -l < examples/sentences.txt) ]] ||
+  { echo "FAIL: one translation per line expected, got: $translations"; exit 1; }
+summary=$("${heed[@]}" summarize --json "$(cat examples/description.txt)")
+/usr/bin/python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert r["text"] and r["model"]["name"] == "bart-synopsis-demo", r' "$summary"
+"${heed[@]}" sentiment "What a wonderful film." "Dull and tedious." | grep -q '^POSITIVE'
+# The config file's names and defaults are what the catalog says.
+"${heed[@]}" models | grep -q '^sentiment .*(default)'
+# Every call above has its request log line.
+[[ $(grep -c '"code":"OK"' "$log") -eq $(( $(wc -l < examples/sentences.txt) + 2 )) ]] ||
+  { cat "$log"; echo "FAIL: request log lines"; exit 1; }
+echo "README examples: ok"
