@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev grpc-proto
   libabsl-dev
   libdnnl-dev ocl-icd-opencl-dev opencl-headers
-  prometheus-cpp-dev
+  prometheus-cpp-dev libspdlog-dev
   nlohmann-json3-dev libicu-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
@@ -24,7 +24,7 @@ BUILD_PACKAGES=(
 RUNTIME_PACKAGES=(
   ca-certificates libabsl20220623 libc-ares2 libcivetweb1 libdnnl2 libgomp1 libgrpc++1.51
   libgrpc29 libicu72 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprotobuf32
-  libre2-9 libssl3 ocl-icd-libopencl1 zlib1g
+  libre2-9 libspdlog1.10 libfmt9 libssl3 ocl-icd-libopencl1 zlib1g
 )
 # Tests and developer tools: a real Prometheus for the metrics test, curl for
 # scraping, openssl for TLS tests, clang for the fuzz targets, clang-format.

@@ -100,7 +100,17 @@ prom["command"] = ["--config.file=/etc/prometheus/prometheus.yml",
 compose["services"] = keep
 yaml.safe_dump(compose, open(f"{root}/compose.test.yml", "w"))
 PY
-sed 's/heed:9464/127.0.0.1:9474/' deploy/prometheus/prometheus.yml >"$ROOT/prometheus-test.yml"
+# Host networking has no compose DNS: the heed job's service discovery becomes
+# the one host-network target.
+/usr/bin/python3 - "$ROOT" <<'PY'
+import sys, yaml
+config = yaml.safe_load(open("deploy/prometheus/prometheus.yml"))
+for job in config["scrape_configs"]:
+    if job["job_name"] == "heed":
+        job.pop("dns_sd_configs", None)
+        job["static_configs"] = [{"targets": ["127.0.0.1:9474"]}]
+yaml.safe_dump(config, open(f"{sys.argv[1]}/prometheus-test.yml", "w"))
+PY
 docker-compose -p heedtest -f "$ROOT/compose.test.yml" up -d >/dev/null
 for _ in $(seq 120); do
   curl -fs "127.0.0.1:9091/api/v1/query?query=heed_build_info" 2>/dev/null | grep -q '"result":\[{' && break
