@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# The README's examples run as written: heed-server with examples/config.json
+# The README's examples run as written, and the repository has what the
+# README promises (LICENSE, CHANGELOG entry of the current version, examples/).
+# The examples: heed-server with examples/config.json
 # (the bundled models), and the heed CLI on examples/sentences.txt and
 # examples/description.txt. Usage (ctest runs it): readme_examples_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
 cd "$2"
+# The README stays inside the repository: no link or path above it, and the
+# files it names exist.
+if grep -n '\.\./' README.md; then echo "FAIL: README points outside the repository"; exit 1; fi
+for f in LICENSE CHANGELOG.md examples/sentences.txt examples/description.txt examples/config.json; do
+  [[ -s $f ]] || { echo "FAIL: $f is missing"; exit 1; }
+done
+version=$(sed -n 's/^project(heed VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+grep -q "^## $version " CHANGELOG.md || { echo "FAIL: CHANGELOG.md has no entry for $version"; exit 1; }
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
 "$build/server/heed-server" --config=examples/config.json --grpc_address="127.0.0.1:$port" \
