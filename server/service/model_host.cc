@@ -98,6 +98,9 @@ ModelHost::LoadReport ModelHost::LoadAll(const std::vector<ModelSpec>& specs, in
     if (spec.threads > 0) threads = std::min(threads, spec.threads);
   }
   slots_ = std::make_unique<ComputeSlots>(std::max(1, cores / threads));
+  // Warm-up computes on this thread: with the budget, not OpenMP's default of
+  // every core the machine has (more than a container's CPU quota).
+  cpu::SetComputeThreads(threads);
   LoadReport report;
   for (const ModelSpec& spec : specs) {
     if (absl::Status s = Load(spec, spec.threads > 0 ? spec.threads : threads); !s.ok()) {
