@@ -23,17 +23,12 @@
 namespace heed::server {
 namespace {
 
-std::string SpecName(const ModelSpec& spec) {
-  return spec.name.empty() ? std::filesystem::path(spec.directory).filename().string()
-                           : spec.name;
-}
-
 // Before the port opens: every --default_model names a model about to load.
-absl::Status CheckDefaultModelNames(const std::map<heed::v1::Task, std::string>& defaults,
+absl::Status CheckDefaultModelNames(const std::map<pipelines::Task, std::string>& defaults,
                                     const std::vector<ModelSpec>& specs) {
   for (const auto& [task, name] : defaults) {
     std::vector<std::string> names;
-    for (const ModelSpec& spec : specs) names.push_back(SpecName(spec));
+    for (const ModelSpec& spec : specs) names.push_back(spec.ServedName());
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--default_model ", TaskLabel(task), "=", name, ": no model named ",
@@ -50,8 +45,8 @@ HeedServer::HeedServer(const ServerOptions& options)
       threads_(cpu::ChooseComputeThreads(options.threads, options.cgroup_root)),
       request_log_(options.request_log),
       process_collector_(std::make_shared<ProcessCollector>()),
-      host_(&catalog_, &metrics_, options.models),
-      inference_service_(&catalog_, &host_, &metrics_, options.auth_tokens,
+      host_(&metrics_, options.models),
+      inference_service_(&host_, &metrics_, options.auth_tokens,
                          &request_log_) {}
 
 HeedServer::~HeedServer() {
@@ -95,14 +90,13 @@ void HeedServer::LoadModels() {
                    : absl::StrCat(", skipped ", report.failures.size(),
                                   " that failed (--skip_bad_models)"));
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
-  for (heed::v1::Task task : {heed::v1::TASK_TRANSLATION, heed::v1::TASK_SUMMARIZATION,
-                              heed::v1::TASK_SENTIMENT}) {
-    const std::vector<heed::v1::Model> models = catalog_.List(task);
+  for (pipelines::Task task : kAllTasks) {
+    const std::vector<ModelInfo> models = host_.List(task);
     health->SetServingStatus(absl::StrCat("heed.v1.Inference/", TaskLabel(task)),
                              !models.empty());
-    for (const heed::v1::Model& model : models) {
-      if (model.is_default()) {
-        spdlog::info("default model of {}: {}", TaskLabel(task), model.name());
+    for (const ModelInfo& model : models) {
+      if (model.is_default) {
+        spdlog::info("default model of {}: {}", TaskLabel(task), model.name);
       }
     }
   }
@@ -117,8 +111,7 @@ void HeedServer::LoadModels() {
 // task (names were checked against the specs before the port opened).
 absl::Status HeedServer::ApplyDefaultModels() {
   for (const auto& [task, name] : options_.default_models) {
-    absl::StatusOr<heed::v1::Model> model = catalog_.Get(name);
-    if (!model.ok()) {
+    if (host_.Find(name) == nullptr) {
       if (options_.skip_bad_models) {
         spdlog::warn("--default_model {}={}: the model did not load", TaskLabel(task),
                      name);
@@ -128,13 +121,11 @@ absl::Status HeedServer::ApplyDefaultModels() {
           absl::StrCat("--default_model ", TaskLabel(task), "=", name,
                        ": the model did not load"));
     }
-    if (model->task() != task) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--default_model ", TaskLabel(task), "=", name, ": ", name, " serves ",
-          TaskLabel(model->task()), ", not ", TaskLabel(task)));
+    if (absl::Status s = host_.SetDefault(task, name); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("--default_model ", TaskLabel(task), "=", name, ": ",
+                                       s.message()));
     }
-    model->set_is_default(true);
-    catalog_.Put(*model);
   }
   return absl::OkStatus();
 }

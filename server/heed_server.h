@@ -15,9 +15,8 @@
 #include "server/config/server_options.h"
 #include "server/metrics/process_collector.h"
 #include "server/metrics/server_metrics.h"
+#include "server/engine/model_host.h"
 #include "server/service/inference_service.h"
-#include "server/service/model_catalog.h"
-#include "server/service/model_host.h"
 
 namespace prometheus {
 class Exposer;
@@ -65,7 +64,6 @@ class HeedServer {
   RequestLog request_log_;
   ServerMetrics metrics_;
   std::shared_ptr<ProcessCollector> process_collector_;
-  ModelCatalog catalog_;
   ModelHost host_;
   InferenceService inference_service_;
   std::thread loader_;

@@ -74,11 +74,16 @@ absl::StatusOr<std::vector<Hypothesis>> Generate(const models::Seq2SeqModel& mod
   if (!encoder.ok()) return encoder.status();
   auto search = StartSearch(model, *encoder, params, options);
   if (!search.ok()) return search.status();
-  Search* searches[1] = {search->get()};
-  while (!(*search)->done()) {
+  if (absl::Status s = RunToEnd(model, **search); !s.ok()) return s;
+  return (*search)->Results();
+}
+
+absl::Status RunToEnd(const models::Seq2SeqModel& model, Search& search) {
+  Search* searches[1] = {&search};
+  while (!search.done()) {
     if (absl::Status s = StepSearches(model, searches); !s.ok()) return s;
   }
-  return (*search)->Results();
+  return absl::OkStatus();
 }
 
 }  // namespace heed::generation

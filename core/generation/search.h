@@ -2,7 +2,7 @@
 // started at different times (continuous batching): each request is a Search
 // that names the decoder states and tokens it wants fed this step, and
 // consumes the logits that come back. StepSearches feeds any number of
-// searches with one model call; Generate runs one search to the end.
+// searches with one model call; RunToEnd runs one search to the end.
 //
 // Greedy search, beam search and sampling follow Hugging Face's semantics:
 // logits processors, then (sampling) temperature, top-k and top-p warpers.
@@ -67,6 +67,11 @@ absl::StatusOr<std::unique_ptr<Search>> StartSearch(
 // One decoding step for every search that is not done, in one model call.
 absl::Status StepSearches(const models::Seq2SeqModel& model,
                           std::span<Search* const> searches);
+
+// Steps one search until it is done: the one generation loop of the code base
+// (Generate and TextGenerator::Generate run through it; a scheduler runs
+// StepSearches itself to batch many searches).
+absl::Status RunToEnd(const models::Seq2SeqModel& model, Search& search);
 
 // Encodes, then steps one search until it is done.
 absl::StatusOr<std::vector<Hypothesis>> Generate(const models::Seq2SeqModel& model,

@@ -63,7 +63,38 @@ absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(
   return p;
 }
 
-absl::StatusOr<GenerationResult> TextGenerator::Finish(
+absl::StatusOr<std::unique_ptr<GenerationJob>> TextGenerator::Start(
+    PreparedGeneration prepared, bool return_alignment) const {
+  auto job = std::make_unique<GenerationJob>();
+  job->prepared_ = std::move(prepared);
+  job->return_alignment_ = return_alignment;
+  auto encoder = model_->Encode(job->prepared_.source_ids);
+  if (!encoder.ok()) return encoder.status();
+  job->encoder_ = *std::move(encoder);
+  auto search = generation::StartSearch(*model_, job->encoder_, job->prepared_.params,
+                                        job->prepared_.search);
+  if (!search.ok()) return search.status();
+  job->search_ = *std::move(search);
+  return job;
+}
+
+absl::Status TextGenerator::Step(std::span<GenerationJob* const> jobs) const {
+  std::vector<generation::Search*> searches;
+  searches.reserve(jobs.size());
+  for (GenerationJob* job : jobs) searches.push_back(job->search_.get());
+  return generation::StepSearches(*model_, searches);
+}
+
+absl::StatusOr<GenerationResult> TextGenerator::Finish(GenerationJob& job) const {
+  absl::StatusOr<GenerationResult> result =
+      BuildResult(job.prepared_, job.encoder_, job.search_->Results(),
+                  job.return_alignment_);
+  job.encoder_.reset();
+  job.search_.reset();  // frees the caches before the answer goes out
+  return result;
+}
+
+absl::StatusOr<GenerationResult> TextGenerator::BuildResult(
     const PreparedGeneration& prepared,
     std::shared_ptr<const models::EncoderOutput> encoder,
     const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment) const {
@@ -101,16 +132,10 @@ absl::StatusOr<GenerationResult> TextGenerator::Generate(
     const GenerationRequest& request) const {
   auto prepared = Prepare(request);
   if (!prepared.ok()) return prepared.status();
-  auto encoder = model_->Encode(prepared->source_ids);
-  if (!encoder.ok()) return encoder.status();
-  auto search =
-      generation::StartSearch(*model_, *encoder, prepared->params, prepared->search);
-  if (!search.ok()) return search.status();
-  generation::Search* searches[1] = {search->get()};
-  while (!(*search)->done()) {
-    if (absl::Status s = generation::StepSearches(*model_, searches); !s.ok()) return s;
-  }
-  return Finish(*prepared, *encoder, (*search)->Results(), request.return_alignment);
+  auto job = Start(*std::move(prepared), request.return_alignment);
+  if (!job.ok()) return job.status();
+  if (absl::Status s = generation::RunToEnd(*model_, *(*job)->search_); !s.ok()) return s;
+  return Finish(**job);
 }
 
 }  // namespace heed::pipelines

@@ -1,13 +1,17 @@
 // Text in, text out for encoder-decoder models: the Translator (Marian) and
 // the Summarizer (BART) are this class with a different model directory.
-// Generate() serves one request start to finish; Prepare / Finish expose the
-// steps around the model so that a scheduler can batch the decoding of many
-// requests with generation::StepSearches.
+// Generate() serves one request start to finish. The step API serves many at
+// once, as a scheduler does with continuous batching: Prepare (tokenize and
+// validate, on the caller's thread), Start (encode and begin the search: a
+// GenerationJob), Step (one decoding step of any number of jobs in one model
+// call), Finish (the job's result). Generate is Prepare, Start, steps to the
+// end and Finish.
 #ifndef HEED_CORE_PIPELINES_TEXT_GENERATOR_H_
 #define HEED_CORE_PIPELINES_TEXT_GENERATOR_H_
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +58,25 @@ struct GenerationResult {
   int output_tokens = 0;  // summed over outputs
 };
 
+// One request's generation in progress: its encoder output and search. Made
+// by TextGenerator::Start, advanced by Step, consumed by Finish; driven by one
+// thread at a time.
+class GenerationJob {
+ public:
+  const PreparedGeneration& prepared() const { return prepared_; }
+  bool done() const { return search_->done(); }
+  // Tokens of the leading hypothesis that are final (for streaming): greedy
+  // and sampling finalize every token, beam search only at the end.
+  std::vector<int> FinalTokens() const { return search_->FinalTokens(); }
+
+ private:
+  friend class TextGenerator;
+  PreparedGeneration prepared_;
+  bool return_alignment_ = false;
+  std::shared_ptr<const models::EncoderOutput> encoder_;
+  std::unique_ptr<generation::Search> search_;
+};
+
 class TextGenerator {
  public:
   static absl::StatusOr<std::unique_ptr<TextGenerator>> Load(
@@ -61,10 +84,14 @@ class TextGenerator {
 
   // Tokenizes and validates; request options override generation_config.json.
   absl::StatusOr<PreparedGeneration> Prepare(const GenerationRequest& request) const;
-  absl::StatusOr<GenerationResult> Finish(
-      const PreparedGeneration& prepared,
-      std::shared_ptr<const models::EncoderOutput> encoder,
-      const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment) const;
+  // Encodes the source and starts the search.
+  absl::StatusOr<std::unique_ptr<GenerationJob>> Start(PreparedGeneration prepared,
+                                                       bool return_alignment) const;
+  // One decoding step of every job that is not done, in one model call.
+  absl::Status Step(std::span<GenerationJob* const> jobs) const;
+  // The result of a done job: texts, token offsets, scores and (if asked)
+  // alignments. Frees the job's encoder output and caches.
+  absl::StatusOr<GenerationResult> Finish(GenerationJob& job) const;
   absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request) const;
 
   // Text of generated ids (streaming deltas: decode the prefix, send the new part).
@@ -79,6 +106,10 @@ class TextGenerator {
 
  private:
   TextGenerator() = default;
+  absl::StatusOr<GenerationResult> BuildResult(
+      const PreparedGeneration& prepared,
+      std::shared_ptr<const models::EncoderOutput> encoder,
+      const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment) const;
 
   std::unique_ptr<models::Seq2SeqModel> model_;
   std::unique_ptr<TextTokenizer> tokenizer_;

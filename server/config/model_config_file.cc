@@ -51,14 +51,8 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
         spec.name = value.get<std::string>();
       } else if (key == "task" && value.is_string()) {
         const std::string task = value.get<std::string>();
-        if (task == "translation")
-          spec.task = heed::v1::TASK_TRANSLATION;
-        else if (task == "summarization")
-          spec.task = heed::v1::TASK_SUMMARIZATION;
-        else if (task == "sentiment")
-          spec.task = heed::v1::TASK_SENTIMENT;
-        else
-          return Bad(path, i, absl::StrCat("unknown task \"", task, "\""));
+        spec.task = TaskFromLabel(task);
+        if (!spec.task) return Bad(path, i, absl::StrCat("unknown task \"", task, "\""));
       } else if (key == "compute_type" && value.is_string()) {
         auto type = ops::ParseComputeType(value.get<std::string>());
         if (!type.ok()) return Bad(path, i, std::string(type.status().message()));

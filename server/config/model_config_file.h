@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/service/model_host.h"
+#include "server/engine/model_host.h"
 
 namespace heed::server {
 

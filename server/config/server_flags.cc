@@ -78,19 +78,13 @@ std::string IsaFlag() { return absl::GetFlag(FLAGS_isa); }
 
 std::string LogLevelFlag() { return absl::GetFlag(FLAGS_log_level); }
 
-absl::StatusOr<std::map<heed::v1::Task, std::string>> ParseDefaultModels(
+absl::StatusOr<std::map<pipelines::Task, std::string>> ParseDefaultModels(
     const std::vector<std::string>& entries) {
-  std::map<heed::v1::Task, std::string> defaults;
+  std::map<pipelines::Task, std::string> defaults;
   for (const std::string& entry : entries) {
     std::pair<std::string, std::string> task_name = absl::StrSplit(entry, '=');
-    heed::v1::Task task;
-    if (task_name.first == "translation") {
-      task = heed::v1::TASK_TRANSLATION;
-    } else if (task_name.first == "summarization") {
-      task = heed::v1::TASK_SUMMARIZATION;
-    } else if (task_name.first == "sentiment") {
-      task = heed::v1::TASK_SENTIMENT;
-    } else {
+    const std::optional<pipelines::Task> task = TaskFromLabel(task_name.first);
+    if (!task) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--default_model ", entry,
           ": expected TASK=NAME with TASK translation, summarization or sentiment"));
@@ -99,7 +93,7 @@ absl::StatusOr<std::map<heed::v1::Task, std::string>> ParseDefaultModels(
       return absl::InvalidArgumentError(
           absl::StrCat("--default_model ", entry, ": the model name is empty"));
     }
-    if (auto [it, inserted] = defaults.emplace(task, task_name.second);
+    if (auto [it, inserted] = defaults.emplace(*task, task_name.second);
         !inserted && it->second != task_name.second) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--default_model names two defaults for ", task_name.first, ": ", it->second,
@@ -156,7 +150,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   }
   options.allow_no_models = absl::GetFlag(FLAGS_allow_no_models);
   options.skip_bad_models = absl::GetFlag(FLAGS_skip_bad_models);
-  absl::StatusOr<std::map<heed::v1::Task, std::string>> defaults =
+  absl::StatusOr<std::map<pipelines::Task, std::string>> defaults =
       ParseDefaultModels(absl::GetFlag(FLAGS_default_model));
   if (!defaults.ok()) return defaults.status();
   options.default_models = std::move(*defaults);

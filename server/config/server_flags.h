@@ -23,7 +23,7 @@ std::string LogLevelFlag();
 
 // --default_model entries "TASK=NAME" by task; a task named twice with two
 // names, an unknown task or an empty name is an error.
-absl::StatusOr<std::map<heed::v1::Task, std::string>> ParseDefaultModels(
+absl::StatusOr<std::map<pipelines::Task, std::string>> ParseDefaultModels(
     const std::vector<std::string>& entries);
 
 }  // namespace heed::server

@@ -8,9 +8,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "heed/v1/inference.pb.h"
+#include "server/engine/model_host.h"
 #include "server/logging/request_log.h"
-#include "server/service/model_host.h"
 
 namespace heed::server {
 
@@ -43,7 +42,7 @@ struct ServerOptions {
   // otherwise one failure stops the server with a non-zero exit.
   bool skip_bad_models = false;
   // Each task's default model by name; overrides the config file's "default".
-  std::map<heed::v1::Task, std::string> default_models;
+  std::map<pipelines::Task, std::string> default_models;
   // Compute threads for the whole process; 0: the cores of the affinity mask,
   // lowered to the cgroup CPU quota found under cgroup_root.
   int threads = 0;

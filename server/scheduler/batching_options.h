@@ -8,10 +8,10 @@ namespace heed::server {
 
 struct BatchingOptions {
   int max_batch_size = 32;                                 // items per batch / step
+  int max_batch_tokens = 16384;                            // tokens per dynamic batch
   absl::Duration max_queue_delay = absl::Milliseconds(2);  // wait to fill a batch
   int max_queue_size = 256;                                // beyond: RESOURCE_EXHAUSTED
   int max_tokens_in_flight = 16384;                        // continuous batching cap
-  int compute_threads = 1;                                 // per worker
 };
 
 }  // namespace heed::server

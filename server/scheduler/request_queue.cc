@@ -3,24 +3,52 @@
 #include "absl/strings/str_cat.h"
 
 namespace heed::server {
+namespace {
+
+using DeadItems = std::vector<std::pair<std::shared_ptr<WorkItem>, absl::Status>>;
+
+void CompleteAll(DeadItems& dead) {
+  for (auto& [item, status] : dead) item->Complete(std::move(status));
+}
+
+}  // namespace
 
 absl::Status RequestQueue::Push(std::shared_ptr<WorkItem> item) {
-  absl::MutexLock lock(&mu_);
-  if (closed_) return absl::UnavailableError("the server is shutting down");
-  DropDeadLocked();
-  if (SizeLocked() >= capacity_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the model's queue is full (", capacity_, " requests); retry later"));
+  DeadItems dead;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    TakeDeadLocked(&dead);
+    if (closed_) {
+      status = absl::UnavailableError("the server is shutting down");
+    } else if (SizeLocked() >= capacity_) {
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          "the model's queue is full (", capacity_, " requests); retry later"));
+    } else {
+      item->enqueued_at = absl::Now();
+      by_priority_[item->priority].push_back(std::move(item));
+    }
   }
-  item->enqueued_at = absl::Now();
-  by_priority_[item->priority].push_back(std::move(item));
-  return absl::OkStatus();
+  CompleteAll(dead);
+  return status;
 }
 
 int RequestQueue::SizeLocked() const {
   int n = 0;
   for (const auto& [priority, items] : by_priority_) n += static_cast<int>(items.size());
   return n;
+}
+
+bool RequestQueue::FullLocked(int max_items, int max_tokens) const {
+  int count = 0;
+  int64_t tokens = 0;
+  for (const auto& [priority, items] : by_priority_) {
+    for (const auto& item : items) {
+      if (++count >= max_items) return true;
+      if ((tokens += item->size) >= max_tokens) return true;
+    }
+  }
+  return false;
 }
 
 int RequestQueue::size() const {
@@ -33,15 +61,17 @@ bool RequestQueue::closed() const {
   return closed_;
 }
 
-void RequestQueue::DropDeadLocked() {
+void RequestQueue::TakeDeadLocked(DeadItems* dead) {
   const absl::Time now = absl::Now();
   for (auto& [priority, items] : by_priority_) {
     for (auto it = items.begin(); it != items.end();) {
       if ((*it)->cancelled()) {
-        (*it)->Complete(absl::CancelledError("the client cancelled the request"));
+        dead->emplace_back(std::move(*it),
+                           absl::CancelledError("the client cancelled the request"));
         it = items.erase(it);
       } else if ((*it)->deadline <= now) {
-        (*it)->Complete(absl::DeadlineExceededError("the deadline passed while queued"));
+        dead->emplace_back(std::move(*it),
+                           absl::DeadlineExceededError("the deadline passed while queued"));
         it = items.erase(it);
       } else {
         ++it;
@@ -52,32 +82,43 @@ void RequestQueue::DropDeadLocked() {
 
 std::vector<std::shared_ptr<WorkItem>> RequestQueue::Pop(int max_items,
                                                          absl::Duration timeout,
-                                                         absl::Duration fill_delay) {
-  absl::MutexLock lock(&mu_);
-  auto has_items = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return closed_ || SizeLocked() > 0;
-  };
-  mu_.AwaitWithTimeout(absl::Condition(&has_items), timeout);
-  DropDeadLocked();
-  if (fill_delay > absl::ZeroDuration() && SizeLocked() > 0 && SizeLocked() < max_items) {
-    // Wait for a fuller batch, but never past the oldest item's delay.
-    absl::Time oldest = absl::InfiniteFuture();
-    for (const auto& [priority, items] : by_priority_) {
-      if (!items.empty()) oldest = std::min(oldest, items.front()->enqueued_at);
-    }
-    auto full = [this, max_items]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return closed_ || SizeLocked() >= max_items;
-    };
-    mu_.AwaitWithDeadline(absl::Condition(&full), oldest + fill_delay);
-    DropDeadLocked();
-  }
+                                                         absl::Duration fill_delay,
+                                                         int max_tokens) {
+  DeadItems dead;
   std::vector<std::shared_ptr<WorkItem>> out;
-  for (auto& [priority, items] : by_priority_) {
-    while (!items.empty() && static_cast<int>(out.size()) < max_items) {
-      out.push_back(std::move(items.front()));
-      items.pop_front();
+  {
+    absl::MutexLock lock(&mu_);
+    auto has_items = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return closed_ || SizeLocked() > 0;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&has_items), timeout);
+    TakeDeadLocked(&dead);
+    if (fill_delay > absl::ZeroDuration() && SizeLocked() > 0 &&
+        !FullLocked(max_items, max_tokens)) {
+      // Wait for a fuller batch, but never past the oldest item's delay.
+      absl::Time oldest = absl::InfiniteFuture();
+      for (const auto& [priority, items] : by_priority_) {
+        if (!items.empty()) oldest = std::min(oldest, items.front()->enqueued_at);
+      }
+      auto full = [this, max_items, max_tokens]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return closed_ || FullLocked(max_items, max_tokens);
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&full), oldest + fill_delay);
+      TakeDeadLocked(&dead);
+    }
+    int64_t tokens = 0;
+    for (auto& [priority, items] : by_priority_) {
+      while (!items.empty() && static_cast<int>(out.size()) < max_items) {
+        // The token budget bounds the batch, but a lone item always runs.
+        if (!out.empty() && tokens + items.front()->size > max_tokens) break;
+        tokens += items.front()->size;
+        out.push_back(std::move(items.front()));
+        items.pop_front();
+      }
+      if (!items.empty()) break;  // lower priorities wait behind this one
     }
   }
+  CompleteAll(dead);
   return out;
 }
 
@@ -87,11 +128,15 @@ void RequestQueue::Close() {
 }
 
 void RequestQueue::Drain(const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
-  for (auto& [priority, items] : by_priority_) {
-    for (auto& item : items) item->Complete(status);
-    items.clear();
+  DeadItems dead;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [priority, items] : by_priority_) {
+      for (auto& item : items) dead.emplace_back(std::move(item), status);
+      items.clear();
+    }
   }
+  CompleteAll(dead);
 }
 
 }  // namespace heed::server

@@ -1,12 +1,16 @@
 // A bounded priority queue of work items: higher priority first, arrival order
 // within a priority, full queues refuse at once. Items whose deadline passed
-// or whose client cancelled are completed here, before any compute.
+// or whose client cancelled are completed here, before any compute, and
+// always outside the queue's lock (completing answers the call, which must not
+// hold up other callers).
 #ifndef HEED_SERVER_SCHEDULER_REQUEST_QUEUE_H_
 #define HEED_SERVER_SCHEDULER_REQUEST_QUEUE_H_
 
+#include <climits>
 #include <deque>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -25,11 +29,12 @@ class RequestQueue {
   absl::Status Push(std::shared_ptr<WorkItem> item);
 
   // Waits until an item is queued, `timeout` passes or the queue closes, then
-  // takes up to `max_items`, best first. With `fill_delay`, keeps waiting until
-  // max_items are there or the oldest taken item has waited `fill_delay`.
+  // takes up to `max_items` whose sizes sum to at most `max_tokens` (always at
+  // least one item), best first. With `fill_delay`, keeps waiting until that
+  // much is there or the oldest item has waited `fill_delay`.
   std::vector<std::shared_ptr<WorkItem>> Pop(
       int max_items, absl::Duration timeout,
-      absl::Duration fill_delay = absl::ZeroDuration());
+      absl::Duration fill_delay = absl::ZeroDuration(), int max_tokens = INT_MAX);
 
   // Refuses new items; Pop returns what is left, then nothing.
   void Close();
@@ -40,9 +45,12 @@ class RequestQueue {
   bool closed() const;
 
  private:
-  // Removes expired and cancelled items, completing them.
-  void DropDeadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves expired and cancelled items to `dead` with the status each gets.
+  void TakeDeadLocked(std::vector<std::pair<std::shared_ptr<WorkItem>, absl::Status>>* dead)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int SizeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the items at the head make a full batch (by count or tokens).
+  bool FullLocked(int max_items, int max_tokens) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int capacity_;
   mutable absl::Mutex mu_;

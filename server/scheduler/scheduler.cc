@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "core/cpu/threading.h"
-
 namespace heed::server {
 namespace {
 
@@ -11,14 +9,31 @@ constexpr absl::Duration kIdleWait = absl::Milliseconds(50);
 
 }  // namespace
 
-Scheduler::Scheduler(std::string name, std::unique_ptr<Backend> backend,
-                     BatchingOptions options, SchedulerObserver observer)
+Scheduler::Scheduler(std::string name, BatchingOptions options,
+                     SchedulerObserver observer)
     : name_(std::move(name)),
-      backend_(std::move(backend)),
       options_(options),
       observer_(std::move(observer)),
-      queue_(options.max_queue_size) {
-  worker_ = std::thread([this] { Loop(); });
+      queue_(options.max_queue_size) {}
+
+Scheduler::Scheduler(std::string name, std::unique_ptr<BatchRunner> runner,
+                     BatchingOptions options, SchedulerObserver observer)
+    : Scheduler(std::move(name), options, std::move(observer)) {
+  batch_runner_ = std::move(runner);
+  worker_ = std::thread([this] {
+    batch_runner_->OnWorkerStart();
+    RunDynamic();
+  });
+}
+
+Scheduler::Scheduler(std::string name, std::unique_ptr<StepRunner> runner,
+                     BatchingOptions options, SchedulerObserver observer)
+    : Scheduler(std::move(name), options, std::move(observer)) {
+  step_runner_ = std::move(runner);
+  worker_ = std::thread([this] {
+    step_runner_->OnWorkerStart();
+    RunContinuous();
+  });
 }
 
 Scheduler::~Scheduler() { Shutdown(absl::ZeroDuration()); }
@@ -46,16 +61,6 @@ void Scheduler::Report() {
   if (observer_.on_load) observer_.on_load(queue_.size(), running_.load());
 }
 
-void Scheduler::Loop() {
-  // OpenMP's thread count is per thread: set it on the thread that computes.
-  cpu::SetComputeThreads(options_.compute_threads);
-  if (backend_->continuous()) {
-    RunContinuous();
-  } else {
-    RunDynamic();
-  }
-}
-
 std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
     std::vector<std::shared_ptr<WorkItem>> items) {
   const absl::Time now = absl::Now();
@@ -81,7 +86,8 @@ std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
 void Scheduler::RunDynamic() {
   while (true) {
     std::vector<std::shared_ptr<WorkItem>> batch = DropDead(
-        queue_.Pop(options_.max_batch_size, kIdleWait, options_.max_queue_delay));
+        queue_.Pop(options_.max_batch_size, kIdleWait, options_.max_queue_delay,
+                   options_.max_batch_tokens));
     if (batch.empty()) {
       if (queue_.closed() && queue_.size() == 0) return;
       continue;
@@ -97,7 +103,7 @@ void Scheduler::RunDynamic() {
     }
     running_ = static_cast<int>(items.size());
     Report();
-    backend_->RunBatch(items);
+    batch_runner_->RunBatch(items);
     if (observer_.on_batch)
       observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
     for (auto& item : batch) {
@@ -120,7 +126,7 @@ void Scheduler::RunContinuous() {
       for (auto& item :
            DropDead(queue_.Pop(options_.max_batch_size - active.size(), wait))) {
         item->started_at = absl::Now();
-        if (absl::Status s = backend_->Start(*item); !s.ok()) {
+        if (absl::Status s = step_runner_->Start(*item); !s.ok()) {
           item->Complete(s);
           continue;
         }
@@ -141,7 +147,7 @@ void Scheduler::RunContinuous() {
     std::vector<WorkItem*> items;
     for (auto& item : active) items.push_back(item.get());
     const absl::Time start = absl::Now();
-    if (absl::Status s = backend_->Step(items); !s.ok()) {
+    if (absl::Status s = step_runner_->Step(items); !s.ok()) {
       for (auto& item : active) item->Complete(s);
       active.clear();
       continue;
@@ -150,8 +156,8 @@ void Scheduler::RunContinuous() {
       observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
     std::vector<std::shared_ptr<WorkItem>> still;
     for (auto& item : active) {
-      if (backend_->Done(*item)) {
-        backend_->Finish(*item);
+      if (step_runner_->Done(*item)) {
+        step_runner_->Finish(*item);
       } else {
         still.push_back(std::move(item));
       }

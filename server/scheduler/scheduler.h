@@ -1,8 +1,9 @@
 // One model's scheduler: a bounded priority queue and a worker thread that
-// batches. It knows nothing about models; a Backend runs the batches:
-//  - dynamic batching (classifiers): up to max_batch_size items, waiting at
-//    most max_queue_delay for the batch to fill, run to the end together;
-//  - continuous batching (generation): items join the running batch at every
+// batches. It knows nothing about models; a runner computes:
+//  - dynamic batching (classifiers, a BatchRunner): up to max_batch_size
+//    items and max_batch_tokens tokens, waiting at most max_queue_delay for
+//    the batch to fill, run to the end together;
+//  - continuous batching (generation, a StepRunner): items join the running batch at every
 //    step and leave when finished, under a cap on tokens in flight, so one
 //    long request never holds short ones hostage.
 // Expired and cancelled items are dropped before compute (queued) or at the
@@ -24,28 +25,30 @@
 
 namespace heed::server {
 
-class Backend {
+// Runs the batches of a model with dynamic batching (classifiers).
+class BatchRunner {
  public:
-  virtual ~Backend() = default;
-  virtual bool continuous() const = 0;
-  // Dynamic batching: computes and completes every item of the batch.
-  virtual void RunBatch(const std::vector<WorkItem*>& batch) { (void)batch; }
-  // Continuous batching: Start prepares an item (e.g. encodes its input); an
-  // error completes it. Step advances all active items by one step. Done
-  // items are handed to Finish, which completes them.
-  virtual absl::Status Start(WorkItem& item) {
-    (void)item;
-    return absl::OkStatus();
-  }
-  virtual absl::Status Step(const std::vector<WorkItem*>& active) {
-    (void)active;
-    return absl::OkStatus();
-  }
-  virtual bool Done(WorkItem& item) {
-    (void)item;
-    return true;
-  }
-  virtual void Finish(WorkItem& item) { item.Complete(absl::OkStatus()); }
+  virtual ~BatchRunner() = default;
+  // Called once on the worker thread before any batch (e.g. to size the
+  // thread's compute pool).
+  virtual void OnWorkerStart() {}
+  // Computes and completes every item of the batch.
+  virtual void RunBatch(const std::vector<WorkItem*>& batch) = 0;
+};
+
+// Runs a model with continuous batching (generation): items join and leave
+// the running batch at step boundaries.
+class StepRunner {
+ public:
+  virtual ~StepRunner() = default;
+  virtual void OnWorkerStart() {}
+  // Prepares an item (e.g. encodes its input); an error completes it.
+  virtual absl::Status Start(WorkItem& item) = 0;
+  // Advances every active item by one step; an error completes them all.
+  virtual absl::Status Step(const std::vector<WorkItem*>& active) = 0;
+  virtual bool Done(WorkItem& item) = 0;
+  // Completes a done item.
+  virtual void Finish(WorkItem& item) = 0;
 };
 
 // Called from the worker thread; lets the server export metrics without the
@@ -60,7 +63,9 @@ struct SchedulerObserver {
 
 class Scheduler {
  public:
-  Scheduler(std::string name, std::unique_ptr<Backend> backend, BatchingOptions options,
+  Scheduler(std::string name, std::unique_ptr<BatchRunner> runner,
+            BatchingOptions options, SchedulerObserver observer = {});
+  Scheduler(std::string name, std::unique_ptr<StepRunner> runner, BatchingOptions options,
             SchedulerObserver observer = {});
   ~Scheduler();  // shuts down without grace
   Scheduler(const Scheduler&) = delete;
@@ -82,7 +87,7 @@ class Scheduler {
   int running() const { return running_.load(); }
 
  private:
-  void Loop();
+  Scheduler(std::string name, BatchingOptions options, SchedulerObserver observer);
   void RunDynamic();
   void RunContinuous();
   // Completes cancelled and expired running items; returns the others.
@@ -91,7 +96,8 @@ class Scheduler {
   void Report();
 
   const std::string name_;
-  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<BatchRunner> batch_runner_;  // one of the two
+  std::unique_ptr<StepRunner> step_runner_;
   const BatchingOptions options_;
   SchedulerObserver observer_;
   RequestQueue queue_;

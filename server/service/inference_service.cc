@@ -76,12 +76,10 @@ enum Method {
 
 }  // namespace
 
-InferenceService::InferenceService(const ModelCatalog* catalog, ModelHost* host,
-                                   ServerMetrics* metrics,
+InferenceService::InferenceService(ModelHost* host, ServerMetrics* metrics,
                                    std::vector<std::string> auth_tokens,
                                    const RequestLog* request_log)
-    : catalog_(catalog),
-      host_(host),
+    : host_(host),
       metrics_(metrics),
       auth_tokens_(std::move(auth_tokens)),
       request_log_(request_log) {
@@ -157,18 +155,6 @@ absl::Status InferenceService::Authenticate(
   return absl::UnauthenticatedError("the bearer token is not accepted");
 }
 
-absl::StatusOr<ServedModel*> InferenceService::ResolveModel(const std::string& name,
-                                                            heed::v1::Task task) {
-  absl::StatusOr<heed::v1::Model> description = catalog_->Resolve(name, task);
-  if (!description.ok()) return description.status();
-  ServedModel* model = host_->Find(description->name());
-  if (model == nullptr || !description->ready()) {
-    return absl::UnavailableError(absl::StrCat("model \"", description->name(),
-                                               "\" is not ready yet; retry shortly"));
-  }
-  return model;
-}
-
 void InferenceService::Record(const Call& call, const std::string& model,
                               const absl::Status& status, const WorkItem* work,
                               int input_tokens, int output_tokens) {
@@ -204,7 +190,7 @@ void InferenceService::Record(const Call& call, const std::string& model,
     metrics_->request_input_tokens()
         .Add({{"model", model_label}}, ServerMetrics::TokenBuckets())
         .Observe(input_tokens);
-    if (call.task != heed::v1::TASK_SENTIMENT) {
+    if (call.task != pipelines::Task::kSentiment) {
       metrics_->output_tokens_total()
           .Add({{"model", model_label}})
           .Increment(output_tokens);
@@ -256,7 +242,7 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::MakeGeneration
   absl::StatusOr<std::shared_ptr<GenerationWork>> work =
       BuildGenerationWork(call.context, request, call.task, model, seed);
   if (!work.ok()) {
-    Record(call, *model != nullptr ? (*model)->description.name() : request.model(),
+    Record(call, *model != nullptr ? (*model)->info.name : request.model(),
            work.status(), nullptr, 0, 0);
   }
   return work;
@@ -264,7 +250,7 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::MakeGeneration
 
 template <typename Request>
 absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGenerationWork(
-    grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
+    grpc::CallbackServerContext* context, const Request& request, pipelines::Task task,
     ServedModel** model, std::optional<uint64_t>* seed) {
   if (absl::Status s = Authenticate(context); !s.ok()) return s;
   uint64_t drawn_seed = 0;
@@ -273,7 +259,7 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGeneratio
                           request.return_alignment(), &drawn_seed);
   if (!pipeline_request.ok()) return pipeline_request.status();
   if (pipeline_request->sampling) *seed = drawn_seed;
-  absl::StatusOr<ServedModel*> served = ResolveModel(request.model(), task);
+  absl::StatusOr<ServedModel*> served = host_->Resolve(request.model(), task);
   if (!served.ok()) return served.status();
   *model = *served;
   auto prepared = (*served)->loaded->generator->Prepare(*pipeline_request);
@@ -303,13 +289,13 @@ grpc::ServerUnaryReactor* InferenceService::GenerateUnary(const Call& call,
   (*work)->on_done = [this, reactor, response, model, call, seed](
                          const absl::Status& status, GenerationWork& w) {
     if (status.ok()) FillGenerationResponse(w, {model, call.arrival, seed}, response);
-    Record(call, model->description.name(), status, &w,
+    Record(call, model->info.name, status, &w,
            static_cast<int>(w.prepared.source_ids.size()), w.result.output_tokens);
     reactor->Finish(ToGrpcStatus(status));
   };
   reactor->Watch(*work);
   if (absl::Status s = model->scheduler->Submit(*work); !s.ok()) {
-    Record(call, model->description.name(), s, nullptr, 0, 0);
+    Record(call, model->info.name, s, nullptr, 0, 0);
     reactor->Finish(ToGrpcStatus(s));
   }
   return reactor;
@@ -327,7 +313,7 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
     reactor->End(ToGrpcStatus(work.status()));
     return reactor;
   }
-  auto& ttft = metrics_->time_to_first_token().Add({{"model", model->description.name()}},
+  auto& ttft = metrics_->time_to_first_token().Add({{"model", model->info.name}},
                                                    ServerMetrics::StepBuckets());
   // Sends the part of the text that is new since the last message; a
   // detokenizer may rewrite the end of the text, so only a growing prefix is sent.
@@ -354,13 +340,13 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
       }
       reactor->Send(std::move(message));
     }
-    Record(call, model->description.name(), status, &w,
+    Record(call, model->info.name, status, &w,
            static_cast<int>(w.prepared.source_ids.size()), w.result.output_tokens);
     reactor->End(ToGrpcStatus(status));
   };
   reactor->Watch(*work);
   if (absl::Status s = model->scheduler->Submit(*work); !s.ok()) {
-    Record(call, model->description.name(), s, nullptr, 0, 0);
+    Record(call, model->info.name, s, nullptr, 0, 0);
     reactor->End(ToGrpcStatus(s));
   }
   return reactor;
@@ -369,7 +355,7 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
 grpc::ServerUnaryReactor* InferenceService::Translate(
     grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request,
     heed::v1::TranslateResponse* response) {
-  return GenerateUnary(Call{context, "Translate", heed::v1::TASK_TRANSLATION, absl::Now()},
+  return GenerateUnary(Call{context, "Translate", pipelines::Task::kTranslation, absl::Now()},
                        request, response);
 }
 
@@ -377,14 +363,14 @@ grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>*
 InferenceService::TranslateStream(grpc::CallbackServerContext* context,
                                   const heed::v1::TranslateRequest* request) {
   return GenerateStream<heed::v1::TranslateRequest, heed::v1::TranslateStreamResponse>(
-      Call{context, "TranslateStream", heed::v1::TASK_TRANSLATION, absl::Now()}, request);
+      Call{context, "TranslateStream", pipelines::Task::kTranslation, absl::Now()}, request);
 }
 
 grpc::ServerUnaryReactor* InferenceService::Summarize(
     grpc::CallbackServerContext* context, const heed::v1::SummarizeRequest* request,
     heed::v1::SummarizeResponse* response) {
   return GenerateUnary(
-      Call{context, "Summarize", heed::v1::TASK_SUMMARIZATION, absl::Now()}, request,
+      Call{context, "Summarize", pipelines::Task::kSummarization, absl::Now()}, request,
       response);
 }
 
@@ -392,7 +378,7 @@ grpc::ServerWriteReactor<heed::v1::SummarizeStreamResponse>*
 InferenceService::SummarizeStream(grpc::CallbackServerContext* context,
                                   const heed::v1::SummarizeRequest* request) {
   return GenerateStream<heed::v1::SummarizeRequest, heed::v1::SummarizeStreamResponse>(
-      Call{context, "SummarizeStream", heed::v1::TASK_SUMMARIZATION, absl::Now()},
+      Call{context, "SummarizeStream", pipelines::Task::kSummarization, absl::Now()},
       request);
 }
 
@@ -401,8 +387,8 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
     const heed::v1::ClassifySentimentRequest* request,
     heed::v1::ClassifySentimentResponse* response) {
   auto* reactor = new UnaryReactor();
-  const Call call{context, "ClassifySentiment", heed::v1::TASK_SENTIMENT, absl::Now()};
-  const heed::v1::Task task = call.task;
+  const Call call{context, "ClassifySentiment", pipelines::Task::kSentiment, absl::Now()};
+  const pipelines::Task task = call.task;
   auto fail = [&](const std::string& model, const absl::Status& status) {
     Record(call, model, status, nullptr, 0, 0);
     reactor->Finish(ToGrpcStatus(status));
@@ -420,7 +406,7 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
       return fail(request->model(), s);
     }
   }
-  absl::StatusOr<ServedModel*> model = ResolveModel(request->model(), task);
+  absl::StatusOr<ServedModel*> model = host_->Resolve(request->model(), task);
   if (!model.ok()) return fail(request->model(), model.status());
   ServedModel* served = *model;
   auto work = std::make_shared<ClassificationWork>();
@@ -429,7 +415,7 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
         served->loaded->classifier->Prepare(request->texts(i), request->truncate_input());
     if (!prepared.ok()) {
       return fail(
-          served->description.name(),
+          served->info.name,
           absl::Status(prepared.status().code(),
                        absl::StrCat("texts[", i, "]: ", prepared.status().message())));
     }
@@ -446,12 +432,12 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
     if (status.ok()) {
       FillSentimentResponse(w, {served, call.arrival, std::nullopt}, response);
     }
-    Record(call, served->description.name(), status, &w, input_tokens, 0);
+    Record(call, served->info.name, status, &w, input_tokens, 0);
     reactor->Finish(ToGrpcStatus(status));
   };
   reactor->Watch(work);
   if (absl::Status s = served->scheduler->Submit(work); !s.ok()) {
-    return fail(served->description.name(), s);
+    return fail(served->info.name, s);
   }
   return reactor;
 }
@@ -469,8 +455,8 @@ grpc::ServerUnaryReactor* InferenceService::ListModels(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task: unknown enum value"));
     return reactor;
   }
-  for (heed::v1::Model& model : catalog_->List(request->task())) {
-    *response->add_models() = std::move(model);
+  for (const ModelInfo& model : host_->List(FromApiTask(request->task()))) {
+    FillModel(model, response->add_models());
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -489,8 +475,8 @@ grpc::ServerUnaryReactor* InferenceService::GetModel(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name: must not be empty"));
     return reactor;
   }
-  absl::StatusOr<heed::v1::Model> model = catalog_->Get(request->name());
-  if (model.ok()) *response = std::move(*model);
+  absl::StatusOr<ModelInfo> model = host_->Describe(request->name());
+  if (model.ok()) FillModel(*model, response);
   reactor->Finish(ToGrpcStatus(model.status()));
   return reactor;
 }

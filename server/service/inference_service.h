@@ -9,19 +9,18 @@
 #include <vector>
 
 #include "heed/v1/inference.grpc.pb.h"
+#include "server/engine/model_host.h"
 #include "server/logging/request_log.h"
 #include "server/metrics/server_metrics.h"
-#include "server/service/model_catalog.h"
-#include "server/service/model_host.h"
 
 namespace heed::server {
 
 class InferenceService final : public heed::v1::Inference::CallbackService {
  public:
-  // catalog, host, metrics and request_log (which may be null) must outlive
-  // the service. `auth_tokens`: accepted bearer tokens; empty means no
+  // host, metrics and request_log (which may be null) must outlive the
+  // service. `auth_tokens`: accepted bearer tokens; empty means no
   // authentication.
-  InferenceService(const ModelCatalog* catalog, ModelHost* host, ServerMetrics* metrics,
+  InferenceService(ModelHost* host, ServerMetrics* metrics,
                    std::vector<std::string> auth_tokens = {},
                    const RequestLog* request_log = nullptr);
 
@@ -53,7 +52,7 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   struct Call {
     grpc::CallbackServerContext* context;
     const char* method;  // e.g. "Translate"
-    heed::v1::Task task;
+    pipelines::Task task;
     absl::Time arrival;
   };
 
@@ -71,9 +70,8 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
       std::optional<uint64_t>* seed);
   template <typename Request>
   absl::StatusOr<std::shared_ptr<GenerationWork>> BuildGenerationWork(
-      grpc::CallbackServerContext* context, const Request& request, heed::v1::Task task,
+      grpc::CallbackServerContext* context, const Request& request, pipelines::Task task,
       ServedModel** model, std::optional<uint64_t>* seed);
-  absl::StatusOr<ServedModel*> ResolveModel(const std::string& name, heed::v1::Task task);
   // The one place where a finished call is counted, logged and given its
   // trailing metadata (server-timing, and the caller's traceparent echoed);
   // runs before the call's status is sent. `model` counts as "unknown" unless
@@ -89,7 +87,6 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   // UNAUTHENTICATED unless the call carries an accepted bearer token.
   absl::Status Authenticate(const grpc::CallbackServerContext* context) const;
 
-  const ModelCatalog* catalog_;
   ModelHost* host_;
   ServerMetrics* metrics_;
   std::vector<std::string> auth_tokens_;

@@ -22,8 +22,66 @@ void FillTiming(const WorkItem& work, absl::Time arrival, heed::v1::Timing* timi
 }
 
 void FillModelRef(const ServedModel& model, heed::v1::ModelRef* ref) {
-  ref->set_name(model.description.name());
-  ref->set_version(model.description.version());
+  ref->set_name(model.info.name);
+  ref->set_version(model.info.version);
+}
+
+namespace {
+
+heed::v1::ComputeType ToApiComputeType(ops::ComputeType type) {
+  switch (type) {
+    case ops::ComputeType::kFloat32:
+      return heed::v1::COMPUTE_TYPE_FLOAT32;
+    case ops::ComputeType::kBFloat16:
+      return heed::v1::COMPUTE_TYPE_BFLOAT16;
+    case ops::ComputeType::kInt8:
+      return heed::v1::COMPUTE_TYPE_INT8;
+  }
+  return heed::v1::COMPUTE_TYPE_UNSPECIFIED;
+}
+
+}  // namespace
+
+void FillModel(const ModelInfo& info, heed::v1::Model* model) {
+  model->set_name(info.name);
+  model->set_task(ToApiTask(info.task));
+  model->set_architecture(info.architecture);
+  model->set_version(info.version);
+  model->set_compute_type(ToApiComputeType(info.compute.used));
+  model->set_requested_compute_type(ToApiComputeType(info.compute.requested));
+  model->set_compute_type_native(info.compute.native);
+  model->set_compute_detail(info.compute.detail);
+  model->set_isa(info.isa);
+  model->set_max_input_tokens(info.max_input_tokens);
+  // The engine lists a model once it is loaded and warmed up.
+  model->set_ready(true);
+  model->set_is_default(info.is_default);
+  for (const std::string& label : info.labels) model->add_labels(label);
+}
+
+heed::v1::Task ToApiTask(pipelines::Task task) {
+  switch (task) {
+    case pipelines::Task::kTranslation:
+      return heed::v1::TASK_TRANSLATION;
+    case pipelines::Task::kSummarization:
+      return heed::v1::TASK_SUMMARIZATION;
+    case pipelines::Task::kSentiment:
+      return heed::v1::TASK_SENTIMENT;
+  }
+  return heed::v1::TASK_UNSPECIFIED;
+}
+
+std::optional<pipelines::Task> FromApiTask(heed::v1::Task task) {
+  switch (task) {
+    case heed::v1::TASK_TRANSLATION:
+      return pipelines::Task::kTranslation;
+    case heed::v1::TASK_SUMMARIZATION:
+      return pipelines::Task::kSummarization;
+    case heed::v1::TASK_SENTIMENT:
+      return pipelines::Task::kSentiment;
+    default:
+      return std::nullopt;
+  }
 }
 
 void FillToken(const tokenizers::Token& token, heed::v1::Token* out) {

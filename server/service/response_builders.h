@@ -1,12 +1,13 @@
-// Filling API responses from pipeline results.
+// Filling API responses from pipeline results and engine descriptions, and
+// the API's task enum.
 #ifndef HEED_SERVER_SERVICE_RESPONSE_BUILDERS_H_
 #define HEED_SERVER_SERVICE_RESPONSE_BUILDERS_H_
 
 #include <optional>
 
 #include "heed/v1/inference.pb.h"
-#include "server/service/model_host.h"
-#include "server/service/work_items.h"
+#include "server/engine/model_host.h"
+#include "server/engine/runners.h"
 
 namespace heed::server {
 
@@ -23,6 +24,12 @@ void FillGenerationResponse(const GenerationWork& work, const ResponseContext& c
 
 void FillTiming(const WorkItem& work, absl::Time arrival, heed::v1::Timing* timing);
 void FillModelRef(const ServedModel& model, heed::v1::ModelRef* ref);
+// heed.v1.Model of the engine's description (ListModels, GetModel).
+void FillModel(const ModelInfo& info, heed::v1::Model* model);
+
+heed::v1::Task ToApiTask(pipelines::Task task);
+// nullopt for TASK_UNSPECIFIED (every task).
+std::optional<pipelines::Task> FromApiTask(heed::v1::Task task);
 void FillToken(const tokenizers::Token& token, heed::v1::Token* out);
 
 void FillSentimentResponse(const ClassificationWork& work, const ResponseContext& ctx,

@@ -36,28 +36,38 @@ class FakeItem : public WorkItem {
   }
 };
 
-class FakeBackend : public Backend {
+// Dynamic batching: records batch sizes (items and tokens), sleeps, echoes.
+class FakeBatchRunner : public BatchRunner {
  public:
-  explicit FakeBackend(bool continuous, absl::Duration step = absl::Milliseconds(1))
-      : continuous_(continuous), step_(step) {}
-  bool continuous() const override { return continuous_; }
+  explicit FakeBatchRunner(absl::Duration step = absl::Milliseconds(1)) : step_(step) {}
   void RunBatch(const std::vector<WorkItem*>& batch) override {
     {
       absl::MutexLock lock(&mu);
       batch_sizes.push_back(static_cast<int>(batch.size()));
+      int tokens = 0;
+      for (WorkItem* item : batch) tokens += item->size;
+      batch_tokens.push_back(tokens);
     }
     absl::SleepFor(step_);
     for (WorkItem* item : batch) item->Complete(absl::OkStatus());
   }
+  absl::Mutex mu;
+  std::vector<int> batch_sizes;
+  std::vector<int> batch_tokens;
+
+ private:
+  absl::Duration step_;
+};
+
+// Continuous batching: an item needs `steps_needed` steps.
+class FakeStepRunner : public StepRunner {
+ public:
+  explicit FakeStepRunner(absl::Duration step = absl::Milliseconds(1)) : step_(step) {}
   absl::Status Start(WorkItem& item) override {
     static_cast<FakeItem&>(item).started = true;
     return absl::OkStatus();
   }
   absl::Status Step(const std::vector<WorkItem*>& active) override {
-    {
-      absl::MutexLock lock(&mu);
-      batch_sizes.push_back(static_cast<int>(active.size()));
-    }
     absl::SleepFor(step_);
     for (WorkItem* item : active) ++static_cast<FakeItem*>(item)->steps_done;
     return absl::OkStatus();
@@ -66,11 +76,9 @@ class FakeBackend : public Backend {
     auto& fake = static_cast<FakeItem&>(item);
     return fake.steps_done >= fake.steps_needed;
   }
-  absl::Mutex mu;
-  std::vector<int> batch_sizes;
+  void Finish(WorkItem& item) override { item.Complete(absl::OkStatus()); }
 
  private:
-  bool continuous_;
   absl::Duration step_;
 };
 
@@ -83,7 +91,7 @@ BatchingOptions Options(int max_batch = 8, int queue = 64) {
 }
 
 TEST(SchedulerTest, EveryRequestIsAnsweredExactlyOnce) {
-  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options(16, 64));
+  Scheduler scheduler("fake", std::make_unique<FakeStepRunner>(), Options(16, 64));
   std::vector<std::shared_ptr<FakeItem>> items;
   absl::Mutex mu;
   std::atomic<int> rejected{0};
@@ -113,7 +121,7 @@ TEST(SchedulerTest, EveryRequestIsAnsweredExactlyOnce) {
 }
 
 TEST(SchedulerTest, ShortRequestsOvertakeALongOne) {
-  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options());
+  Scheduler scheduler("fake", std::make_unique<FakeStepRunner>(), Options());
   auto long_item = std::make_shared<FakeItem>(200);
   ASSERT_TRUE(scheduler.Submit(long_item).ok());
   absl::SleepFor(absl::Milliseconds(20));
@@ -125,7 +133,7 @@ TEST(SchedulerTest, ShortRequestsOvertakeALongOne) {
 }
 
 TEST(SchedulerTest, DeadlinesBeforeAndDuringCompute) {
-  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options());
+  Scheduler scheduler("fake", std::make_unique<FakeStepRunner>(), Options());
   auto expired = std::make_shared<FakeItem>(1);
   expired->deadline = absl::Now() - absl::Seconds(1);
   ASSERT_TRUE(scheduler.Submit(expired).ok());
@@ -143,7 +151,7 @@ TEST(SchedulerTest, DeadlinesBeforeAndDuringCompute) {
 }
 
 TEST(SchedulerTest, CancellationStopsAtTheNextStep) {
-  Scheduler scheduler("fake", std::make_unique<FakeBackend>(true), Options());
+  Scheduler scheduler("fake", std::make_unique<FakeStepRunner>(), Options());
   auto item = std::make_shared<FakeItem>(100000);
   ASSERT_TRUE(scheduler.Submit(item).ok());
   absl::SleepFor(absl::Milliseconds(30));
@@ -155,10 +163,9 @@ TEST(SchedulerTest, CancellationStopsAtTheNextStep) {
   EXPECT_EQ(item->steps_done, steps);  // no longer stepped
 }
 
-// A backend that holds its first batch until released.
-class BlockingBackend : public Backend {
+// A runner that holds its first batch until released.
+class BlockingRunner : public BatchRunner {
  public:
-  bool continuous() const override { return false; }
   void RunBatch(const std::vector<WorkItem*>& batch) override {
     release.WaitForNotification();
     for (WorkItem* item : batch) item->Complete(absl::OkStatus());
@@ -170,8 +177,8 @@ TEST(SchedulerTest, FullQueueRefusesAtOnce) {
   // The worker is stuck on its first batch and the queue holds two: further
   // submissions are refused while nothing moves, so the refusal cannot have
   // waited for the queue to drain.
-  auto backend = std::make_unique<BlockingBackend>();
-  BlockingBackend* blocking = backend.get();
+  auto backend = std::make_unique<BlockingRunner>();
+  BlockingRunner* blocking = backend.get();
   Scheduler scheduler("fake", std::move(backend), Options(1, 2));
   std::vector<std::shared_ptr<FakeItem>> accepted;
   int refused = 0;
@@ -195,7 +202,7 @@ TEST(SchedulerTest, FullQueueRefusesAtOnce) {
 }
 
 TEST(SchedulerTest, HigherPriorityRunsFirst) {
-  auto backend = std::make_unique<FakeBackend>(false, absl::Milliseconds(100));
+  auto backend = std::make_unique<FakeBatchRunner>(absl::Milliseconds(100));
   Scheduler scheduler("fake", std::move(backend), Options(1, 64));
   auto blocker = std::make_shared<FakeItem>(1);
   ASSERT_TRUE(scheduler.Submit(blocker).ok());
@@ -212,8 +219,8 @@ TEST(SchedulerTest, HigherPriorityRunsFirst) {
 }
 
 TEST(SchedulerTest, DynamicBatchingGroupsRequests) {
-  auto backend = std::make_unique<FakeBackend>(false);
-  FakeBackend* fake = backend.get();
+  auto backend = std::make_unique<FakeBatchRunner>();
+  FakeBatchRunner* fake = backend.get();
   Scheduler scheduler("fake", std::move(backend), Options(4, 64));
   std::vector<std::shared_ptr<FakeItem>> items;
   for (int i = 0; i < 10; ++i) {
@@ -229,7 +236,7 @@ TEST(SchedulerTest, DynamicBatchingGroupsRequests) {
 
 TEST(SchedulerTest, ShutdownFinishesWithinGraceThenGivesUp) {
   auto scheduler =
-      std::make_unique<Scheduler>("fake", std::make_unique<FakeBackend>(true), Options());
+      std::make_unique<Scheduler>("fake", std::make_unique<FakeStepRunner>(), Options());
   auto quick = std::make_shared<FakeItem>(5);
   auto endless = std::make_shared<FakeItem>(1 << 30);
   ASSERT_TRUE(scheduler->Submit(quick).ok());
@@ -240,6 +247,79 @@ TEST(SchedulerTest, ShutdownFinishesWithinGraceThenGivesUp) {
   EXPECT_EQ(endless->status.code(), absl::StatusCode::kUnavailable);
   auto late = std::make_shared<FakeItem>(1);
   EXPECT_EQ(scheduler->Submit(late).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(SchedulerTest, DynamicBatchesStayWithinTheTokenBudget) {
+  auto runner = std::make_unique<FakeBatchRunner>();
+  FakeBatchRunner* fake = runner.get();
+  BatchingOptions options = Options(32, 64);
+  options.max_batch_tokens = 100;
+  Scheduler scheduler("fake", std::move(runner), options);
+  std::vector<std::shared_ptr<FakeItem>> items;
+  for (int i = 0; i < 20; ++i) {
+    items.push_back(std::make_shared<FakeItem>(30));  // 30 tokens each
+    ASSERT_TRUE(scheduler.Submit(items.back()).ok());
+  }
+  auto huge = std::make_shared<FakeItem>(500);  // over the budget alone: runs alone
+  ASSERT_TRUE(scheduler.Submit(huge).ok());
+  for (auto& item : items) {
+    ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  }
+  ASSERT_TRUE(huge->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  absl::MutexLock lock(&fake->mu);
+  for (size_t i = 0; i < fake->batch_tokens.size(); ++i) {
+    if (fake->batch_sizes[i] > 1) {
+      EXPECT_LE(fake->batch_tokens[i], 100);
+    }
+  }
+  EXPECT_NE(std::find(fake->batch_tokens.begin(), fake->batch_tokens.end(), 500),
+            fake->batch_tokens.end());
+  EXPECT_NE(std::find(fake->batch_sizes.begin(), fake->batch_sizes.end(), 3),
+            fake->batch_sizes.end());  // the budget, not the count, bounded batches
+}
+
+// An item whose completion calls back into the queue (as a gRPC reactor's
+// answer may): the queue completes dropped items outside its lock, or this
+// would deadlock.
+class ReentrantItem : public WorkItem {
+ public:
+  explicit ReentrantItem(RequestQueue* queue) : queue_(queue) {}
+  absl::Notification done;
+  absl::StatusCode code = absl::StatusCode::kOk;
+  int queue_size_seen = -1;
+
+ protected:
+  void OnComplete(absl::Status status) override {
+    code = status.code();
+    queue_size_seen = queue_->size();
+    done.Notify();
+  }
+
+ private:
+  RequestQueue* queue_;
+};
+
+TEST(RequestQueueTest, CompletesOutsideItsLock) {
+  RequestQueue queue(8);
+  auto expired = std::make_shared<ReentrantItem>(&queue);
+  ASSERT_TRUE(queue.Push(expired).ok());
+  expired->deadline = absl::Now() - absl::Seconds(1);
+  auto cancelled = std::make_shared<ReentrantItem>(&queue);
+  ASSERT_TRUE(queue.Push(cancelled).ok());
+  cancelled->Cancel();
+  std::thread popper([&] { queue.Pop(4, absl::Milliseconds(10)); });
+  popper.join();
+  ASSERT_TRUE(expired->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(cancelled->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(expired->code, absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(cancelled->code, absl::StatusCode::kCancelled);
+  EXPECT_GE(expired->queue_size_seen, 0);  // it could look into the queue
+
+  auto drained = std::make_shared<ReentrantItem>(&queue);
+  ASSERT_TRUE(queue.Push(drained).ok());
+  queue.Drain(absl::UnavailableError("stopping"));
+  ASSERT_TRUE(drained->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(drained->code, absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// The scheduler's work items for heed's pipelines and the backends that run
-// them: GenerationWork (translation, summarization; continuous batching) and
-// ClassificationWork (sentiment; dynamic batching).
-#ifndef HEED_SERVER_SERVICE_WORK_ITEMS_H_
-#define HEED_SERVER_SERVICE_WORK_ITEMS_H_
+// The work items of heed's pipelines and the runners that adapt the pipelines
+// to the scheduler: GenerationRunner steps TextGenerator jobs (translation,
+// summarization; continuous batching) and ClassificationRunner runs
+// SentimentClassifier batches (dynamic batching). Compute slots keep the
+// models' workers within the process's thread budget.
+#ifndef HEED_SERVER_ENGINE_RUNNERS_H_
+#define HEED_SERVER_ENGINE_RUNNERS_H_
 
 #include <functional>
 #include <memory>
@@ -16,8 +18,8 @@
 
 namespace heed::server {
 
-// Limits concurrent compute across all models so that workers times threads
-// per call never exceeds the cores.
+// Limits concurrent compute across all models so that running computations
+// times threads per computation never exceeds the thread budget.
 class ComputeSlots {
  public:
   explicit ComputeSlots(int slots) : free_(slots) {}
@@ -40,9 +42,8 @@ class GenerationWork : public WorkItem {
   std::function<void(const absl::Status&, GenerationWork&)> on_done;
   pipelines::GenerationResult result;
 
-  // Backend state.
-  std::shared_ptr<const models::EncoderOutput> encoder;
-  std::unique_ptr<generation::Search> search;
+  // The runner's state.
+  std::unique_ptr<pipelines::GenerationJob> job;
   size_t reported_tokens = 0;
 
  protected:
@@ -51,11 +52,12 @@ class GenerationWork : public WorkItem {
   }
 };
 
-class GenerationBackend final : public Backend {
+class GenerationRunner final : public StepRunner {
  public:
-  GenerationBackend(const pipelines::TextGenerator* generator, ComputeSlots* slots)
-      : generator_(generator), slots_(slots) {}
-  bool continuous() const override { return true; }
+  GenerationRunner(const pipelines::TextGenerator* generator, ComputeSlots* slots,
+                   int threads)
+      : generator_(generator), slots_(slots), threads_(threads) {}
+  void OnWorkerStart() override;
   absl::Status Start(WorkItem& item) override;
   absl::Status Step(const std::vector<WorkItem*>& active) override;
   bool Done(WorkItem& item) override;
@@ -64,6 +66,7 @@ class GenerationBackend final : public Backend {
  private:
   const pipelines::TextGenerator* generator_;
   ComputeSlots* slots_;
+  int threads_;
 };
 
 class ClassificationWork : public WorkItem {
@@ -78,19 +81,20 @@ class ClassificationWork : public WorkItem {
   }
 };
 
-class ClassificationBackend final : public Backend {
+class ClassificationRunner final : public BatchRunner {
  public:
-  ClassificationBackend(const pipelines::SentimentClassifier* classifier,
-                        ComputeSlots* slots)
-      : classifier_(classifier), slots_(slots) {}
-  bool continuous() const override { return false; }
+  ClassificationRunner(const pipelines::SentimentClassifier* classifier,
+                       ComputeSlots* slots, int threads)
+      : classifier_(classifier), slots_(slots), threads_(threads) {}
+  void OnWorkerStart() override;
   void RunBatch(const std::vector<WorkItem*>& batch) override;
 
  private:
   const pipelines::SentimentClassifier* classifier_;
   ComputeSlots* slots_;
+  int threads_;
 };
 
 }  // namespace heed::server
 
-#endif  // HEED_SERVER_SERVICE_WORK_ITEMS_H_
+#endif  // HEED_SERVER_ENGINE_RUNNERS_H_

@@ -1,4 +1,6 @@
-#include "server/service/work_items.h"
+#include "server/engine/runners.h"
+
+#include "core/cpu/threading.h"
 
 namespace heed::server {
 
@@ -27,32 +29,30 @@ class SlotGuard {
 
 }  // namespace
 
-absl::Status GenerationBackend::Start(WorkItem& item) {
+// OpenMP's thread count is per thread: set it on the thread that computes.
+void GenerationRunner::OnWorkerStart() { cpu::SetComputeThreads(threads_); }
+
+absl::Status GenerationRunner::Start(WorkItem& item) {
   auto& work = static_cast<GenerationWork&>(item);
   SlotGuard slot(slots_);
-  auto encoder = generator_->model().Encode(work.prepared.source_ids);
-  if (!encoder.ok()) return encoder.status();
-  work.encoder = *encoder;
-  auto search = generation::StartSearch(generator_->model(), work.encoder,
-                                        work.prepared.params, work.prepared.search);
-  if (!search.ok()) return search.status();
-  work.search = std::move(*search);
+  auto job = generator_->Start(work.prepared, work.return_alignment);
+  if (!job.ok()) return job.status();
+  work.job = *std::move(job);
   return absl::OkStatus();
 }
 
-absl::Status GenerationBackend::Step(const std::vector<WorkItem*>& active) {
-  std::vector<generation::Search*> searches;
-  for (WorkItem* item : active)
-    searches.push_back(static_cast<GenerationWork*>(item)->search.get());
+absl::Status GenerationRunner::Step(const std::vector<WorkItem*>& active) {
+  std::vector<pipelines::GenerationJob*> jobs;
+  jobs.reserve(active.size());
+  for (WorkItem* item : active) jobs.push_back(static_cast<GenerationWork*>(item)->job.get());
   {
     SlotGuard slot(slots_);
-    if (absl::Status s = generation::StepSearches(generator_->model(), searches); !s.ok())
-      return s;
+    if (absl::Status s = generator_->Step(jobs); !s.ok()) return s;
   }
   for (WorkItem* item : active) {
     auto& work = *static_cast<GenerationWork*>(item);
     if (!work.on_progress) continue;
-    const std::vector<int> tokens = work.search->FinalTokens();
+    const std::vector<int> tokens = work.job->FinalTokens();
     if (tokens.size() > work.reported_tokens) {
       work.reported_tokens = tokens.size();
       work.on_progress(generator_->DecodeIds(tokens), static_cast<int>(tokens.size()));
@@ -61,29 +61,29 @@ absl::Status GenerationBackend::Step(const std::vector<WorkItem*>& active) {
   return absl::OkStatus();
 }
 
-bool GenerationBackend::Done(WorkItem& item) {
-  return static_cast<GenerationWork&>(item).search->done();
+bool GenerationRunner::Done(WorkItem& item) {
+  return static_cast<GenerationWork&>(item).job->done();
 }
 
-void GenerationBackend::Finish(WorkItem& item) {
+void GenerationRunner::Finish(WorkItem& item) {
   auto& work = static_cast<GenerationWork&>(item);
   absl::StatusOr<pipelines::GenerationResult> result;
   {
     SlotGuard slot(slots_);
-    result = generator_->Finish(work.prepared, work.encoder, work.search->Results(),
-                                work.return_alignment);
+    result = generator_->Finish(*work.job);
   }
-  work.encoder.reset();
-  work.search.reset();  // frees the caches before the answer goes out
+  work.job.reset();
   if (!result.ok()) {
     work.Complete(result.status());
     return;
   }
-  work.result = std::move(*result);
+  work.result = *std::move(result);
   work.Complete(absl::OkStatus());
 }
 
-void ClassificationBackend::RunBatch(const std::vector<WorkItem*>& batch) {
+void ClassificationRunner::OnWorkerStart() { cpu::SetComputeThreads(threads_); }
+
+void ClassificationRunner::RunBatch(const std::vector<WorkItem*>& batch) {
   std::vector<pipelines::Classification*> texts;
   bool attributions = false;
   for (WorkItem* item : batch) {
