@@ -1,8 +1,16 @@
 #include "core/pipelines/input_limit.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/tokenizers/utf8.h"
 
 namespace heed::pipelines {
+
+absl::Status CheckInputText(absl::string_view text) {
+  if (!tokenizers::IsValidUtf8(text)) {
+    return absl::InvalidArgumentError("is not valid UTF-8");
+  }
+  return absl::OkStatus();
+}
 
 absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit,
                            bool truncate, bool* truncated) {

@@ -61,6 +61,8 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
         spec.is_default = value.get<bool>();
       } else if (key == "max_batch_size") {
         status = positive_int(&spec.batching.max_batch_size);
+      } else if (key == "max_batch_tokens") {
+        status = positive_int(&spec.batching.max_batch_tokens);
       } else if (key == "max_queue_size") {
         status = positive_int(&spec.batching.max_queue_size);
       } else if (key == "max_tokens_in_flight") {
@@ -76,8 +78,10 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
       }
       if (!status.ok()) return status;
     }
-    if (spec.batching.max_batch_size < 1 || spec.batching.max_queue_size < 1) {
-      return Bad(path, i, "max_batch_size and max_queue_size must be at least 1");
+    if (spec.batching.max_batch_size < 1 || spec.batching.max_queue_size < 1 ||
+        spec.batching.max_batch_tokens < 1) {
+      return Bad(path, i,
+                 "max_batch_size, max_batch_tokens and max_queue_size must be at least 1");
     }
     specs.push_back(std::move(spec));
   }

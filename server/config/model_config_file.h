@@ -6,7 +6,8 @@
 //      "task": "translation",                 // checked against config.json
 //      "compute_type": "bfloat16",            // float32 | bfloat16 | int8
 //      "default": true,                       // the task's default model
-//      "max_batch_size": 32, "max_queue_delay_ms": 2, "max_queue_size": 256,
+//      "max_batch_size": 32, "max_batch_tokens": 16384, "max_queue_delay_ms": 2,
+//      "max_queue_size": 256,
 //      "max_tokens_in_flight": 16384, "threads": 1}
 //   ]}
 //

@@ -46,6 +46,9 @@ ABSL_FLAG(std::string, isa, "",
           "Lower levels reproduce older CPUs.");
 ABSL_FLAG(int, max_batch_size, 32,
           "Requests (or sequences) computed together per model.");
+ABSL_FLAG(int, max_batch_tokens, 16384,
+          "Classifiers: input tokens per batch (a request over it runs alone), so that "
+          "32 requests of 256 long texts cannot make one huge batch.");
 ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
           "How long a classifier batch may wait to fill.");
 ABSL_FLAG(
@@ -141,8 +144,12 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   }
   options.models.compute_type = *compute_type;
   options.models.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  options.models.batching.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
   options.models.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
   options.models.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
+  if (options.models.batching.max_batch_tokens < 1) {
+    return absl::InvalidArgumentError("--max_batch_tokens must be at least 1");
+  }
   if (options.models.batching.max_batch_size < 1 ||
       options.models.batching.max_queue_size < 1) {
     return absl::InvalidArgumentError(

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "heed/v1/lenient_requests.pb.h"
 #include "server/service/reactors.h"
 #include "server/service/request_validation.h"
 #include "server/service/response_builders.h"
@@ -23,59 +22,6 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
 
 }  // namespace
 
-namespace {
-
-// Copies `from` into `to` field by field number; strings are set without the
-// UTF-8 check that parsing would apply (validation comes later, with a clear
-// status). Both messages have the same field numbers and compatible types.
-void CopyByFieldNumber(const google::protobuf::Message& from,
-                       google::protobuf::Message* to) {
-  using google::protobuf::FieldDescriptor;
-  const auto* from_reflection = from.GetReflection();
-  const auto* to_reflection = to->GetReflection();
-  for (int i = 0; i < to->GetDescriptor()->field_count(); ++i) {
-    const FieldDescriptor* t = to->GetDescriptor()->field(i);
-    const FieldDescriptor* f = from.GetDescriptor()->FindFieldByNumber(t->number());
-    if (f == nullptr) continue;
-    if (t->is_repeated()) {
-      for (int j = 0; j < from_reflection->FieldSize(from, f); ++j) {
-        to_reflection->AddString(to, t, from_reflection->GetRepeatedString(from, f, j));
-      }
-      continue;
-    }
-    if (!t->has_presence() || from_reflection->HasField(from, f)) {
-      switch (t->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING:
-          to_reflection->SetString(to, t, from_reflection->GetString(from, f));
-          break;
-        case FieldDescriptor::CPPTYPE_MESSAGE:
-          to_reflection->MutableMessage(to, t)->CopyFrom(
-              from_reflection->GetMessage(from, f));
-          break;
-        case FieldDescriptor::CPPTYPE_ENUM:
-          to_reflection->SetEnumValue(to, t, from_reflection->GetEnumValue(from, f));
-          break;
-        case FieldDescriptor::CPPTYPE_BOOL:
-          to_reflection->SetBool(to, t, from_reflection->GetBool(from, f));
-          break;
-        default:
-          break;  // the request messages have no other scalar fields
-      }
-    }
-  }
-}
-
-// Method indices in heed.v1.Inference, in the order of inference.proto.
-enum Method {
-  kTranslate,
-  kTranslateStream,
-  kSummarize,
-  kSummarizeStream,
-  kClassifySentiment
-};
-
-}  // namespace
-
 InferenceService::InferenceService(ModelHost* host, ServerMetrics* metrics,
                                    std::vector<std::string> auth_tokens,
                                    const RequestLog* request_log)
@@ -84,60 +30,6 @@ InferenceService::InferenceService(ModelHost* host, ServerMetrics* metrics,
       auth_tokens_(std::move(auth_tokens)),
       request_log_(request_log) {
   UseLenientParsing();
-}
-
-void InferenceService::UseLenientParsing() {
-  using heed::v1::internal::LenientClassifySentimentRequest;
-  using heed::v1::internal::LenientGenerationRequest;
-  MarkMethodCallback(
-      kTranslate, new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
-                                                           heed::v1::TranslateResponse>(
-                      [this](grpc::CallbackServerContext* context,
-                             const LenientGenerationRequest* lenient,
-                             heed::v1::TranslateResponse* response) {
-                        heed::v1::TranslateRequest request;
-                        CopyByFieldNumber(*lenient, &request);
-                        return Translate(context, &request, response);
-                      }));
-  MarkMethodCallback(
-      kSummarize, new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
-                                                           heed::v1::SummarizeResponse>(
-                      [this](grpc::CallbackServerContext* context,
-                             const LenientGenerationRequest* lenient,
-                             heed::v1::SummarizeResponse* response) {
-                        heed::v1::SummarizeRequest request;
-                        CopyByFieldNumber(*lenient, &request);
-                        return Summarize(context, &request, response);
-                      }));
-  MarkMethodCallback(kTranslateStream,
-                     new grpc::internal::CallbackServerStreamingHandler<
-                         LenientGenerationRequest, heed::v1::TranslateStreamResponse>(
-                         [this](grpc::CallbackServerContext* context,
-                                const LenientGenerationRequest* lenient) {
-                           heed::v1::TranslateRequest request;
-                           CopyByFieldNumber(*lenient, &request);
-                           return TranslateStream(context, &request);
-                         }));
-  MarkMethodCallback(kSummarizeStream,
-                     new grpc::internal::CallbackServerStreamingHandler<
-                         LenientGenerationRequest, heed::v1::SummarizeStreamResponse>(
-                         [this](grpc::CallbackServerContext* context,
-                                const LenientGenerationRequest* lenient) {
-                           heed::v1::SummarizeRequest request;
-                           CopyByFieldNumber(*lenient, &request);
-                           return SummarizeStream(context, &request);
-                         }));
-  MarkMethodCallback(
-      kClassifySentiment,
-      new grpc::internal::CallbackUnaryHandler<LenientClassifySentimentRequest,
-                                               heed::v1::ClassifySentimentResponse>(
-          [this](grpc::CallbackServerContext* context,
-                 const LenientClassifySentimentRequest* lenient,
-                 heed::v1::ClassifySentimentResponse* response) {
-            heed::v1::ClassifySentimentRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return ClassifySentiment(context, &request, response);
-          }));
 }
 
 absl::Status InferenceService::Authenticate(
@@ -213,11 +105,10 @@ void InferenceService::Record(const Call& call, const std::string& model,
     if (!trace_id.empty()) call.context->AddTrailingMetadata("traceparent", traceparent);
   }
   call.context->AddTrailingMetadata(
-      "server-timing",
-      absl::StrFormat("queue;dur=%.3f, compute;dur=%.3f, total;dur=%.3f",
-                      absl::ToDoubleMilliseconds(queue),
-                      absl::ToDoubleMilliseconds(compute),
-                      absl::ToDoubleMilliseconds(total)));
+      "server-timing", absl::StrFormat("queue;dur=%.3f, compute;dur=%.3f, total;dur=%.3f",
+                                       absl::ToDoubleMilliseconds(queue),
+                                       absl::ToDoubleMilliseconds(compute),
+                                       absl::ToDoubleMilliseconds(total)));
   if (request_log_ != nullptr && request_log_->enabled()) {
     RequestLogRecord record;
     record.method = call.method;
@@ -242,8 +133,8 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::MakeGeneration
   absl::StatusOr<std::shared_ptr<GenerationWork>> work =
       BuildGenerationWork(call.context, request, call.task, model, seed);
   if (!work.ok()) {
-    Record(call, *model != nullptr ? (*model)->info.name : request.model(),
-           work.status(), nullptr, 0, 0);
+    Record(call, *model != nullptr ? (*model)->info.name : request.model(), work.status(),
+           nullptr, 0, 0);
   }
   return work;
 }
@@ -326,8 +217,8 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
     *sent = text;
     reactor->Send(std::move(message));
   };
-  (*work)->on_done = [this, reactor, model, call, seed, sent](
-                         const absl::Status& status, GenerationWork& w) {
+  (*work)->on_done = [this, reactor, model, call, seed, sent](const absl::Status& status,
+                                                              GenerationWork& w) {
     const absl::Time arrival = call.arrival;
     if (status.ok()) {
       StreamResponse message;
@@ -355,15 +246,17 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
 grpc::ServerUnaryReactor* InferenceService::Translate(
     grpc::CallbackServerContext* context, const heed::v1::TranslateRequest* request,
     heed::v1::TranslateResponse* response) {
-  return GenerateUnary(Call{context, "Translate", pipelines::Task::kTranslation, absl::Now()},
-                       request, response);
+  return GenerateUnary(
+      Call{context, "Translate", pipelines::Task::kTranslation, absl::Now()}, request,
+      response);
 }
 
 grpc::ServerWriteReactor<heed::v1::TranslateStreamResponse>*
 InferenceService::TranslateStream(grpc::CallbackServerContext* context,
                                   const heed::v1::TranslateRequest* request) {
   return GenerateStream<heed::v1::TranslateRequest, heed::v1::TranslateStreamResponse>(
-      Call{context, "TranslateStream", pipelines::Task::kTranslation, absl::Now()}, request);
+      Call{context, "TranslateStream", pipelines::Task::kTranslation, absl::Now()},
+      request);
 }
 
 grpc::ServerUnaryReactor* InferenceService::Summarize(
@@ -426,7 +319,7 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
   work->deadline = DeadlineOf(context);
   work->priority = PriorityRank(request->priority());
   work->on_done = [this, reactor, response, served, call](const absl::Status& status,
-                                                         ClassificationWork& w) {
+                                                          ClassificationWork& w) {
     int input_tokens = 0;
     for (const auto& t : w.texts) input_tokens += static_cast<int>(t.tokens.size());
     if (status.ok()) {

@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "core/tokenizers/utf8.h"
+#include "core/pipelines/input_limit.h"
 
 namespace heed::server {
 namespace {
@@ -27,8 +27,8 @@ absl::Status ValidateText(const std::string& text, const std::string& field) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " is ", text.size(), " bytes; the limit is ", kMaxTextBytes));
   }
-  if (!tokenizers::IsValidUtf8(text)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+  if (absl::Status s = pipelines::CheckInputText(text); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(field, " ", s.message()));
   }
   return absl::OkStatus();
 }
