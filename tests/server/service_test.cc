@@ -1,0 +1,128 @@
+// The gRPC front end's pieces without a server: request validation, the
+// status mapping and the API's description of a model.
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/service/request_validation.h"
+#include "server/service/response_builders.h"
+#include "server/service/status_mapping.h"
+
+namespace heed::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(RequestValidationTest, TextMustBeNonEmptyBoundedUtf8) {
+  EXPECT_TRUE(ValidateText("Ein Hund läuft.", "text").ok());
+  absl::Status empty = ValidateText("", "texts[2]");
+  EXPECT_EQ(empty.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(empty.message(), "texts[2] must not be empty");
+  absl::Status huge = ValidateText(std::string(kMaxTextBytes + 1, 'a'), "text");
+  EXPECT_THAT(huge.message(), HasSubstr("the limit is 1048576"));
+  absl::Status bytes = ValidateText("caf\xe9", "text");
+  EXPECT_EQ(bytes.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bytes.message(), "text is not valid UTF-8");
+}
+
+TEST(RequestValidationTest, OptionsOutOfRangeNameTheField) {
+  uint64_t seed = 0;
+  heed::v1::GenerationOptions options;
+  options.set_beam_size(17);
+  auto beam = ToGenerationRequest("hi", options, false, false, &seed);
+  EXPECT_EQ(beam.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(beam.status().message(), HasSubstr("beam_size"));
+
+  options.Clear();
+  options.mutable_sampling()->set_top_p(1.5f);
+  EXPECT_THAT(ToGenerationRequest("hi", options, false, false, &seed).status().message(),
+              HasSubstr("options.sampling.top_p must be in (0, 1]"));
+
+  options.Clear();
+  options.set_beam_size(2);
+  options.set_num_return_sequences(3);
+  EXPECT_THAT(ToGenerationRequest("hi", options, false, false, &seed).status().message(),
+              HasSubstr("cannot exceed options.beam_size (2)"));
+
+  options.Clear();
+  options.set_beam_size(2);
+  options.mutable_sampling()->set_seed(7);
+  EXPECT_THAT(ToGenerationRequest("hi", options, false, false, &seed).status().message(),
+              HasSubstr("cannot be combined with beam_size > 1"));
+}
+
+TEST(RequestValidationTest, ValidOptionsReachThePipelineRequest) {
+  uint64_t seed = 0;
+  heed::v1::GenerationOptions options;
+  options.set_max_output_tokens(12);
+  options.set_beam_size(4);
+  options.set_num_return_sequences(2);
+  auto request = ToGenerationRequest("A dog.", options, true, true, &seed);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->text, "A dog.");
+  EXPECT_EQ(request->max_output_tokens, 12);
+  EXPECT_EQ(request->num_beams, 4);
+  EXPECT_EQ(request->num_return_sequences, 2);
+  EXPECT_TRUE(request->truncate_input);
+  EXPECT_TRUE(request->return_alignment);
+
+  options.Clear();
+  options.mutable_sampling()->set_seed(42);
+  auto sampled = ToGenerationRequest("A dog.", options, false, false, &seed);
+  ASSERT_TRUE(sampled.ok());
+  EXPECT_EQ(seed, 42u);
+  EXPECT_EQ(sampled->sampling->seed, 42u);
+}
+
+TEST(RequestValidationTest, PriorityRanks) {
+  EXPECT_LT(PriorityRank(heed::v1::PRIORITY_LOW), PriorityRank(heed::v1::PRIORITY_NORMAL));
+  EXPECT_LT(PriorityRank(heed::v1::PRIORITY_NORMAL), PriorityRank(heed::v1::PRIORITY_HIGH));
+  EXPECT_EQ(PriorityRank(heed::v1::PRIORITY_UNSPECIFIED),
+            PriorityRank(heed::v1::PRIORITY_NORMAL));
+}
+
+TEST(StatusMappingTest, CanonicalCodesMapOneToOne) {
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  for (absl::StatusCode code :
+       {absl::StatusCode::kInvalidArgument, absl::StatusCode::kNotFound,
+        absl::StatusCode::kResourceExhausted, absl::StatusCode::kDeadlineExceeded,
+        absl::StatusCode::kCancelled, absl::StatusCode::kUnavailable,
+        absl::StatusCode::kFailedPrecondition, absl::StatusCode::kUnauthenticated,
+        absl::StatusCode::kInternal}) {
+    grpc::Status status = ToGrpcStatus(absl::Status(code, "why"));
+    EXPECT_EQ(static_cast<int>(status.error_code()), static_cast<int>(code));
+    EXPECT_EQ(status.error_message(), "why");
+  }
+}
+
+TEST(ResponseBuildersTest, ModelInfoBecomesTheApisModel) {
+  ModelInfo info;
+  info.name = "sst2";
+  info.task = pipelines::Task::kSentiment;
+  info.architecture = "DistilBertForSequenceClassification";
+  info.version = "2026-11-24";
+  info.compute = {ops::ComputeType::kBFloat16, ops::ComputeType::kFloat32, false,
+                  "float32 (bfloat16 needs AVX512_BF16)"};
+  info.isa = "avx512";
+  info.max_input_tokens = 512;
+  info.labels = {"NEGATIVE", "POSITIVE"};
+  info.is_default = true;
+  heed::v1::Model model;
+  FillModel(info, &model);
+  EXPECT_EQ(model.name(), "sst2");
+  EXPECT_EQ(model.task(), heed::v1::TASK_SENTIMENT);
+  EXPECT_EQ(model.compute_type(), heed::v1::COMPUTE_TYPE_FLOAT32);
+  EXPECT_EQ(model.requested_compute_type(), heed::v1::COMPUTE_TYPE_BFLOAT16);
+  EXPECT_FALSE(model.compute_type_native());
+  EXPECT_EQ(model.isa(), "avx512");
+  EXPECT_EQ(model.max_input_tokens(), 512);
+  EXPECT_THAT(model.labels(), ::testing::ElementsAre("NEGATIVE", "POSITIVE"));
+  EXPECT_TRUE(model.is_default());
+  EXPECT_TRUE(model.ready());
+}
+
+TEST(ResponseBuildersTest, TasksRoundTrip) {
+  for (pipelines::Task task : kAllTasks) EXPECT_EQ(FromApiTask(ToApiTask(task)), task);
+  EXPECT_EQ(FromApiTask(heed::v1::TASK_UNSPECIFIED), std::nullopt);
+}
+
+}  // namespace
+}  // namespace heed::server
