@@ -57,40 +57,6 @@ DecoderState DecoderState::Clone() const {
   return copy;
 }
 
-absl::Status Seq2SeqModel::LoadDecoderLayer(const WeightLoader& loader, int index,
-                                            ops::Activation act) {
-  const std::string p = absl::StrCat("model.decoder.layers.", index, ".");
-  const int64_t d = config_.d_model, f = config_.decoder_ffn_dim;
-  DecoderLayer layer;
-  auto assign = [](auto& field, auto result) -> absl::Status {
-    if (!result.ok()) return result.status();
-    field = std::move(*result);
-    return absl::OkStatus();
-  };
-  const std::string s = p + "self_attn.", c = p + "encoder_attn.";
-  for (absl::Status status :
-       {assign(layer.self_qkv,
-               loader.FusedLinear({s + "q_proj.", s + "k_proj.", s + "v_proj."}, d, d)),
-        assign(layer.self_out,
-               loader.Linear(s + "out_proj.", d, d, ops::Activation::kNone)),
-        assign(layer.cross_q, loader.Linear(c + "q_proj.", d, d, ops::Activation::kNone)),
-        assign(layer.cross_kv, loader.FusedLinear({c + "k_proj.", c + "v_proj."}, d, d)),
-        assign(layer.cross_out,
-               loader.Linear(c + "out_proj.", d, d, ops::Activation::kNone)),
-        assign(layer.fc1, loader.Linear(p + "fc1.", f, d, act)),
-        assign(layer.fc2, loader.Linear(p + "fc2.", d, f, ops::Activation::kNone)),
-        assign(layer.self_norm,
-               loader.Norm(p + "self_attn_layer_norm.", d, kLayerNormEps)),
-        assign(layer.cross_norm,
-               loader.Norm(p + "encoder_attn_layer_norm.", d, kLayerNormEps)),
-        assign(layer.output_norm,
-               loader.Norm(p + "final_layer_norm.", d, kLayerNormEps))}) {
-    if (!status.ok()) return status;
-  }
-  decoder_layers_.push_back(std::move(layer));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(
     const std::string& model_dir, ops::ComputeType compute_type) {
   absl::StatusOr<io::ModelConfig> config = io::ReadModelConfig(model_dir);
@@ -152,7 +118,11 @@ absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(
     model->encoder_layers_.push_back(std::move(*layer));
   }
   for (int i = 0; i < c.decoder_layers; ++i) {
-    if (absl::Status s = model->LoadDecoderLayer(loader, i, *act); !s.ok()) return s;
+    absl::StatusOr<DecoderLayer> layer = DecoderLayer::Load(
+        loader, absl::StrCat("model.decoder.layers.", i, "."), c.d_model, c.decoder_heads,
+        c.decoder_ffn_dim, *act, kLayerNormEps);
+    if (!layer.ok()) return layer.status();
+    model->decoder_layers_.push_back(std::move(*layer));
   }
   Tensor bias = Tensor::Zeros(DType::kF32, {vocab});
   if (loader.Has("final_logits_bias")) {
@@ -214,13 +184,10 @@ absl::StatusOr<std::shared_ptr<const EncoderOutput>> Seq2SeqModel::Encode(
   for (const EncoderLayer& layer : encoder_layers_) {
     if (absl::Status s = layer.Forward(x, offsets); !s.ok()) return s;
   }
-  const int heads = config_.decoder_heads;
-  std::vector<float> kv(int64_t{length} * 2 * d);
   for (const DecoderLayer& layer : decoder_layers_) {
-    if (absl::Status s = layer.cross_kv->Forward(x, length, kv.data()); !s.ok()) return s;
-    KvCache cache(heads, static_cast<int>(d / heads));
-    cache.Append(kv.data(), kv.data() + d, length, 2 * d);
-    out->cross.push_back(std::move(cache));
+    absl::StatusOr<KvCache> cache = layer.CrossKeysValues(x, length);
+    if (!cache.ok()) return cache.status();
+    out->cross.push_back(*std::move(cache));
   }
   return out;
 }
@@ -245,85 +212,41 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
   if (static_cast<int64_t>(tokens.size()) != batch) {
     return absl::InvalidArgumentError("Step needs one token per decoder state");
   }
-  const int64_t d = config_.d_model, f = config_.decoder_ffn_dim;
-  const int heads = config_.decoder_heads, head_dim = static_cast<int>(d / heads);
+  const int64_t d = config_.d_model;
   std::vector<int> positions(batch);
   for (int64_t b = 0; b < batch; ++b) positions[b] = states[b]->position_;
-  std::vector<float> x(batch * d), qkv(batch * 3 * d), context(batch * d),
-      projected(batch * d), hidden(batch * f);
+  std::vector<float> x(batch * d);
   if (absl::Status s = Embed(tokens, positions, /*decoder=*/true, x.data()); !s.ok())
     return s;
-
-  std::vector<kernels::KvSequence<float>> views(batch);
-  kernels::DecodeAttentionArgs<float> attention;
-  attention.num_heads = heads;
-  attention.head_dim = head_dim;
-  attention.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  attention.out = context.data();
-  attention.out_row_stride = d;
+  DecoderLayer::Scratch scratch(batch, d, config_.decoder_ffn_dim);
+  std::vector<KvCache*> self_caches(batch);
+  std::vector<const KvCache*> cross_caches(batch);
+  std::vector<float> probs;  // [batch][heads][source length], last layer only
   for (size_t l = 0; l < decoder_layers_.size(); ++l) {
-    const DecoderLayer& layer = decoder_layers_[l];
-    // Causal self-attention: the new token's keys and values join the cache,
-    // and its query sees everything cached.
-    if (absl::Status s = layer.self_qkv->Forward(x.data(), batch, qkv.data()); !s.ok())
-      return s;
     for (int64_t b = 0; b < batch; ++b) {
-      const float* row = qkv.data() + b * 3 * d;
-      states[b]->self_[l].Append(row + d, row + 2 * d, 1, 3 * d);
-      views[b] = states[b]->self_[l].View();
+      self_caches[b] = &states[b]->self_[l];
+      cross_caches[b] = &states[b]->encoder_->cross[l];
     }
-    attention.q = qkv.data();
-    attention.q_row_stride = 3 * d;
-    attention.kv = views;
-    if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
-    if (absl::Status s = layer.self_out->Forward(context.data(), batch, projected.data());
-        !s.ok()) {
-      return s;
-    }
-    kernels::AddInPlace(x.data(), projected.data(), batch * d);
-    layer.self_norm.Apply(x.data(), x.data(), batch);
-    // Cross-attention over the encoder's keys and values.
-    if (absl::Status s = layer.cross_q->Forward(x.data(), batch, qkv.data()); !s.ok())
-      return s;
-    for (int64_t b = 0; b < batch; ++b) views[b] = states[b]->encoder_->cross[l].View();
-    attention.q_row_stride = d;
-    std::vector<float> probs;  // [batch][heads][source length], last layer only
     const bool want_probs = cross_attention != nullptr && l + 1 == decoder_layers_.size();
-    if (want_probs) {
-      int64_t total = 0;
-      for (int64_t b = 0; b < batch; ++b) total += int64_t{heads} * views[b].length;
-      probs.resize(total);
-      attention.probs = probs.data();
+    if (absl::Status s = decoder_layers_[l].Step(x.data(), self_caches, cross_caches,
+                                                 scratch, want_probs ? &probs : nullptr);
+        !s.ok()) {
+      return s;
     }
-    if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
-    attention.probs = nullptr;
-    if (want_probs) {
-      cross_attention->clear();
-      const float* p = probs.data();
-      for (int64_t b = 0; b < batch; ++b) {
-        const int length = views[b].length;
-        std::vector<float> mean(length, 0.0f);
-        for (int h = 0; h < heads; ++h, p += length) {
-          for (int t = 0; t < length; ++t) mean[t] += p[t] / heads;
-        }
-        cross_attention->insert(cross_attention->end(), mean.begin(), mean.end());
+  }
+  if (cross_attention != nullptr) {
+    // The last layer's cross-attention, averaged over heads.
+    const int heads = config_.decoder_heads;
+    cross_attention->clear();
+    const float* p = probs.data();
+    for (int64_t b = 0; b < batch; ++b) {
+      const int length = states[b]->encoder_->length;
+      std::vector<float> mean(length, 0.0f);
+      for (int h = 0; h < heads; ++h, p += length) {
+        for (int t = 0; t < length; ++t) mean[t] += p[t] / heads;
       }
+      cross_attention->insert(cross_attention->end(), mean.begin(), mean.end());
     }
-    if (absl::Status s =
-            layer.cross_out->Forward(context.data(), batch, projected.data());
-        !s.ok()) {
-      return s;
-    }
-    kernels::AddInPlace(x.data(), projected.data(), batch * d);
-    layer.cross_norm.Apply(x.data(), x.data(), batch);
-    if (absl::Status s = layer.fc1->Forward(x.data(), batch, hidden.data()); !s.ok())
-      return s;
-    if (absl::Status s = layer.fc2->Forward(hidden.data(), batch, projected.data());
-        !s.ok()) {
-      return s;
-    }
-    kernels::AddInPlace(x.data(), projected.data(), batch * d);
-    layer.output_norm.Apply(x.data(), x.data(), batch);
   }
   for (DecoderState* state : states) ++state->position_;
   return lm_head_->Forward(x.data(), batch, logits);

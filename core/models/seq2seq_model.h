@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/io/model_config.h"
+#include "core/models/decoder_layer.h"
 #include "core/models/encoder_layer.h"
 #include "core/models/kv_cache.h"
 #include "core/models/weights.h"
@@ -81,15 +82,7 @@ class Seq2SeqModel {
   int vocab_size() const { return config_.vocab_size; }
 
  private:
-  struct DecoderLayer {
-    std::unique_ptr<ops::Linear> self_qkv, self_out, cross_q, cross_kv, cross_out, fc1,
-        fc2;
-    LayerNormWeights self_norm, cross_norm, output_norm;
-  };
-
   Seq2SeqModel() = default;
-  absl::Status LoadDecoderLayer(const WeightLoader& loader, int index,
-                                ops::Activation act);
   // Token embeddings * scale + positions (+ layernorm_embedding), rows of x.
   absl::Status Embed(std::span<const int32_t> ids, std::span<const int> positions,
                      bool decoder, float* x) const;

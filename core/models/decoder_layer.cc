@@ -1,0 +1,124 @@
+#include "core/models/decoder_layer.h"
+
+#include <cmath>
+
+#include "core/kernels/attention.h"
+#include "core/kernels/elementwise.h"
+
+namespace heed::models {
+
+absl::StatusOr<DecoderLayer> DecoderLayer::Load(const WeightLoader& loader,
+                                                const std::string& prefix, int d_model,
+                                                int heads, int ffn_dim,
+                                                ops::Activation activation, float eps) {
+  DecoderLayer layer;
+  layer.d_model_ = d_model;
+  layer.heads_ = heads;
+  layer.ffn_dim_ = ffn_dim;
+  const int64_t d = d_model, f = ffn_dim;
+  auto assign = [](auto& field, auto result) -> absl::Status {
+    if (!result.ok()) return result.status();
+    field = std::move(*result);
+    return absl::OkStatus();
+  };
+  const std::string s = prefix + "self_attn.", c = prefix + "encoder_attn.";
+  for (absl::Status status :
+       {assign(layer.self_qkv_,
+               loader.FusedLinear({s + "q_proj.", s + "k_proj.", s + "v_proj."}, d, d)),
+        assign(layer.self_out_,
+               loader.Linear(s + "out_proj.", d, d, ops::Activation::kNone)),
+        assign(layer.cross_q_, loader.Linear(c + "q_proj.", d, d, ops::Activation::kNone)),
+        assign(layer.cross_kv_, loader.FusedLinear({c + "k_proj.", c + "v_proj."}, d, d)),
+        assign(layer.cross_out_,
+               loader.Linear(c + "out_proj.", d, d, ops::Activation::kNone)),
+        assign(layer.fc1_, loader.Linear(prefix + "fc1.", f, d, activation)),
+        assign(layer.fc2_, loader.Linear(prefix + "fc2.", d, f, ops::Activation::kNone)),
+        assign(layer.self_norm_, loader.Norm(prefix + "self_attn_layer_norm.", d, eps)),
+        assign(layer.cross_norm_, loader.Norm(prefix + "encoder_attn_layer_norm.", d, eps)),
+        assign(layer.output_norm_, loader.Norm(prefix + "final_layer_norm.", d, eps))}) {
+    if (!status.ok()) return status;
+  }
+  return layer;
+}
+
+absl::StatusOr<KvCache> DecoderLayer::CrossKeysValues(const float* hidden,
+                                                      int length) const {
+  const int64_t d = d_model_;
+  std::vector<float> kv(int64_t{length} * 2 * d);
+  if (absl::Status s = cross_kv_->Forward(hidden, length, kv.data()); !s.ok()) return s;
+  KvCache cache(heads_, static_cast<int>(d / heads_));
+  cache.Append(kv.data(), kv.data() + d, length, 2 * d);
+  return cache;
+}
+
+DecoderLayer::Scratch::Scratch(int64_t batch, int64_t d_model, int64_t ffn_dim)
+    : qkv(batch * 3 * d_model),
+      context(batch * d_model),
+      projected(batch * d_model),
+      hidden(batch * ffn_dim),
+      views(batch) {}
+
+absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
+                                std::span<const KvCache* const> cross_caches,
+                                Scratch& scratch, std::vector<float>* cross_probs) const {
+  const int64_t batch = static_cast<int64_t>(self_caches.size());
+  const int64_t d = d_model_;
+  const int head_dim = static_cast<int>(d / heads_);
+  kernels::DecodeAttentionArgs<float> attention;
+  attention.num_heads = heads_;
+  attention.head_dim = head_dim;
+  attention.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  attention.out = scratch.context.data();
+  attention.out_row_stride = d;
+
+  // Causal self-attention: the new token's keys and values join the cache,
+  // and its query sees everything cached.
+  if (absl::Status s = self_qkv_->Forward(x, batch, scratch.qkv.data()); !s.ok()) return s;
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* row = scratch.qkv.data() + b * 3 * d;
+    self_caches[b]->Append(row + d, row + 2 * d, 1, 3 * d);
+    scratch.views[b] = self_caches[b]->View();
+  }
+  attention.q = scratch.qkv.data();
+  attention.q_row_stride = 3 * d;
+  attention.kv = scratch.views;
+  if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
+  if (absl::Status s = self_out_->Forward(scratch.context.data(), batch,
+                                          scratch.projected.data());
+      !s.ok()) {
+    return s;
+  }
+  kernels::AddInPlace(x, scratch.projected.data(), batch * d);
+  self_norm_.Apply(x, x, batch);
+
+  // Cross-attention over the encoder's keys and values.
+  if (absl::Status s = cross_q_->Forward(x, batch, scratch.qkv.data()); !s.ok()) return s;
+  for (int64_t b = 0; b < batch; ++b) scratch.views[b] = cross_caches[b]->View();
+  attention.q_row_stride = d;
+  if (cross_probs != nullptr) {
+    int64_t total = 0;
+    for (int64_t b = 0; b < batch; ++b) total += int64_t{heads_} * scratch.views[b].length;
+    cross_probs->resize(total);
+    attention.probs = cross_probs->data();
+  }
+  if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
+  if (absl::Status s = cross_out_->Forward(scratch.context.data(), batch,
+                                           scratch.projected.data());
+      !s.ok()) {
+    return s;
+  }
+  kernels::AddInPlace(x, scratch.projected.data(), batch * d);
+  cross_norm_.Apply(x, x, batch);
+
+  // Feed-forward.
+  if (absl::Status s = fc1_->Forward(x, batch, scratch.hidden.data()); !s.ok()) return s;
+  if (absl::Status s = fc2_->Forward(scratch.hidden.data(), batch, scratch.projected.data());
+      !s.ok()) {
+    return s;
+  }
+  kernels::AddInPlace(x, scratch.projected.data(), batch * d);
+  output_norm_.Apply(x, x, batch);
+  return absl::OkStatus();
+}
+
+}  // namespace heed::models
