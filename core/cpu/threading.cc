@@ -7,8 +7,6 @@ namespace heed::cpu {
 
 void SetComputeThreads(int threads) { omp_set_num_threads(threads < 1 ? 1 : threads); }
 
-int ComputeThreads() { return omp_get_max_threads(); }
-
 int AvailableCores() {
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -7,9 +7,8 @@
 
 namespace heed::cpu {
 
-// Threads per compute call; values below 1 mean 1.
+// Threads per compute call on the calling thread; values below 1 mean 1.
 void SetComputeThreads(int threads);
-int ComputeThreads();
 
 // Cores available to this process (sched_getaffinity), at least 1.
 int AvailableCores();

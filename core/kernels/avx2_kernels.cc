@@ -7,7 +7,6 @@ namespace heed::kernels {
 
 const KernelTable& Avx2Kernels() {
   static const KernelTable table = {
-      .isa = cpu::Isa::kAvx2,
       .attention_head_f32 = &avx2::AttentionHeadF32,
       // No bf16 dot product before AVX512_BF16.
       .attention_head_bf16 = GenericKernels().attention_head_bf16,

@@ -123,7 +123,6 @@ void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
 
 const KernelTable& Table() {
   static const KernelTable table = {
-      .isa = cpu::Isa::kGeneric,
       .attention_head_f32 = &AttentionHead<float>,
       .attention_head_bf16 = &AttentionHead<bf16>,
       .layer_norm = &LayerNorm,

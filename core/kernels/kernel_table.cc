@@ -13,7 +13,6 @@ namespace heed::kernels {
 // avx512_bf16 (Cooper Lake, Zen 4 and later) and the portable path below.
 static KernelTable MakeAvx512Table(cpu::Isa isa) {
   return {
-      .isa = isa,
       .attention_head_f32 = &avx512::AttentionHeadF32,
       .attention_head_bf16 = isa >= cpu::Isa::kAvx512Bf16
                                  ? &avx512::AttentionHeadBf16

@@ -13,7 +13,6 @@
 namespace heed::kernels {
 
 struct KernelTable {
-  cpu::Isa isa;
   void (*attention_head_f32)(const HeadProblem<float>&);
   void (*attention_head_bf16)(const HeadProblem<bf16>&);
   void (*layer_norm)(const float* x, float* y, int64_t rows, int64_t cols,

@@ -22,7 +22,6 @@ class KvCache {
   KvCache Clone() const;
   int length() const { return length_; }
   kernels::KvSequence<float> View() const;
-  int64_t bytes() const { return static_cast<int64_t>(k_.size() + v_.size()); }
 
  private:
   void Grow(int min_capacity);

@@ -43,12 +43,6 @@ EncoderLayerNames EncoderNames(int i) {
 
 }  // namespace
 
-int64_t DecoderState::cache_bytes() const {
-  int64_t bytes = 0;
-  for (const KvCache& cache : self_) bytes += cache.bytes();
-  return bytes;
-}
-
 DecoderState DecoderState::Clone() const {
   DecoderState copy;
   copy.encoder_ = encoder_;

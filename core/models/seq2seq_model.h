@@ -42,7 +42,6 @@ class DecoderState {
   DecoderState& operator=(DecoderState&&) = default;
 
   int position() const { return position_; }  // tokens fed so far
-  int64_t cache_bytes() const;
   // A deep copy of the caches; the encoder output is shared.
   DecoderState Clone() const;
 
