@@ -113,13 +113,7 @@ int main(int argc, char** argv) {
       active.push_back(search->get());
       searches.push_back(std::move(*search));
     }
-    bool running = true;
-    while (running) {
-      if (absl::Status s = heed::generation::StepSearches(**model, active); !s.ok())
-        return s;
-      running = false;
-      for (auto* s : active) running |= !s->done();
-    }
+    if (absl::Status s = heed::generation::RunToEnd(**model, active); !s.ok()) return s;
     for (auto* s : active)
       *tokens += static_cast<int64_t>(s->Results()[0].ids.size()) - 1;
     return absl::OkStatus();

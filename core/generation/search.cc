@@ -1,5 +1,7 @@
 #include "core/generation/search.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/generation/beam_search.h"
@@ -74,13 +76,18 @@ absl::StatusOr<std::vector<Hypothesis>> Generate(const models::Seq2SeqModel& mod
   if (!encoder.ok()) return encoder.status();
   auto search = StartSearch(model, *encoder, params, options);
   if (!search.ok()) return search.status();
-  if (absl::Status s = RunToEnd(model, **search); !s.ok()) return s;
+  Search* searches[1] = {search->get()};
+  if (absl::Status s = RunToEnd(model, searches); !s.ok()) return s;
   return (*search)->Results();
 }
 
-absl::Status RunToEnd(const models::Seq2SeqModel& model, Search& search) {
-  Search* searches[1] = {&search};
-  while (!search.done()) {
+absl::Status RunToEnd(const models::Seq2SeqModel& model,
+                      std::span<Search* const> searches) {
+  auto running = [&] {
+    return std::any_of(searches.begin(), searches.end(),
+                       [](const Search* s) { return !s->done(); });
+  };
+  while (running()) {
     if (absl::Status s = StepSearches(model, searches); !s.ok()) return s;
   }
   return absl::OkStatus();

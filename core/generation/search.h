@@ -68,10 +68,12 @@ absl::StatusOr<std::unique_ptr<Search>> StartSearch(
 absl::Status StepSearches(const models::Seq2SeqModel& model,
                           std::span<Search* const> searches);
 
-// Steps one search until it is done: the one generation loop of the code base
-// (Generate and TextGenerator::Generate run through it; a scheduler runs
-// StepSearches itself to batch many searches).
-absl::Status RunToEnd(const models::Seq2SeqModel& model, Search& search);
+// Steps the searches together until every one is done: the one generation
+// loop of the code base (Generate, TextGenerator::Generate and the benchmarks
+// run through it; a scheduler calls StepSearches itself, to let searches join
+// and leave between steps).
+absl::Status RunToEnd(const models::Seq2SeqModel& model,
+                      std::span<Search* const> searches);
 
 // Encodes, then steps one search until it is done.
 absl::StatusOr<std::vector<Hypothesis>> Generate(const models::Seq2SeqModel& model,

@@ -134,7 +134,8 @@ absl::StatusOr<GenerationResult> TextGenerator::Generate(
   if (!prepared.ok()) return prepared.status();
   auto job = Start(*std::move(prepared), request.return_alignment);
   if (!job.ok()) return job.status();
-  if (absl::Status s = generation::RunToEnd(*model_, *(*job)->search_); !s.ok()) return s;
+  generation::Search* searches[1] = {(*job)->search_.get()};
+  if (absl::Status s = generation::RunToEnd(*model_, searches); !s.ok()) return s;
   return Finish(**job);
 }
 
