@@ -23,6 +23,20 @@
 namespace heed::server {
 namespace {
 
+// Two models under one name: the second would silently replace the first.
+absl::Status CheckUniqueNames(const std::vector<ModelSpec>& specs) {
+  std::map<std::string, std::string> directory_of;
+  for (const ModelSpec& spec : specs) {
+    auto [it, inserted] = directory_of.emplace(spec.ServedName(), spec.directory);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("two models are named ", spec.ServedName(), ": ", it->second, " and ",
+                       spec.directory, "; give one a different \"name\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Before the port opens: every --default_model names a model about to load.
 absl::Status CheckDefaultModelNames(const std::map<pipelines::Task, std::string>& defaults,
                                     const std::vector<ModelSpec>& specs) {
@@ -166,6 +180,7 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
             : absl::StrCat("--config ", options.config_file, " lists no model"),
         "; pass --allow_no_models to serve health and an empty catalog"));
   }
+  if (absl::Status s = CheckUniqueNames(server->specs_); !s.ok()) return s;
   if (absl::Status s = CheckDefaultModelNames(options.default_models, server->specs_);
       !s.ok()) {
     return s;

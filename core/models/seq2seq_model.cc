@@ -1,5 +1,6 @@
 #include "core/models/seq2seq_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -246,19 +247,44 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
   return lm_head_->Forward(x.data(), batch, logits);
 }
 
-absl::StatusOr<std::vector<float>> Seq2SeqModel::Alignment(
-    std::shared_ptr<const EncoderOutput> encoder, std::span<const int> ids) const {
+absl::StatusOr<std::vector<std::vector<float>>> Seq2SeqModel::Alignments(
+    std::shared_ptr<const EncoderOutput> encoder, std::span<const std::vector<int>> outputs,
+    const std::function<absl::Status()>& between_steps) const {
   const int source = encoder->length;
-  DecoderState state = StartDecoding(std::move(encoder));
-  DecoderState* states[1] = {&state};
-  std::vector<float> logits(vocab_size()), row, alignment;
-  for (size_t i = 0; i + 1 < ids.size(); ++i) {
-    const int32_t token = ids[i];
-    if (absl::Status s = Step(states, {&token, 1}, logits.data(), &row); !s.ok())
-      return s;
-    alignment.insert(alignment.end(), row.begin(), row.begin() + source);
+  std::vector<DecoderState> states;
+  size_t longest = 0;
+  for (const std::vector<int>& ids : outputs) {
+    states.push_back(StartDecoding(encoder));
+    longest = std::max(longest, ids.size());
   }
-  return alignment;
+  std::vector<std::vector<float>> alignments(outputs.size());
+  std::vector<DecoderState*> active;
+  std::vector<int32_t> tokens;
+  std::vector<size_t> which;
+  std::vector<float> logits, rows;
+  // Step i feeds token i of every output that still has a token after it.
+  for (size_t i = 0; i + 1 < longest; ++i) {
+    active.clear();
+    tokens.clear();
+    which.clear();
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      if (i + 1 < outputs[o].size()) {
+        active.push_back(&states[o]);
+        tokens.push_back(outputs[o][i]);
+        which.push_back(o);
+      }
+    }
+    if (between_steps) {
+      if (absl::Status s = between_steps(); !s.ok()) return s;
+    }
+    logits.resize(active.size() * static_cast<size_t>(vocab_size()));
+    if (absl::Status s = Step(active, tokens, logits.data(), &rows); !s.ok()) return s;
+    for (size_t r = 0; r < which.size(); ++r) {
+      const float* row = rows.data() + r * source;
+      alignments[which[r]].insert(alignments[which[r]].end(), row, row + source);
+    }
+  }
+  return alignments;
 }
 
 }  // namespace heed::models

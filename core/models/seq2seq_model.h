@@ -11,6 +11,7 @@
 #ifndef HEED_CORE_MODELS_SEQ2SEQ_MODEL_H_
 #define HEED_CORE_MODELS_SEQ2SEQ_MODEL_H_
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -70,12 +71,16 @@ class Seq2SeqModel {
                     std::span<const int32_t> tokens, float* logits,
                     std::vector<float>* cross_attention = nullptr) const;
 
-  // Source-target alignment of a finished output `ids` (decoder start token
-  // first): for each generated token ids[1..], the last layer's
-  // cross-attention averaged over heads at the step that produced it,
-  // [ids.size() - 1][encoder length], by teacher-forcing ids[0..n-2].
-  absl::StatusOr<std::vector<float>> Alignment(
-      std::shared_ptr<const EncoderOutput> encoder, std::span<const int> ids) const;
+  // Source-target alignments of finished outputs (decoder start token first):
+  // for each generated token outputs[o][1..], the last layer's cross-attention
+  // averaged over heads at the step that produced it, [size - 1][encoder
+  // length] per output, by teacher-forcing all outputs together (one batched
+  // step per position). `between_steps`, if given, runs before every step; an
+  // error from it (a deadline, a cancellation) stops the work and is returned.
+  absl::StatusOr<std::vector<std::vector<float>>> Alignments(
+      std::shared_ptr<const EncoderOutput> encoder,
+      std::span<const std::vector<int>> outputs,
+      const std::function<absl::Status()>& between_steps = nullptr) const;
 
   const io::ModelConfig& config() const { return config_; }
   int vocab_size() const { return config_.vocab_size; }

@@ -61,12 +61,29 @@ absl::StatusOr<std::vector<std::string>> FindModelDirectories(const std::string&
   if (!fs::is_directory(root, ec)) {
     return absl::NotFoundError(absl::StrCat(root, ": not a directory"));
   }
+  // Only the non-throwing overloads: a symlink loop or an unreadable entry is
+  // an error naming it, never an exception that ends the process.
   std::vector<std::string> dirs;
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
-    if (entry.is_directory() && fs::exists(entry.path() / "config.json")) {
-      dirs.push_back(entry.path().string());
+  fs::directory_iterator it(root, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat(root, ": ", ec.message()));
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return absl::InternalError(absl::StrCat(root, ": ", ec.message()));
+    const fs::path path = it->path();
+    std::error_code entry_ec;
+    const bool is_dir = fs::is_directory(path, entry_ec);
+    if (entry_ec) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path.string(), ": ", entry_ec.message()));
     }
+    if (!is_dir) continue;
+    const bool has_config = fs::exists(path / "config.json", entry_ec);
+    if (entry_ec) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path.string(), ": ", entry_ec.message()));
+    }
+    if (has_config) dirs.push_back(path.string());
   }
+  if (ec) return absl::InternalError(absl::StrCat(root, ": ", ec.message()));
   std::sort(dirs.begin(), dirs.end());
   return dirs;
 }

@@ -85,10 +85,11 @@ absl::Status TextGenerator::Step(std::span<GenerationJob* const> jobs) const {
   return generation::StepSearches(*model_, searches);
 }
 
-absl::StatusOr<GenerationResult> TextGenerator::Finish(GenerationJob& job) const {
+absl::StatusOr<GenerationResult> TextGenerator::Finish(
+    GenerationJob& job, const std::function<absl::Status()>& between_steps) const {
   absl::StatusOr<GenerationResult> result =
       BuildResult(job.prepared_, job.encoder_, job.search_->Results(),
-                  job.return_alignment_);
+                  job.return_alignment_, between_steps);
   job.encoder_.reset();
   job.search_.reset();  // frees the caches before the answer goes out
   return result;
@@ -97,11 +98,21 @@ absl::StatusOr<GenerationResult> TextGenerator::Finish(GenerationJob& job) const
 absl::StatusOr<GenerationResult> TextGenerator::BuildResult(
     const PreparedGeneration& prepared,
     std::shared_ptr<const models::EncoderOutput> encoder,
-    const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment) const {
+    const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment,
+    const std::function<absl::Status()>& between_steps) const {
   GenerationResult result;
+  std::vector<std::vector<float>> alignments;
+  if (return_alignment) {
+    std::vector<std::vector<int>> outputs;
+    for (const generation::Hypothesis& h : hypotheses) outputs.push_back(h.ids);
+    auto computed = model_->Alignments(encoder, outputs, between_steps);
+    if (!computed.ok()) return computed.status();
+    alignments = *std::move(computed);
+  }
   result.source_tokens = prepared.source_tokens;
   result.truncated = prepared.truncated;
-  for (const generation::Hypothesis& h : hypotheses) {
+  for (size_t o = 0; o < hypotheses.size(); ++o) {
+    const generation::Hypothesis& h = hypotheses[o];
     GeneratedText out;
     out.score = h.score;
     const std::span<const int> generated(h.ids.data() + 1, h.ids.size() - 1);
@@ -117,11 +128,7 @@ absl::StatusOr<GenerationResult> TextGenerator::BuildResult(
                             std::max(previous, end)});
       previous = std::max(previous, end);
     }
-    if (return_alignment) {
-      auto alignment = model_->Alignment(encoder, h.ids);
-      if (!alignment.ok()) return alignment.status();
-      out.alignment = std::move(*alignment);
-    }
+    if (return_alignment) out.alignment = std::move(alignments[o]);
     result.output_tokens += static_cast<int>(generated.size());
     result.outputs.push_back(std::move(out));
   }

@@ -9,6 +9,7 @@
 #ifndef HEED_CORE_PIPELINES_TEXT_GENERATOR_H_
 #define HEED_CORE_PIPELINES_TEXT_GENERATOR_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -90,8 +91,12 @@ class TextGenerator {
   // One decoding step of every job that is not done, in one model call.
   absl::Status Step(std::span<GenerationJob* const> jobs) const;
   // The result of a done job: texts, token offsets, scores and (if asked)
-  // alignments. Frees the job's encoder output and caches.
-  absl::StatusOr<GenerationResult> Finish(GenerationJob& job) const;
+  // alignments. Frees the job's encoder output and caches. Alignments re-run
+  // the decoder over the outputs (all together, one step per position);
+  // `between_steps` runs before each of those steps and may stop the work
+  // with an error (a deadline, a cancellation), which Finish returns.
+  absl::StatusOr<GenerationResult> Finish(
+      GenerationJob& job, const std::function<absl::Status()>& between_steps = nullptr) const;
   absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request) const;
 
   // Text of generated ids (streaming deltas: decode the prefix, send the new part).
@@ -109,7 +114,8 @@ class TextGenerator {
   absl::StatusOr<GenerationResult> BuildResult(
       const PreparedGeneration& prepared,
       std::shared_ptr<const models::EncoderOutput> encoder,
-      const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment) const;
+      const std::vector<generation::Hypothesis>& hypotheses, bool return_alignment,
+      const std::function<absl::Status()>& between_steps) const;
 
   std::unique_ptr<models::Seq2SeqModel> model_;
   std::unique_ptr<TextTokenizer> tokenizer_;

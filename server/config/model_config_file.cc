@@ -32,6 +32,7 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
     ModelSpec spec;
     spec.compute_type = defaults.compute_type;
     spec.batching = defaults.batching;
+    spec.max_request_cost = defaults.max_request_cost;
     std::filesystem::path dir = m["directory"].get<std::string>();
     spec.directory = (dir.is_absolute() ? dir : base / dir).string();
     for (const auto& [key, value] : m.items()) {
@@ -67,6 +68,10 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
         status = positive_int(&spec.batching.max_queue_size);
       } else if (key == "max_tokens_in_flight") {
         status = positive_int(&spec.batching.max_tokens_in_flight);
+      } else if (key == "max_request_cost") {
+        int cost = 0;
+        status = positive_int(&cost);
+        spec.max_request_cost = cost;
       } else if (key == "threads") {
         status = positive_int(&spec.threads);
       } else if (key == "max_queue_delay_ms") {

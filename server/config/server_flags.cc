@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -54,6 +55,10 @@ ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
 ABSL_FLAG(
     int, max_queue_size, 256,
     "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(int64_t, max_request_cost, heed::server::kDefaultMaxRequestCost,
+          "Generation requests are refused (INVALID_ARGUMENT) when beams x max output "
+          "tokens, plus returned hypotheses x max output tokens with return_alignment, "
+          "exceeds this: no single request can hold the compute for long.");
 ABSL_FLAG(bool, allow_no_models, false,
           "Start even when --models_dir or --config names no model (health and the "
           "catalog only); without it, zero models is a start-up error.");
@@ -76,6 +81,22 @@ ABSL_FLAG(std::string, request_log, "off",
           "tokens, queue and compute ms, peer, W3C trace id).");
 
 namespace heed::server {
+namespace {
+
+// host:port with a port 0 to 65535 (gRPC would take 99999 modulo 65536).
+absl::Status CheckAddress(const char* flag, const std::string& address) {
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon + 1 == address.size() ||
+      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, " ", address, ": expected host:port with a port from 0 to 65535"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string IsaFlag() { return absl::GetFlag(FLAGS_isa); }
 
@@ -145,6 +166,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.models.compute_type = *compute_type;
   options.models.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.models.batching.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
+  options.models.max_request_cost = absl::GetFlag(FLAGS_max_request_cost);
+  if (options.models.max_request_cost < 1) {
+    return absl::InvalidArgumentError("--max_request_cost must be at least 1");
+  }
   options.models.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
   options.models.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
   if (options.models.batching.max_batch_tokens < 1) {
@@ -175,6 +200,15 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.request_log = *request_log;
   if (options.grpc_address.empty()) {
     return absl::InvalidArgumentError("--grpc_address must not be empty");
+  }
+  if (absl::Status s = CheckAddress("--grpc_address", options.grpc_address); !s.ok()) {
+    return s;
+  }
+  if (!options.metrics_address.empty()) {
+    if (absl::Status s = CheckAddress("--metrics_address", options.metrics_address);
+        !s.ok()) {
+      return s;
+    }
   }
   if (options.shutdown_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--shutdown_grace must not be negative");

@@ -96,6 +96,7 @@ absl::StatusOr<std::vector<ModelSpec>> ModelHost::SpecsFromDirectory(
     spec.directory = dir;
     spec.compute_type = options_.compute_type;
     spec.batching = options_.batching;
+    spec.max_request_cost = options_.max_request_cost;
     specs.push_back(std::move(spec));
   }
   return specs;
@@ -153,6 +154,7 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
   served->loaded = *std::move(loaded);
   const pipelines::LoadedModel& m = *served->loaded;
   served->info = InfoOf(m);
+  served->max_request_cost = spec.max_request_cost;
   served->scheduler =
       MakeScheduler(m, spec.batching, threads_per_worker, slots_.get(), metrics_);
   metrics_->model_loaded().Add({{"model", m.name}, {"version", m.version}}).Set(1);
@@ -187,11 +189,11 @@ absl::StatusOr<ServedModel*> ModelHost::Resolve(const std::string& name,
   }
   auto it = models_.find(wanted);
   if (it == models_.end()) {
-    return absl::NotFoundError(absl::StrCat("no model named \"", wanted, "\""));
+    return absl::NotFoundError(absl::StrCat("no model named ", QuoteName(wanted)));
   }
   if (it->second->info.task != task) {
     return absl::FailedPreconditionError(
-        absl::StrCat("model \"", wanted, "\" serves ", ApiTaskName(it->second->info.task),
+        absl::StrCat("model ", QuoteName(wanted), " serves ", ApiTaskName(it->second->info.task),
                      ", not ", ApiTaskName(task)));
   }
   return it->second.get();
@@ -201,7 +203,7 @@ absl::StatusOr<ModelInfo> ModelHost::Describe(const std::string& name) const {
   absl::MutexLock lock(&mu_);
   auto it = models_.find(name);
   if (it == models_.end()) {
-    return absl::NotFoundError(absl::StrCat("no model named \"", name, "\""));
+    return absl::NotFoundError(absl::StrCat("no model named ", QuoteName(name)));
   }
   ModelInfo info = it->second->info;
   auto d = defaults_.find(info.task);
@@ -226,7 +228,7 @@ absl::Status ModelHost::SetDefault(pipelines::Task task, const std::string& name
   absl::MutexLock lock(&mu_);
   auto it = models_.find(name);
   if (it == models_.end()) {
-    return absl::NotFoundError(absl::StrCat("no model named \"", name, "\""));
+    return absl::NotFoundError(absl::StrCat("no model named ", QuoteName(name)));
   }
   if (it->second->info.task != task) {
     return absl::InvalidArgumentError(absl::StrCat(name, " serves ",

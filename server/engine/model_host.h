@@ -24,9 +24,13 @@
 
 namespace heed::server {
 
+// Generation requests whose GenerationCost exceeds this are refused.
+inline constexpr int64_t kDefaultMaxRequestCost = 8192;
+
 struct ModelHostOptions {
   ops::ComputeType compute_type = ops::ComputeType::kFloat32;
   BatchingOptions batching;
+  int64_t max_request_cost = kDefaultMaxRequestCost;
 };
 
 // One model to serve, from the config file or found in --models_dir.
@@ -38,6 +42,7 @@ struct ModelSpec {
   BatchingOptions batching;
   int threads = 0;          // compute threads per call; 0: the whole budget
   bool is_default = false;  // the default model of its task
+  int64_t max_request_cost = kDefaultMaxRequestCost;  // see GenerationCost
 
   // The name it will be served under.
   std::string ServedName() const;
@@ -47,6 +52,7 @@ struct ServedModel {
   std::unique_ptr<pipelines::LoadedModel> loaded;
   std::unique_ptr<Scheduler> scheduler;
   ModelInfo info;
+  int64_t max_request_cost = kDefaultMaxRequestCost;
 };
 
 class ModelHost {

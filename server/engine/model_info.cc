@@ -1,5 +1,7 @@
 #include "server/engine/model_info.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace heed::server {
 
 const char* TaskLabel(pipelines::Task task) {
@@ -24,6 +26,15 @@ const char* ApiTaskName(pipelines::Task task) {
       return "TASK_SENTIMENT";
   }
   return "TASK_UNSPECIFIED";
+}
+
+std::string QuoteName(absl::string_view name) {
+  constexpr size_t kMaxBytes = 64;
+  if (name.size() <= kMaxBytes) return absl::StrCat("\"", name, "\"");
+  size_t end = kMaxBytes;
+  // Back off continuation bytes (10xxxxxx) to a character boundary.
+  while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
+  return absl::StrCat("\"", name.substr(0, end), "...\" (", name.size(), " bytes)");
 }
 
 std::optional<pipelines::Task> TaskFromLabel(absl::string_view label) {

@@ -36,6 +36,11 @@ const char* ApiTaskName(pipelines::Task task);
 // The task of a TaskLabel; nullopt for anything else.
 std::optional<pipelines::Task> TaskFromLabel(absl::string_view label);
 
+// A caller-chosen name as error messages quote it: at most 64 bytes, cut at a
+// UTF-8 character boundary and marked "..." when longer, so that a huge name
+// cannot blow up the reply's metadata.
+std::string QuoteName(absl::string_view name);
+
 }  // namespace heed::server
 
 #endif  // HEED_SERVER_ENGINE_MODEL_INFO_H_

@@ -6,9 +6,13 @@ namespace heed::server {
 
 void ComputeSlots::Acquire() {
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](int* free) { return *free > 0; }, &free_));
+  const uint64_t ticket = next_ticket_++;
+  auto my_turn = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return free_ > 0 && now_serving_ == ticket;
+  };
+  mu_.Await(absl::Condition(&my_turn));
   --free_;
+  ++now_serving_;
 }
 
 void ComputeSlots::Release() {
@@ -65,12 +69,33 @@ bool GenerationRunner::Done(WorkItem& item) {
   return static_cast<GenerationWork&>(item).job->done();
 }
 
+int64_t GenerationCost(const pipelines::PreparedGeneration& prepared,
+                       bool return_alignment) {
+  const int64_t steps = prepared.params.max_length;
+  const int64_t rows = prepared.search.num_beams +
+                       (return_alignment ? prepared.search.num_return_sequences : 0);
+  return rows * steps;
+}
+
 void GenerationRunner::Finish(WorkItem& item) {
   auto& work = static_cast<GenerationWork&>(item);
   absl::StatusOr<pipelines::GenerationResult> result;
   {
     SlotGuard slot(slots_);
-    result = generator_->Finish(*work.job);
+    // Alignments re-run the decoder: between its steps the other models get
+    // their turn, and the request stops at its deadline or cancellation.
+    auto between_steps = [this, &work]() -> absl::Status {
+      slots_->Release();
+      slots_->Acquire();
+      if (work.deadline <= absl::Now()) {
+        return absl::DeadlineExceededError("the deadline passed during computation");
+      }
+      if (work.cancelled()) {
+        return absl::CancelledError("the client cancelled the request");
+      }
+      return absl::OkStatus();
+    };
+    result = generator_->Finish(*work.job, between_steps);
   }
   work.job.reset();
   if (!result.ok()) {

@@ -19,7 +19,10 @@
 namespace heed::server {
 
 // Limits concurrent compute across all models so that running computations
-// times threads per computation never exceeds the thread budget.
+// times threads per computation never exceeds the thread budget. Slots are
+// handed out first come, first served: a runner that releases its slot
+// between steps and asks again queues behind the other models' runners, so a
+// long request cannot keep the compute to itself.
 class ComputeSlots {
  public:
   explicit ComputeSlots(int slots) : free_(slots) {}
@@ -29,7 +32,15 @@ class ComputeSlots {
  private:
   absl::Mutex mu_;
   int free_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t now_serving_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// A generation request's worst-case work in decoder rows times steps: every
+// beam for every output token, plus the alignment pass over every returned
+// hypothesis. Admission compares it with the model's max_request_cost.
+int64_t GenerationCost(const pipelines::PreparedGeneration& prepared,
+                       bool return_alignment);
 
 class GenerationWork : public WorkItem {
  public:

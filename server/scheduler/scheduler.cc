@@ -68,11 +68,13 @@ std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
       stopping_.load() && absl::ToUnixNanos(now) >= give_up_at_ns_.load();
   std::vector<std::shared_ptr<WorkItem>> alive;
   for (auto& item : items) {
-    if (item->cancelled()) {
-      item->Complete(absl::CancelledError("the client cancelled the request"));
-    } else if (item->deadline <= now) {
+    // gRPC cancels a call whose deadline passed, so the deadline is checked
+    // first: such a call ends DEADLINE_EXCEEDED, not CANCELLED.
+    if (item->deadline <= now) {
       item->Complete(
           absl::DeadlineExceededError("the deadline passed during computation"));
+    } else if (item->cancelled()) {
+      item->Complete(absl::CancelledError("the client cancelled the request"));
     } else if (give_up) {
       item->Complete(
           absl::UnavailableError("the server shut down before the request finished"));

@@ -9,9 +9,12 @@
 namespace heed::server {
 namespace {
 
+constexpr float kMinTemperature = 1e-6f;
+
+// Written so that NaN, which compares false with everything, is out of range.
 template <typename T>
 absl::Status Range(const char* field, T value, T min, T max) {
-  if (value < min || value > max) {
+  if (!(value >= min && value <= max)) {
     return absl::InvalidArgumentError(absl::StrCat("options.", field, " must be between ",
                                                    min, " and ", max, ", got ", value));
   }
@@ -74,9 +77,12 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
     const heed::v1::SamplingOptions& s = o.sampling();
     generation::SamplingOptions sampling;
     if (s.has_temperature()) {
-      if (!(s.temperature() > 0.0f && s.temperature() <= 100.0f)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "options.sampling.temperature must be in (0, 100], got ", s.temperature()));
+      // Below 1e-6 the logits divided by it overflow float (1e-45 turned them
+      // into infinities and the output empty); greedy search is the limit.
+      if (!(s.temperature() >= kMinTemperature && s.temperature() <= 100.0f)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("options.sampling.temperature must be between ", kMinTemperature,
+                         " and 100, got ", s.temperature()));
       }
       sampling.temperature = s.temperature();
     }

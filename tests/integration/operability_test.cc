@@ -345,5 +345,84 @@ TEST(HealthTest, LivenessServesAlongsideReadiness) {
   EXPECT_EQ(*overall, "SERVING");
 }
 
+TEST(StartupTest, AddressesOutsideThePortRangeAreRefused) {
+  TempDir models;
+  CommandResult result = RunServer({"--models_dir=" + models.str(), "--allow_no_models",
+                                    "--grpc_address=127.0.0.1:99999"});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("port from 0 to 65535"));
+}
+
+TEST(StartupTest, TwoModelsUnderOneNameAreRefused) {
+  TempDir dir;
+  std::ofstream(dir.path() / "config.json")
+      << R"({"models": [{"directory": ")" << HEED_GOLDEN_MODELS_DIR
+      << R"(/bert-tiny", "name": "sst"}, {"directory": ")" << HEED_GOLDEN_MODELS_DIR
+      << R"(/distilbert-tiny", "name": "sst"}]})";
+  CommandResult result = RunServer({"--config=" + (dir.path() / "config.json").string()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("two models are named sst"));
+}
+
+TEST(StartupTest, ASymlinkLoopInTheModelsDirectoryIsAnErrorNotACrash) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  fs::create_symlink(models.path() / "loop", models.path() / "loop");
+  CommandResult result = RunServer({"--models_dir=" + models.str()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr(models.str() + "/loop"));
+}
+
+TEST(RequestLimitsTest, ARequestOverTheCostLimitIsRefusedBeforeAnyCompute) {
+  // The fixture model accepts 63 output tokens, so the limit is scaled down
+  // with it: (16 beams + 16 aligned hypotheses) x 41 steps = 1,312 > 200.
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+                           "--max_request_cost=200"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = heed::v1::Inference::NewStub(
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials()));
+  // Every field within its documented range; on a real model with the default
+  // limit the same shape (511 tokens) is what held a server for minutes.
+  heed::v1::TranslateRequest request;
+  request.set_text("A dog runs.");
+  request.mutable_options()->set_beam_size(16);
+  request.mutable_options()->set_num_return_sequences(16);
+  request.mutable_options()->set_max_output_tokens(40);
+  request.mutable_options()->set_min_output_tokens(40);
+  request.set_return_alignment(true);
+  grpc::ClientContext context;
+  heed::v1::TranslateResponse response;
+  const absl::Time start = absl::Now();
+  grpc::Status status = stub->Translate(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("the request's cost is 1312"));
+  EXPECT_THAT(status.error_message(), HasSubstr("(--max_request_cost) is 200"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // refused, not computed
+  // Within the limit the same options run: 32 x 5 = 160.
+  request.mutable_options()->set_max_output_tokens(4);
+  request.mutable_options()->set_min_output_tokens(0);
+  grpc::ClientContext ok_context;
+  EXPECT_TRUE(stub->Translate(&ok_context, request, &response).ok());
+  EXPECT_EQ(response.hypotheses_size(), 16);
+}
+
+TEST(RequestLimitsTest, HugeModelNamesAreCutInErrors) {
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = heed::v1::Inference::NewStub(
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials()));
+  heed::v1::ClassifySentimentRequest request;
+  request.set_model(std::string(1 << 20, 'm'));
+  request.add_texts("fine");
+  grpc::ClientContext context;
+  heed::v1::ClassifySentimentResponse response;
+  grpc::Status status = stub->ClassifySentiment(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LT(status.error_message().size(), 200u);
+  EXPECT_THAT(status.error_message(), HasSubstr("(1048576 bytes)"));
+}
+
 }  // namespace
 }  // namespace heed

@@ -5,6 +5,7 @@
 #include "server/engine/runners.h"
 
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,28 @@ TEST(ClassificationRunnerTest, BatchedRequestsEqualTheirSoloClassification) {
       EXPECT_NEAR(batched.probabilities[j], (*alone)[0].probabilities[j], 1e-5) << i;
     }
   }
+}
+
+// A runner that gives its slot back between steps and asks again queues
+// behind a runner that was already waiting: first come, first served.
+TEST(ComputeSlotsTest, ReleasingAndAskingAgainQueuesBehindAWaiter) {
+  ComputeSlots slots(1);
+  slots.Acquire();  // the long request holds the only slot
+  absl::Notification waiting, got_it;
+  std::thread other([&] {
+    waiting.Notify();
+    slots.Acquire();
+    got_it.Notify();
+    absl::SleepFor(absl::Milliseconds(50));
+    slots.Release();
+  });
+  waiting.WaitForNotification();
+  absl::SleepFor(absl::Milliseconds(50));  // the other runner is queued now
+  slots.Release();
+  slots.Acquire();  // the long request's next step
+  EXPECT_TRUE(got_it.HasBeenNotified());  // the other model ran in between
+  slots.Release();
+  other.join();
 }
 
 }  // namespace

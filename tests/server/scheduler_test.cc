@@ -322,5 +322,25 @@ TEST(RequestQueueTest, CompletesOutsideItsLock) {
   EXPECT_EQ(drained->code, absl::StatusCode::kUnavailable);
 }
 
+TEST(SchedulerTest, ADeadlineThatPassedIsNotCountedAsACancellation) {
+  // gRPC cancels a call when its deadline passes; the item then carries both.
+  Scheduler scheduler("fake", std::make_unique<FakeStepRunner>(), Options());
+  auto item = std::make_shared<FakeItem>(100000);
+  item->deadline = absl::Now() + absl::Milliseconds(30);
+  ASSERT_TRUE(scheduler.Submit(item).ok());
+  absl::SleepFor(absl::Milliseconds(40));
+  item->Cancel();
+  ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(item->status.code(), absl::StatusCode::kDeadlineExceeded);
+
+  auto queued = std::make_shared<FakeItem>(1);
+  RequestQueue queue(4);
+  ASSERT_TRUE(queue.Push(queued).ok());
+  queued->deadline = absl::Now() - absl::Milliseconds(1);
+  queued->Cancel();
+  EXPECT_TRUE(queue.Pop(4, absl::Milliseconds(1)).empty());
+  ASSERT_TRUE(queued->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(queued->status.code(), absl::StatusCode::kDeadlineExceeded);
+}
 }  // namespace
 }  // namespace heed::server

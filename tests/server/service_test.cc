@@ -1,5 +1,8 @@
 // The gRPC front end's pieces without a server: request validation, the
 // status mapping and the API's description of a model.
+#include <cmath>
+#include <limits>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/service/request_validation.h"
@@ -124,5 +127,39 @@ TEST(ResponseBuildersTest, TasksRoundTrip) {
   EXPECT_EQ(FromApiTask(heed::v1::TASK_UNSPECIFIED), std::nullopt);
 }
 
+TEST(RequestValidationTest, NanInfAndTinyFloatsAreRefused) {
+  uint64_t seed = 0;
+  heed::v1::GenerationOptions options;
+  options.set_length_penalty(std::nanf(""));
+  EXPECT_THAT(ToGenerationRequest("hi", options, false, false, &seed).status().message(),
+              HasSubstr("options.length_penalty must be between"));
+  options.set_length_penalty(std::numeric_limits<float>::infinity());
+  EXPECT_FALSE(ToGenerationRequest("hi", options, false, false, &seed).ok());
+  options.Clear();
+  options.mutable_sampling()->set_temperature(1e-45f);  // turned the logits into inf
+  EXPECT_THAT(ToGenerationRequest("hi", options, false, false, &seed).status().message(),
+              HasSubstr("options.sampling.temperature must be between"));
+  options.mutable_sampling()->set_temperature(std::nanf(""));
+  EXPECT_FALSE(ToGenerationRequest("hi", options, false, false, &seed).ok());
+  options.mutable_sampling()->set_temperature(0.5f);
+  options.mutable_sampling()->set_top_p(std::nanf(""));
+  EXPECT_FALSE(ToGenerationRequest("hi", options, false, false, &seed).ok());
+}
+
+TEST(ModelNamesTest, QuotedNamesAreCutShort) {
+  EXPECT_EQ(QuoteName("opus-mt-en-de"), "\"opus-mt-en-de\"");
+  const std::string huge(1 << 20, 'x');
+  const std::string quoted = QuoteName(huge);
+  EXPECT_LT(quoted.size(), 100u);
+  EXPECT_THAT(quoted, HasSubstr("...\" (1048576 bytes)"));
+  // Never cut inside a UTF-8 character: 'ä' is two bytes.
+  // One ASCII letter first, so that byte 64 falls inside a character.
+  std::string name = "a";
+  for (int i = 0; i < 40; ++i) name += "\xc3\xa4";
+  const std::string cut = QuoteName(name);
+  const size_t dots = cut.find("...");
+  ASSERT_NE(dots, std::string::npos);
+  EXPECT_EQ(dots, 1u + 63u) << cut;  // the quote, "a" and 31 whole characters
+}
 }  // namespace
 }  // namespace heed::server

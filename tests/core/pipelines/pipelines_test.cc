@@ -80,6 +80,63 @@ TEST(TranslatorTest, AlignmentRowsAreDistributionsOverSourceTokens) {
   }
 }
 
+// Alignments of several hypotheses are computed together, one batched decoder
+// step per position: each equals its hypothesis' alignment computed alone.
+TEST(TranslatorTest, BatchedAlignmentsEqualEachHypothesisAlone) {
+  auto model = Load("marian-tiny");
+  ASSERT_NE(model, nullptr);
+  GenerationRequest request;
+  request.text = "Two dogs play in the snow near a red house.";
+  request.return_alignment = true;
+  request.num_beams = 4;
+  request.num_return_sequences = 3;
+  request.max_output_tokens = 9;
+  auto result = model->generator->Generate(request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->outputs.size(), 3u);
+  auto prepared = model->generator->Prepare(request);
+  ASSERT_TRUE(prepared.ok());
+  auto encoder = model->generator->model().Encode(prepared->source_ids);
+  ASSERT_TRUE(encoder.ok());
+  const int start = model->generator->model().config().decoder_start_token_id;
+  for (const GeneratedText& out : result->outputs) {
+    std::vector<std::vector<int>> alone = {{start}};
+    for (const auto& token : out.tokens) alone[0].push_back(token.id);
+    auto single = model->generator->model().Alignments(*encoder, alone);
+    ASSERT_TRUE(single.ok()) << single.status();
+    ASSERT_EQ((*single)[0].size(), out.alignment.size());
+    for (size_t i = 0; i < out.alignment.size(); ++i) {
+      ASSERT_NEAR((*single)[0][i], out.alignment[i], 1e-5) << i;
+    }
+  }
+}
+
+// A long alignment pass stops at a deadline (or cancellation) between steps.
+TEST(TranslatorTest, AlignmentStopsWhenAskedBetweenSteps) {
+  auto model = Load("marian-tiny");
+  ASSERT_NE(model, nullptr);
+  GenerationRequest request;
+  request.text = "A dog runs.";
+  request.return_alignment = true;
+  request.max_output_tokens = 8;
+  request.min_output_tokens = 8;
+  auto prepared = model->generator->Prepare(request);
+  ASSERT_TRUE(prepared.ok());
+  auto job = model->generator->Start(*std::move(prepared), true);
+  ASSERT_TRUE(job.ok()) << job.status();
+  while (!(*job)->done()) {
+    GenerationJob* jobs[1] = {job->get()};
+    ASSERT_TRUE(model->generator->Step(jobs).ok());
+  }
+  int steps = 0;
+  auto result = model->generator->Finish(**job, [&steps]() -> absl::Status {
+    if (++steps > 3) return absl::DeadlineExceededError("past the deadline");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(steps, 4);  // stopped at the fourth step, not after all eight
+}
+
 TEST(SummarizerTest, BeamSearchMatchesReference) {
   auto model = Load("bart-tiny");
   ASSERT_NE(model, nullptr);
