@@ -55,6 +55,15 @@ ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
 ABSL_FLAG(
     int, max_queue_size, 256,
     "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "Close a connection that has not completed its TLS/HTTP2 handshake by then "
+          "(silent TCP connections must not hold file descriptors).");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
+          "Send GOAWAY to a connection that carried no call for this long.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "Send GOAWAY to connections older than this (0: never), so that clients "
+          "reconnect and spread over new replicas.");
+ABSL_FLAG(int, max_concurrent_streams, 100, "Calls one connection may have open at once.");
 ABSL_FLAG(int64_t, max_request_cost, heed::server::kDefaultMaxRequestCost,
           "Generation requests are refused (INVALID_ARGUMENT) when beams x max output "
           "tokens, plus returned hypotheses x max output tokens with return_alignment, "
@@ -191,6 +200,18 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     return absl::InvalidArgumentError("--threads must not be negative");
   }
   options.cgroup_root = absl::GetFlag(FLAGS_cgroup_root);
+  options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  if (options.handshake_timeout <= absl::ZeroDuration() ||
+      options.max_connection_idle <= absl::ZeroDuration() ||
+      options.max_connection_age < absl::ZeroDuration() ||
+      options.max_concurrent_streams < 1) {
+    return absl::InvalidArgumentError(
+        "--handshake_timeout and --max_connection_idle must be positive, "
+        "--max_connection_age not negative, --max_concurrent_streams at least 1");
+  }
   absl::StatusOr<RequestLogFormat> request_log =
       ParseRequestLogFormat(absl::GetFlag(FLAGS_request_log));
   if (!request_log.ok()) {

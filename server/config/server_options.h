@@ -49,6 +49,15 @@ struct ServerOptions {
   std::string cgroup_root = "/sys/fs/cgroup";
   // One line per finished call on stdout, or none.
   RequestLogFormat request_log = RequestLogFormat::kOff;
+  // Connections: a connection that has not finished its handshake (TLS or
+  // HTTP/2 preface) within handshake_timeout is closed; one with no call for
+  // max_connection_idle gets GOAWAY; max_connection_age (zero: none) makes
+  // clients reconnect, so that balancers see new replicas; a connection
+  // carries at most max_concurrent_streams calls at once.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  int max_concurrent_streams = 100;
 };
 
 }  // namespace heed::server

@@ -81,8 +81,17 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   void Record(const Call& call, const std::string& model, const absl::Status& status,
               const WorkItem* work, int input_tokens, int output_tokens);
 
-  // Re-registers the text-carrying methods with lenient request parsing.
+  // Re-registers the text-carrying methods with lenient request parsing
+  // (lenient_parsing.cc).
   void UseLenientParsing();
+  template <typename Lenient, typename Request, typename Response>
+  void MarkLenientUnary(const char* method, pipelines::Task task,
+                        grpc::ServerUnaryReactor* (InferenceService::*handler)(
+                            grpc::CallbackServerContext*, const Request*, Response*));
+  template <typename Lenient, typename Request, typename Response>
+  void MarkLenientStream(const char* method, pipelines::Task task,
+                         grpc::ServerWriteReactor<Response>* (InferenceService::*handler)(
+                             grpc::CallbackServerContext*, const Request*));
 
   // UNAUTHENTICATED unless the call carries an accepted bearer token.
   absl::Status Authenticate(const grpc::CallbackServerContext* context) const;

@@ -1,14 +1,20 @@
 // Lenient request parsing for the text-carrying methods of heed.v1.Inference.
-// A request whose string field is not UTF-8 fails inside gRPC's parser before
-// any handler runs, and the caller gets UNIMPLEMENTED. heed parses these
-// requests with twins whose text fields are bytes
-// (heed/v1/lenient_requests.proto), copies them into the real request types
-// and validates the text itself: INVALID_ARGUMENT naming the field. gRPC's
-// callback API has no public hook for this, so the handlers are re-registered
-// through MarkMethodCallback with the lenient request types.
+// A request that gRPC's parser refuses (a string field that is not UTF-8, or
+// bytes that are not protobuf at all) never reaches a handler, and the caller
+// gets UNIMPLEMENTED with an empty message. heed takes these methods' requests
+// as raw bytes instead, parses them with twins whose text fields are bytes
+// (heed/v1/lenient_requests.proto) and copies them into the real request
+// types: text is validated later (INVALID_ARGUMENT naming the field), and
+// malformed bytes get INVALID_ARGUMENT at once, counted like every call.
+// gRPC's callback API has no public hook for this, so the handlers are
+// re-registered through MarkMethodCallback.
 #include "google/protobuf/descriptor.h"
 #include "heed/v1/lenient_requests.pb.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "server/service/inference_service.h"
+#include "server/service/reactors.h"
+#include "server/service/status_mapping.h"
 
 namespace heed::server {
 namespace {
@@ -62,62 +68,90 @@ int MethodIndex(const char* name) {
   return method->index();
 }
 
+// Parses the request's bytes with the lenient twin `Lenient` into `request`;
+// false when the bytes are not a protobuf message of that shape.
+template <typename Lenient, typename Request>
+bool ParseLenient(const grpc::ByteBuffer& bytes, Request* request) {
+  std::vector<grpc::Slice> slices;
+  if (!bytes.Dump(&slices).ok()) return false;
+  std::string data;
+  for (const grpc::Slice& slice : slices) {
+    data.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  Lenient lenient;
+  if (!lenient.ParseFromString(data)) return false;
+  CopyByFieldNumber(lenient, request);
+  return true;
+}
+
+absl::Status Malformed(const char* type) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("the request is not a valid ", type, " (malformed protobuf)"));
+}
+
 }  // namespace
+
+template <typename Lenient, typename Request, typename Response>
+void InferenceService::MarkLenientUnary(
+    const char* method, pipelines::Task task,
+    grpc::ServerUnaryReactor* (InferenceService::*handler)(grpc::CallbackServerContext*,
+                                                          const Request*, Response*)) {
+  MarkMethodCallback(
+      MethodIndex(method),
+      new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
+          [this, method, task, handler](grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* bytes, Response* response) {
+            Request request;
+            if (!ParseLenient<Lenient>(*bytes, &request)) {
+              const absl::Status status =
+                  Malformed(Request::descriptor()->full_name().c_str());
+              Record(Call{context, method, task, absl::Now()}, "", status, nullptr, 0, 0);
+              grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+              reactor->Finish(ToGrpcStatus(status));
+              return reactor;
+            }
+            return (this->*handler)(context, &request, response);
+          }));
+}
+
+template <typename Lenient, typename Request, typename Response>
+void InferenceService::MarkLenientStream(
+    const char* method, pipelines::Task task,
+    grpc::ServerWriteReactor<Response>* (InferenceService::*handler)(
+        grpc::CallbackServerContext*, const Request*)) {
+  MarkMethodCallback(
+      MethodIndex(method),
+      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, Response>(
+          [this, method, task, handler](
+              grpc::CallbackServerContext* context,
+              const grpc::ByteBuffer* bytes) -> grpc::ServerWriteReactor<Response>* {
+            Request request;
+            if (!ParseLenient<Lenient>(*bytes, &request)) {
+              const absl::Status status =
+                  Malformed(Request::descriptor()->full_name().c_str());
+              Record(Call{context, method, task, absl::Now()}, "", status, nullptr, 0, 0);
+              auto* reactor = new StreamReactor<Response>();
+              reactor->End(ToGrpcStatus(status));
+              return reactor;
+            }
+            return (this->*handler)(context, &request);
+          }));
+}
 
 void InferenceService::UseLenientParsing() {
   using heed::v1::internal::LenientClassifySentimentRequest;
   using heed::v1::internal::LenientGenerationRequest;
-  MarkMethodCallback(
-      MethodIndex("Translate"),
-      new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
-                                               heed::v1::TranslateResponse>(
-          [this](grpc::CallbackServerContext* context,
-                 const LenientGenerationRequest* lenient,
-                 heed::v1::TranslateResponse* response) {
-            heed::v1::TranslateRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return Translate(context, &request, response);
-          }));
-  MarkMethodCallback(
-      MethodIndex("Summarize"),
-      new grpc::internal::CallbackUnaryHandler<LenientGenerationRequest,
-                                               heed::v1::SummarizeResponse>(
-          [this](grpc::CallbackServerContext* context,
-                 const LenientGenerationRequest* lenient,
-                 heed::v1::SummarizeResponse* response) {
-            heed::v1::SummarizeRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return Summarize(context, &request, response);
-          }));
-  MarkMethodCallback(MethodIndex("TranslateStream"),
-                     new grpc::internal::CallbackServerStreamingHandler<
-                         LenientGenerationRequest, heed::v1::TranslateStreamResponse>(
-                         [this](grpc::CallbackServerContext* context,
-                                const LenientGenerationRequest* lenient) {
-                           heed::v1::TranslateRequest request;
-                           CopyByFieldNumber(*lenient, &request);
-                           return TranslateStream(context, &request);
-                         }));
-  MarkMethodCallback(MethodIndex("SummarizeStream"),
-                     new grpc::internal::CallbackServerStreamingHandler<
-                         LenientGenerationRequest, heed::v1::SummarizeStreamResponse>(
-                         [this](grpc::CallbackServerContext* context,
-                                const LenientGenerationRequest* lenient) {
-                           heed::v1::SummarizeRequest request;
-                           CopyByFieldNumber(*lenient, &request);
-                           return SummarizeStream(context, &request);
-                         }));
-  MarkMethodCallback(
-      MethodIndex("ClassifySentiment"),
-      new grpc::internal::CallbackUnaryHandler<LenientClassifySentimentRequest,
-                                               heed::v1::ClassifySentimentResponse>(
-          [this](grpc::CallbackServerContext* context,
-                 const LenientClassifySentimentRequest* lenient,
-                 heed::v1::ClassifySentimentResponse* response) {
-            heed::v1::ClassifySentimentRequest request;
-            CopyByFieldNumber(*lenient, &request);
-            return ClassifySentiment(context, &request, response);
-          }));
+  using pipelines::Task;
+  MarkLenientUnary<LenientGenerationRequest>("Translate", Task::kTranslation,
+                                             &InferenceService::Translate);
+  MarkLenientUnary<LenientGenerationRequest>("Summarize", Task::kSummarization,
+                                             &InferenceService::Summarize);
+  MarkLenientStream<LenientGenerationRequest>("TranslateStream", Task::kTranslation,
+                                              &InferenceService::TranslateStream);
+  MarkLenientStream<LenientGenerationRequest>("SummarizeStream", Task::kSummarization,
+                                              &InferenceService::SummarizeStream);
+  MarkLenientUnary<LenientClassifySentimentRequest>(
+      "ClassifySentiment", Task::kSentiment, &InferenceService::ClassifySentiment);
 }
 
 }  // namespace heed::server

@@ -3,7 +3,11 @@
 // model that fails to load), --help and --version, the compute thread count
 // under a cgroup CPU quota, default models, the request log with W3C trace
 // ids, and the liveness health service.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,7 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/lib/heed_client.h"
+#include "absl/synchronization/notification.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -422,6 +428,81 @@ TEST(RequestLimitsTest, HugeModelNamesAreCutInErrors) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_LT(status.error_message().size(), 200u);
   EXPECT_THAT(status.error_message(), HasSubstr("(1048576 bytes)"));
+}
+
+TEST(ConnectionsTest, SilentConnectionsAreClosedAndIdleOnesToldToGoAway) {
+  TempDir models;
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--allow_no_models",
+                           "--handshake_timeout=1s", "--max_connection_idle=1s"});
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  // A TCP connection that never sends a byte is closed after the handshake
+  // timeout instead of holding a file descriptor forever.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server->grpc_port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  timeval wait{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+  const absl::Time start = absl::Now();
+  char byte;
+  ssize_t n;
+  // The server may send its HTTP/2 settings first; the close is what counts.
+  while ((n = recv(fd, &byte, 1, 0)) > 0) {
+  }
+  EXPECT_EQ(n, 0) << "the server did not close the silent connection";
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+  close(fd);
+
+  // A connected channel that makes no call is told to go away and turns idle.
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
+                                        std::chrono::seconds(10)));
+  EXPECT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  const absl::Time idle_start = absl::Now();
+  while (channel->GetState(false) == GRPC_CHANNEL_READY &&
+         absl::Now() - idle_start < absl::Seconds(20)) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY);
+  std::printf("idle connection left READY after %.1f s\n",
+              absl::ToDoubleSeconds(absl::Now() - idle_start));
+}
+
+TEST(RequestLimitsTest, MalformedRequestBytesAreInvalidArgument) {
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel =
+      grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  // A field tag whose varint never ends: no protobuf parser accepts it.
+  const char bytes[] = {'\x0a', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff'};
+  for (const char* method :
+       {"/heed.v1.Inference/ClassifySentiment", "/heed.v1.Inference/Translate"}) {
+    grpc::Slice slice(bytes, sizeof(bytes));
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_THAT(status.error_message(), HasSubstr("malformed protobuf")) << method;
+  }
+  EXPECT_THAT(Scrape(*server), HasSubstr("heed_requests_total{code=\"INVALID_ARGUMENT\","
+                                         "model=\"unknown\",task=\"sentiment\"} 1"));
 }
 
 }  // namespace
