@@ -23,15 +23,33 @@ absl::StatusOr<std::unique_ptr<TextGenerator>> TextGenerator::Load(
 
 absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(
     const GenerationRequest& r) const {
-  if (r.text.empty()) return absl::InvalidArgumentError("text must not be empty");
-  PreparedGeneration p;
-  p.source_tokens = tokenizer_->Encode(r.text);
-  if (absl::Status s = FitInputLimit(&p.source_tokens, max_input_tokens(),
-                                     r.truncate_input, &p.truncated);
+  auto p = PrepareOptions(r);
+  if (!p.ok()) return p.status();
+  if (absl::Status s = Tokenize(&*p); !s.ok()) return s;
+  return p;
+}
+
+absl::Status TextGenerator::Tokenize(PreparedGeneration* p) const {
+  if (p->tokenized) return absl::OkStatus();
+  p->source_tokens = tokenizer_->Encode(p->text);
+  if (absl::Status s = FitInputLimit(&p->source_tokens, max_input_tokens(),
+                                     p->truncate_input, &p->truncated);
       !s.ok()) {
     return s;
   }
-  for (const auto& t : p.source_tokens) p.source_ids.push_back(t.id);
+  p->source_ids.clear();
+  for (const auto& t : p->source_tokens) p->source_ids.push_back(t.id);
+  p->text.clear();
+  p->tokenized = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PreparedGeneration> TextGenerator::PrepareOptions(
+    const GenerationRequest& r) const {
+  if (r.text.empty()) return absl::InvalidArgumentError("text must not be empty");
+  PreparedGeneration p;
+  p.text = r.text;
+  p.truncate_input = r.truncate_input;
 
   p.params = generation::ParamsFromModel(config(), defaults_);
   // Hugging Face's lengths count the decoder start token; requests count
@@ -65,6 +83,7 @@ absl::StatusOr<PreparedGeneration> TextGenerator::Prepare(
 
 absl::StatusOr<std::unique_ptr<GenerationJob>> TextGenerator::Start(
     PreparedGeneration prepared, bool return_alignment) const {
+  if (absl::Status s = Tokenize(&prepared); !s.ok()) return s;
   auto job = std::make_unique<GenerationJob>();
   job->prepared_ = std::move(prepared);
   job->return_alignment_ = return_alignment;

@@ -37,6 +37,10 @@ struct GenerationRequest {
 };
 
 struct PreparedGeneration {
+  // Until Tokenize (or Prepare) ran: the text, and whether to cut it.
+  std::string text;
+  bool truncate_input = false;
+  bool tokenized = false;
   std::vector<tokenizers::Token> source_tokens;
   std::vector<int32_t> source_ids;
   bool truncated = false;
@@ -85,7 +89,13 @@ class TextGenerator {
 
   // Tokenizes and validates; request options override generation_config.json.
   absl::StatusOr<PreparedGeneration> Prepare(const GenerationRequest& request) const;
-  // Encodes the source and starts the search.
+  // The cheap half of Prepare: validates the options and resolves the
+  // generation parameters without tokenizing (a server calls it on its
+  // network threads and tokenizes on the compute side).
+  absl::StatusOr<PreparedGeneration> PrepareOptions(const GenerationRequest& request) const;
+  // The other half: tokenizes the text and applies the input limit.
+  absl::Status Tokenize(PreparedGeneration* prepared) const;
+  // Encodes the source (tokenizing it first if needed) and starts the search.
   absl::StatusOr<std::unique_ptr<GenerationJob>> Start(PreparedGeneration prepared,
                                                        bool return_alignment) const;
   // One decoding step of every job that is not done, in one model call.

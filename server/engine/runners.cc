@@ -1,5 +1,8 @@
 #include "server/engine/runners.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "core/cpu/threading.h"
 
 namespace heed::server {
@@ -36,8 +39,19 @@ class SlotGuard {
 // OpenMP's thread count is per thread: set it on the thread that computes.
 void GenerationRunner::OnWorkerStart() { cpu::SetComputeThreads(threads_); }
 
+int EstimatedTokens(const std::string& text, int limit) {
+  // Subword tokenizers average 3-5 bytes per token on prose.
+  return static_cast<int>(std::min<size_t>(text.size() / 4 + 2, std::max(limit, 1)));
+}
+
 absl::Status GenerationRunner::Start(WorkItem& item) {
   auto& work = static_cast<GenerationWork&>(item);
+  // Tokenizing here, on the model's worker and before taking a compute slot,
+  // keeps long texts off gRPC's threads (health checks stay fast) and out of
+  // the other models' way.
+  if (absl::Status s = generator_->Tokenize(&work.prepared); !s.ok()) return s;
+  work.size = static_cast<int>(work.prepared.source_ids.size()) +
+              work.prepared.params.max_length * work.prepared.search.num_beams;
   SlotGuard slot(slots_);
   auto job = generator_->Start(work.prepared, work.return_alignment);
   if (!job.ok()) return job.status();
@@ -109,9 +123,32 @@ void GenerationRunner::Finish(WorkItem& item) {
 void ClassificationRunner::OnWorkerStart() { cpu::SetComputeThreads(threads_); }
 
 void ClassificationRunner::RunBatch(const std::vector<WorkItem*>& batch) {
+  // Tokenize first, outside the compute slot; a request with a text the model
+  // refuses (too long without truncate_input) ends alone with the reason.
+  std::vector<WorkItem*> ready;
+  for (WorkItem* item : batch) {
+    auto& work = *static_cast<ClassificationWork*>(item);
+    absl::Status status;
+    work.texts.clear();
+    for (size_t i = 0; i < work.inputs.size() && status.ok(); ++i) {
+      auto prepared = classifier_->Prepare(work.inputs[i], work.truncate_input);
+      if (!prepared.ok()) {
+        status = absl::Status(prepared.status().code(),
+                              absl::StrCat("texts[", i, "]: ", prepared.status().message()));
+      } else {
+        work.texts.push_back(*std::move(prepared));
+      }
+    }
+    if (status.ok()) {
+      ready.push_back(item);
+    } else {
+      item->Complete(status);
+    }
+  }
+  if (ready.empty()) return;
   std::vector<pipelines::Classification*> texts;
   bool attributions = false;
-  for (WorkItem* item : batch) {
+  for (WorkItem* item : ready) {
     auto& work = *static_cast<ClassificationWork*>(item);
     attributions |= work.attributions;
     for (auto& text : work.texts) texts.push_back(&text);
@@ -121,7 +158,7 @@ void ClassificationRunner::RunBatch(const std::vector<WorkItem*>& batch) {
     SlotGuard slot(slots_);
     status = classifier_->Run(texts, attributions);
   }
-  for (WorkItem* item : batch) item->Complete(status);
+  for (WorkItem* item : ready) item->Complete(status);
 }
 
 }  // namespace heed::server

@@ -42,8 +42,14 @@ class ComputeSlots {
 int64_t GenerationCost(const pipelines::PreparedGeneration& prepared,
                        bool return_alignment);
 
+// Tokens a text will have, estimated from its bytes before tokenizing (for
+// batching and the in-flight cap until the runner tokenizes it), at most
+// `limit`.
+int EstimatedTokens(const std::string& text, int limit);
+
 class GenerationWork : public WorkItem {
  public:
+  // Options resolved on the network thread; the runner tokenizes the text.
   pipelines::PreparedGeneration prepared;
   bool return_alignment = false;
   // Streaming: called on the worker thread with the text generated so far
@@ -82,6 +88,9 @@ class GenerationRunner final : public StepRunner {
 
 class ClassificationWork : public WorkItem {
  public:
+  // The request's texts; the runner tokenizes them into `texts`.
+  std::vector<std::string> inputs;
+  bool truncate_input = false;
   std::vector<pipelines::Classification> texts;
   bool attributions = false;
   std::function<void(const absl::Status&, ClassificationWork&)> on_done;

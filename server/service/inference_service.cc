@@ -153,7 +153,8 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGeneratio
   absl::StatusOr<ServedModel*> served = host_->Resolve(request.model(), task);
   if (!served.ok()) return served.status();
   *model = *served;
-  auto prepared = (*served)->loaded->generator->Prepare(*pipeline_request);
+  // Options only: the runner tokenizes on the compute side.
+  auto prepared = (*served)->loaded->generator->PrepareOptions(*pipeline_request);
   if (!prepared.ok()) return prepared.status();
   if (const int64_t cost = GenerationCost(*prepared, request.return_alignment());
       cost > (*served)->max_request_cost) {
@@ -168,7 +169,7 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGeneratio
   work->return_alignment = request.return_alignment();
   work->deadline = DeadlineOf(context);
   work->priority = PriorityRank(request.priority());
-  work->size = static_cast<int>(work->prepared.source_ids.size()) +
+  work->size = EstimatedTokens(request.text(), (*served)->info.max_input_tokens) +
                work->prepared.params.max_length * work->prepared.search.num_beams;
   return work;
 }
@@ -310,19 +311,14 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
   absl::StatusOr<ServedModel*> model = host_->Resolve(request->model(), task);
   if (!model.ok()) return fail(request->model(), model.status());
   ServedModel* served = *model;
+  // The runner tokenizes on the compute side; the size is an estimate until then.
   auto work = std::make_shared<ClassificationWork>();
-  for (int i = 0; i < request->texts_size(); ++i) {
-    auto prepared =
-        served->loaded->classifier->Prepare(request->texts(i), request->truncate_input());
-    if (!prepared.ok()) {
-      return fail(
-          served->info.name,
-          absl::Status(prepared.status().code(),
-                       absl::StrCat("texts[", i, "]: ", prepared.status().message())));
-    }
-    work->size += static_cast<int>(prepared->tokens.size());
-    work->texts.push_back(std::move(*prepared));
+  work->size = 0;
+  for (const std::string& text : request->texts()) {
+    work->size += EstimatedTokens(text, served->info.max_input_tokens);
+    work->inputs.push_back(text);
   }
+  work->truncate_input = request->truncate_input();
   work->attributions = request->return_alignment();
   work->deadline = DeadlineOf(context);
   work->priority = PriorityRank(request->priority());

@@ -10,9 +10,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -503,6 +506,60 @@ TEST(RequestLimitsTest, MalformedRequestBytesAreInvalidArgument) {
   }
   EXPECT_THAT(Scrape(*server), HasSubstr("heed_requests_total{code=\"INVALID_ARGUMENT\","
                                          "model=\"unknown\",task=\"sentiment\"} 1"));
+}
+
+// Health checks answer at once while the server tokenizes megabyte texts:
+// tokenization runs on the model's worker, not on gRPC's threads. (The ratio
+// to an idle health check, with a floor for timer noise, not an absolute
+// speed.)
+TEST(RequestLimitsTest, HealthStaysFastWhileHugeTextsAreTokenized) {
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = ClientFor(*server);
+  auto health_latencies = [&](int n) {
+    std::vector<double> ms;
+    for (int i = 0; i < n; ++i) {
+      const absl::Time start = absl::Now();
+      EXPECT_TRUE(client.CheckHealth("").ok());
+      ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms;
+  };
+  const std::vector<double> idle = health_latencies(30);
+  const double idle_p50 = idle[idle.size() / 2];
+
+  std::string huge;
+  while (huge.size() + 16 < (1 << 20)) huge += "A dog runs fast. ";
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&] {
+      auto stub = heed::v1::Inference::NewStub(grpc::CreateChannel(
+          server->grpc_address(), grpc::InsecureChannelCredentials()));
+      while (!stop) {
+        grpc::ClientContext context;
+        heed::v1::ClassifySentimentRequest request;
+        request.add_texts(huge);
+        request.set_truncate_input(true);
+        heed::v1::ClassifySentimentResponse response;
+        if (stub->ClassifySentiment(&context, request, &response).ok()) ++answered;
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(500));  // the server is busy tokenizing now
+  const std::vector<double> loaded = health_latencies(30);
+  stop = true;
+  for (auto& t : senders) t.join();
+  const double loaded_max = loaded.back();
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_LT(loaded_max, std::max(20 * idle_p50, 100.0))
+      << "idle p50 " << idle_p50 << " ms, loaded max " << loaded_max << " ms";
+  std::printf("health: idle p50 %.2f ms, under megabyte texts max %.2f ms; %d answered\n",
+              idle_p50, loaded_max, answered.load());
 }
 
 }  // namespace

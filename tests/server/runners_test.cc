@@ -74,6 +74,41 @@ TEST(GenerationRunnerTest, BatchedRequestsEqualTheirSoloGeneration) {
   }
 }
 
+TEST(ClassificationRunnerTest, ATextTheModelRefusesEndsOnlyItsRequest) {
+  auto model = Load("distilbert-tiny");
+  ASSERT_NE(model, nullptr);
+  ComputeSlots slots(1);
+  BatchingOptions options;
+  options.max_queue_delay = absl::Milliseconds(50);
+  Scheduler scheduler(
+      "distilbert-tiny",
+      std::make_unique<ClassificationRunner>(model->classifier.get(), &slots, 1), options);
+  std::string long_text;
+  for (int i = 0; i < 400; ++i) long_text += "word ";
+  auto bad = std::make_shared<ClassificationWork>();
+  bad->inputs = {"fine", long_text};
+  auto good = std::make_shared<ClassificationWork>();
+  good->inputs = {"A good film."};
+  absl::Notification bad_done, good_done;
+  absl::Status bad_status, good_status;
+  bad->on_done = [&](const absl::Status& s, ClassificationWork&) {
+    bad_status = s;
+    bad_done.Notify();
+  };
+  good->on_done = [&](const absl::Status& s, ClassificationWork&) {
+    good_status = s;
+    good_done.Notify();
+  };
+  ASSERT_TRUE(scheduler.Submit(bad).ok());
+  ASSERT_TRUE(scheduler.Submit(good).ok());
+  ASSERT_TRUE(bad_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(good_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(bad_status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_status.message().find("texts[1]: "), absl::string_view::npos) << bad_status;
+  EXPECT_TRUE(good_status.ok()) << good_status;
+  EXPECT_EQ(good->texts.size(), 1u);
+}
+
 TEST(ClassificationRunnerTest, BatchedRequestsEqualTheirSoloClassification) {
   auto model = Load("distilbert-tiny");
   ASSERT_NE(model, nullptr);
@@ -86,10 +121,8 @@ TEST(ClassificationRunnerTest, BatchedRequestsEqualTheirSoloClassification) {
   std::vector<std::shared_ptr<ClassificationWork>> works;
   std::vector<std::unique_ptr<absl::Notification>> done;
   for (const std::string& text : kTexts) {
-    auto prepared = model->classifier->Prepare(text, false);
-    ASSERT_TRUE(prepared.ok()) << prepared.status();
     auto work = std::make_shared<ClassificationWork>();
-    work->texts.push_back(*std::move(prepared));
+    work->inputs.push_back(text);  // the runner tokenizes
     done.push_back(std::make_unique<absl::Notification>());
     absl::Notification* notification = done.back().get();
     work->on_done = [notification](const absl::Status&, ClassificationWork&) {
