@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_format.h"
+
 namespace heed::server {
 namespace {
 
 constexpr absl::Duration kIdleWait = absl::Milliseconds(50);
+constexpr int kMinServiceSamples = 3;
 
 }  // namespace
 
@@ -39,9 +42,49 @@ Scheduler::Scheduler(std::string name, std::unique_ptr<StepRunner> runner,
 Scheduler::~Scheduler() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status Scheduler::Submit(std::shared_ptr<WorkItem> item) {
+  if (item->deadline != absl::InfiniteFuture()) {
+    const absl::Duration wait = ExpectedWait();
+    const absl::Duration left = item->deadline - absl::Now();
+    // (An item already past its deadline is left to the queue, which ends it
+    // DEADLINE_EXCEEDED.)
+    if (wait > absl::ZeroDuration() && left > absl::ZeroDuration() && wait > left) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "the expected wait in the model's queue (%.0f ms) is longer than the "
+          "request's deadline allows (%.0f ms); retry later or on another replica",
+          absl::ToDoubleMilliseconds(wait),
+          std::max(0.0, absl::ToDoubleMilliseconds(left))));
+    }
+  }
   absl::Status status = queue_.Push(std::move(item));
   Report();
   return status;
+}
+
+absl::Duration Scheduler::ExpectedWait() const {
+  // Too few samples (a cold start, a first long request) would mislead.
+  if (service_samples_.load() < kMinServiceSamples) return absl::ZeroDuration();
+  const absl::Duration service = absl::Nanoseconds(service_ns_.load());
+  const int queued = queue_.size();
+  const int batch = std::max(1, options_.max_batch_size);
+  if (batch_runner_ != nullptr) {
+    // Whole batches ahead of the new item, plus the one it joins; the batch
+    // running now is half done on average.
+    const int batches_ahead = queued / batch;
+    return service * batches_ahead + (running_.load() > 0 ? service / 2 : absl::ZeroDuration());
+  }
+  // Continuous batching: the item joins at the next step if there is room in
+  // the running batch, else when enough running items finish.
+  const int places_needed = running_.load() + queued + 1 - batch;
+  if (places_needed <= 0) return absl::ZeroDuration();
+  return service * ((places_needed + batch - 1) / batch);
+}
+
+void Scheduler::RecordServiceTime(absl::Duration d) {
+  const int64_t sample = absl::ToInt64Nanoseconds(d);
+  const int64_t old = service_ns_.load();
+  // Exponential moving average, weight 1/4 for the newest sample.
+  service_ns_.store(service_samples_.load() == 0 ? sample : old + (sample - old) / 4);
+  service_samples_.fetch_add(1);
 }
 
 void Scheduler::BeginShutdown(absl::Duration grace) {
@@ -106,6 +149,7 @@ void Scheduler::RunDynamic() {
     running_ = static_cast<int>(items.size());
     Report();
     batch_runner_->RunBatch(items);
+    RecordServiceTime(absl::Now() - start);
     if (observer_.on_batch)
       observer_.on_batch(static_cast<int>(items.size()), absl::Now() - start);
     for (auto& item : batch) {
@@ -160,6 +204,7 @@ void Scheduler::RunContinuous() {
     for (auto& item : active) {
       if (step_runner_->Done(*item)) {
         step_runner_->Finish(*item);
+        RecordServiceTime(absl::Now() - item->started_at);
       } else {
         still.push_back(std::move(item));
       }

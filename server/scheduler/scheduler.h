@@ -71,9 +71,15 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // RESOURCE_EXHAUSTED at once when the queue is full; UNAVAILABLE after
-  // Shutdown. On error the item is not completed: the caller answers.
+  // RESOURCE_EXHAUSTED at once when the queue is full, or when the expected
+  // wait (from the recent service times and the queue's contents) would pass
+  // the item's deadline; UNAVAILABLE after Shutdown. On error the item is not
+  // completed: the caller answers.
   absl::Status Submit(std::shared_ptr<WorkItem> item);
+
+  // The wait a new item can expect before it runs; zero until a few items
+  // have been served.
+  absl::Duration ExpectedWait() const;
 
   // Stops accepting; lets queued and running items finish until `grace`
   // passes, then completes the rest with UNAVAILABLE; joins the worker.
@@ -94,6 +100,9 @@ class Scheduler {
   std::vector<std::shared_ptr<WorkItem>> DropDead(
       std::vector<std::shared_ptr<WorkItem>> items);
   void Report();
+  // Folds one service time (a batch, or one generation item) into the
+  // moving average that ExpectedWait uses.
+  void RecordServiceTime(absl::Duration d);
 
   const std::string name_;
   std::unique_ptr<BatchRunner> batch_runner_;  // one of the two
@@ -102,6 +111,8 @@ class Scheduler {
   SchedulerObserver observer_;
   RequestQueue queue_;
   std::atomic<int> running_{0};
+  std::atomic<int64_t> service_ns_{0};  // moving average
+  std::atomic<int> service_samples_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> give_up_at_ns_{INT64_MAX};  // after Shutdown: end of grace
   std::thread worker_;

@@ -342,5 +342,35 @@ TEST(SchedulerTest, ADeadlineThatPassedIsNotCountedAsACancellation) {
   ASSERT_TRUE(queued->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
   EXPECT_EQ(queued->status.code(), absl::StatusCode::kDeadlineExceeded);
 }
+TEST(SchedulerTest, ARequestThatCannotMeetItsDeadlineIsRefusedAtOnce) {
+  // One item per 100 ms batch: with ten queued, a new item waits about a second.
+  Scheduler scheduler("fake", std::make_unique<FakeBatchRunner>(absl::Milliseconds(100)),
+                      Options(1, 64));
+  std::vector<std::shared_ptr<FakeItem>> warm;
+  for (int i = 0; i < 3; ++i) {
+    warm.push_back(std::make_shared<FakeItem>(1));
+    ASSERT_TRUE(scheduler.Submit(warm.back()).ok());
+  }
+  for (auto& item : warm) {
+    ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  }
+  std::vector<std::shared_ptr<FakeItem>> queued;
+  for (int i = 0; i < 10; ++i) {
+    queued.push_back(std::make_shared<FakeItem>(1));
+    ASSERT_TRUE(scheduler.Submit(queued.back()).ok());
+  }
+  EXPECT_GT(scheduler.ExpectedWait(), absl::Milliseconds(500));
+  auto hurried = std::make_shared<FakeItem>(1);
+  hurried->deadline = absl::Now() + absl::Milliseconds(200);
+  absl::Status refused = scheduler.Submit(hurried);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.message().find("expected wait"), absl::string_view::npos) << refused;
+  auto patient = std::make_shared<FakeItem>(1);
+  patient->deadline = absl::Now() + absl::Seconds(30);
+  EXPECT_TRUE(scheduler.Submit(patient).ok());
+  ASSERT_TRUE(patient->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(patient->status.ok());
+}
+
 }  // namespace
 }  // namespace heed::server
