@@ -18,6 +18,11 @@ void ComputeSlots::Acquire() {
   ++now_serving_;
 }
 
+int ComputeSlots::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(next_ticket_ - now_serving_);
+}
+
 void ComputeSlots::Release() {
   absl::MutexLock lock(&mu_);
   ++free_;

@@ -28,9 +28,11 @@ class ComputeSlots {
   explicit ComputeSlots(int slots) : free_(slots) {}
   void Acquire();
   void Release();
+  // Runners waiting in Acquire right now.
+  int waiting() const;
 
  private:
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   int free_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t now_serving_ ABSL_GUARDED_BY(mu_) = 0;

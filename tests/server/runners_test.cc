@@ -157,7 +157,7 @@ TEST(ComputeSlotsTest, ReleasingAndAskingAgainQueuesBehindAWaiter) {
     slots.Release();
   });
   waiting.WaitForNotification();
-  absl::SleepFor(absl::Milliseconds(50));  // the other runner is queued now
+  while (slots.waiting() == 0) absl::SleepFor(absl::Milliseconds(1));  // it is queued
   slots.Release();
   slots.Acquire();  // the long request's next step
   EXPECT_TRUE(got_it.HasBeenNotified());  // the other model ran in between
