@@ -12,11 +12,11 @@
 #include "absl/strings/str_join.h"
 #include "core/cpu/cpu_features.h"
 #include "core/io/json_file.h"
-#include "heed_version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "heed_version.h"
 #include "prometheus/exposer.h"
 #include "server/config/model_config_file.h"
 #include "spdlog/spdlog.h"
@@ -31,23 +31,24 @@ absl::Status CheckUniqueNames(const std::vector<ModelSpec>& specs) {
     auto [it, inserted] = directory_of.emplace(spec.ServedName(), spec.directory);
     if (!inserted) {
       return absl::InvalidArgumentError(
-          absl::StrCat("two models are named ", spec.ServedName(), ": ", it->second, " and ",
-                       spec.directory, "; give one a different \"name\""));
+          absl::StrCat("two models are named ", spec.ServedName(), ": ", it->second,
+                       " and ", spec.directory, "; give one a different \"name\""));
     }
   }
   return absl::OkStatus();
 }
 
 // Before the port opens: every --default_model names a model about to load.
-absl::Status CheckDefaultModelNames(const std::map<pipelines::Task, std::string>& defaults,
-                                    const std::vector<ModelSpec>& specs) {
+absl::Status CheckDefaultModelNames(
+    const std::map<pipelines::Task, std::string>& defaults,
+    const std::vector<ModelSpec>& specs) {
+  std::vector<std::string> names;
+  for (const ModelSpec& spec : specs) names.push_back(spec.ServedName());
   for (const auto& [task, name] : defaults) {
-    std::vector<std::string> names;
-    for (const ModelSpec& spec : specs) names.push_back(spec.ServedName());
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--default_model ", TaskLabel(task), "=", name, ": no model named ",
-                       name, "; the models are: ", absl::StrJoin(names, ", ")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--default_model ", TaskLabel(task), "=", name, ": no model named ", name,
+          "; the models are: ", absl::StrJoin(names, ", ")));
     }
   }
   return absl::OkStatus();
@@ -61,8 +62,7 @@ HeedServer::HeedServer(const ServerOptions& options)
       request_log_(options.request_log),
       process_collector_(std::make_shared<ProcessCollector>()),
       host_(&metrics_, options.models),
-      inference_service_(&host_, &metrics_, options.auth_tokens,
-                         &request_log_) {}
+      inference_service_(&host_, &metrics_, options.auth_tokens, &request_log_) {}
 
 HeedServer::~HeedServer() {
   Shutdown();
@@ -80,13 +80,13 @@ void HeedServer::LoadModels() {
       host_.LoadAll(specs_, threads_.threads, !options_.skip_bad_models);
   absl::Status status;
   if (!report.failures.empty() && !options_.skip_bad_models) {
-    status = absl::FailedPreconditionError(absl::StrCat(
-        "model ", report.failures.front(),
-        " (--skip_bad_models serves the models that load)"));
+    status = absl::FailedPreconditionError(
+        absl::StrCat("model ", report.failures.front(),
+                     " (--skip_bad_models serves the models that load)"));
   } else if (report.loaded == 0 && !specs_.empty() && !options_.allow_no_models) {
-    status = absl::FailedPreconditionError(absl::StrCat(
-        "none of the ", specs_.size(),
-        " model(s) loaded (--allow_no_models starts without models)"));
+    status = absl::FailedPreconditionError(
+        absl::StrCat("none of the ", specs_.size(),
+                     " model(s) loaded (--allow_no_models starts without models)"));
   }
   if (status.ok()) status = ApplyDefaultModels();
   if (!status.ok()) {
@@ -126,20 +126,19 @@ void HeedServer::LoadModels() {
 // task (names were checked against the specs before the port opened).
 absl::Status HeedServer::ApplyDefaultModels() {
   for (const auto& [task, name] : options_.default_models) {
-    if (host_.Find(name) == nullptr) {
+    absl::Status s = host_.SetDefault(task, name);
+    if (absl::IsNotFound(s)) {  // the name was checked: the model did not load
       if (options_.skip_bad_models) {
         spdlog::warn("--default_model {}={}: the model did not load", TaskLabel(task),
                      name);
         continue;
       }
-      return absl::FailedPreconditionError(
-          absl::StrCat("--default_model ", TaskLabel(task), "=", name,
-                       ": the model did not load"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--default_model ", TaskLabel(task), "=", name, ": the model did not load"));
     }
-    if (absl::Status s = host_.SetDefault(task, name); !s.ok()) {
-      return absl::Status(s.code(),
-                          absl::StrCat("--default_model ", TaskLabel(task), "=", name, ": ",
-                                       s.message()));
+    if (!s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("--default_model ", TaskLabel(task), "=",
+                                                 name, ": ", s.message()));
     }
   }
   return absl::OkStatus();

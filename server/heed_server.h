@@ -8,14 +8,14 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "core/cpu/cpu_quota.h"
-#include "server/logging/request_log.h"
 #include "absl/synchronization/mutex.h"
+#include "core/cpu/cpu_quota.h"
 #include "grpcpp/server.h"
 #include "server/config/server_options.h"
+#include "server/engine/model_host.h"
+#include "server/logging/request_log.h"
 #include "server/metrics/process_collector.h"
 #include "server/metrics/server_metrics.h"
-#include "server/engine/model_host.h"
 #include "server/service/inference_service.h"
 
 namespace prometheus {

@@ -11,11 +11,11 @@
 namespace heed::server {
 
 std::string VersionText() {
-  return absl::StrCat("heed-server ", kVersion, " (git ", kGitRevision, ")\n",
-                      "isa: ", std::string(cpu::IsaName(cpu::IsaCeiling())), " (this CPU's best: ",
-                      std::string(cpu::IsaName(cpu::BestSupportedIsa())), ")\n",
-                      "oneDNN: ", ops::OneDnnVersion(), "\n", "gRPC: ", grpc::Version(),
-                      "\n");
+  return absl::StrCat(
+      "heed-server ", kVersion, " (git ", kGitRevision, ")\n",
+      "isa: ", std::string(cpu::IsaName(cpu::IsaCeiling())),
+      " (this CPU's best: ", std::string(cpu::IsaName(cpu::BestSupportedIsa())), ")\n",
+      "oneDNN: ", ops::OneDnnVersion(), "\n", "gRPC: ", grpc::Version(), "\n");
 }
 
 void InstallFlagsUsage() {

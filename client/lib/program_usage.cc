@@ -15,8 +15,8 @@ void InstallProgramUsage(const std::string& program) {
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   config.version_string = [program] {
-    return absl::StrCat(program, " ", kVersion, " (git ", kGitRevision, ")\ngRPC: ",
-                        grpc::Version(), "\n");
+    return absl::StrCat(program, " ", kVersion, " (git ", kGitRevision,
+                        ")\ngRPC: ", grpc::Version(), "\n");
   };
   config.normalize_filename = [](absl::string_view file) {
     const size_t at = file.rfind("client/");

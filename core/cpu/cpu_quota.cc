@@ -62,7 +62,8 @@ void WalkUp(const fs::path& mount, absl::string_view cgroup_path,
   fs::path relative = fs::path(std::string(absl::StripPrefix(cgroup_path, "/")));
   while (true) {
     const fs::path dir = relative.empty() ? mount : mount / relative;
-    if (std::optional<double> cpus = read(dir); cpus && (!*best || *cpus < (*best)->cpus)) {
+    if (std::optional<double> cpus = read(dir);
+        cpus && (!*best || *cpus < (*best)->cpus)) {
       *best = CpuQuota{*cpus, (dir / std::string(file)).string()};
     }
     if (relative.empty()) return;
@@ -76,7 +77,8 @@ std::optional<CpuQuota> ReadCpuQuota(const std::string& cgroup_root,
                                      const std::string& proc_self_cgroup) {
   const fs::path root(cgroup_root);
   std::optional<CpuQuota> best;
-  for (absl::string_view line : absl::StrSplit(proc_self_cgroup, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(proc_self_cgroup, '\n', absl::SkipEmpty())) {
     // "hierarchy-id:controllers:path"; the path may itself contain ':'.
     std::vector<absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits(':', 2));
     if (parts.size() != 3) continue;
@@ -109,10 +111,10 @@ ThreadChoice ChooseComputeThreads(int requested, const std::string& cgroup_root)
                                      "affinity mask",
                                      quota->cpus, quota->source, cores)};
   }
-  return {cores, absl::StrCat(cores, " cores in the affinity mask",
-                              quota ? absl::StrFormat(", cgroup quota %.2f CPUs",
-                                                      quota->cpus)
-                                    : ", no cgroup CPU quota")};
+  return {cores,
+          absl::StrCat(cores, " cores in the affinity mask",
+                       quota ? absl::StrFormat(", cgroup quota %.2f CPUs", quota->cpus)
+                             : ", no cgroup CPU quota")};
 }
 
 }  // namespace heed::cpu

@@ -27,14 +27,16 @@ absl::StatusOr<DecoderLayer> DecoderLayer::Load(const WeightLoader& loader,
                loader.FusedLinear({s + "q_proj.", s + "k_proj.", s + "v_proj."}, d, d)),
         assign(layer.self_out_,
                loader.Linear(s + "out_proj.", d, d, ops::Activation::kNone)),
-        assign(layer.cross_q_, loader.Linear(c + "q_proj.", d, d, ops::Activation::kNone)),
+        assign(layer.cross_q_,
+               loader.Linear(c + "q_proj.", d, d, ops::Activation::kNone)),
         assign(layer.cross_kv_, loader.FusedLinear({c + "k_proj.", c + "v_proj."}, d, d)),
         assign(layer.cross_out_,
                loader.Linear(c + "out_proj.", d, d, ops::Activation::kNone)),
         assign(layer.fc1_, loader.Linear(prefix + "fc1.", f, d, activation)),
         assign(layer.fc2_, loader.Linear(prefix + "fc2.", d, f, ops::Activation::kNone)),
         assign(layer.self_norm_, loader.Norm(prefix + "self_attn_layer_norm.", d, eps)),
-        assign(layer.cross_norm_, loader.Norm(prefix + "encoder_attn_layer_norm.", d, eps)),
+        assign(layer.cross_norm_,
+               loader.Norm(prefix + "encoder_attn_layer_norm.", d, eps)),
         assign(layer.output_norm_, loader.Norm(prefix + "final_layer_norm.", d, eps))}) {
     if (!status.ok()) return status;
   }
@@ -73,7 +75,8 @@ absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
 
   // Causal self-attention: the new token's keys and values join the cache,
   // and its query sees everything cached.
-  if (absl::Status s = self_qkv_->Forward(x, batch, scratch.qkv.data()); !s.ok()) return s;
+  if (absl::Status s = self_qkv_->Forward(x, batch, scratch.qkv.data()); !s.ok())
+    return s;
   for (int64_t b = 0; b < batch; ++b) {
     const float* row = scratch.qkv.data() + b * 3 * d;
     self_caches[b]->Append(row + d, row + 2 * d, 1, 3 * d);
@@ -83,8 +86,8 @@ absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
   attention.q_row_stride = 3 * d;
   attention.kv = scratch.views;
   if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
-  if (absl::Status s = self_out_->Forward(scratch.context.data(), batch,
-                                          scratch.projected.data());
+  if (absl::Status s =
+          self_out_->Forward(scratch.context.data(), batch, scratch.projected.data());
       !s.ok()) {
     return s;
   }
@@ -97,13 +100,14 @@ absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
   attention.q_row_stride = d;
   if (cross_probs != nullptr) {
     int64_t total = 0;
-    for (int64_t b = 0; b < batch; ++b) total += int64_t{heads_} * scratch.views[b].length;
+    for (int64_t b = 0; b < batch; ++b)
+      total += int64_t{heads_} * scratch.views[b].length;
     cross_probs->resize(total);
     attention.probs = cross_probs->data();
   }
   if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
-  if (absl::Status s = cross_out_->Forward(scratch.context.data(), batch,
-                                           scratch.projected.data());
+  if (absl::Status s =
+          cross_out_->Forward(scratch.context.data(), batch, scratch.projected.data());
       !s.ok()) {
     return s;
   }
@@ -112,7 +116,8 @@ absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
 
   // Feed-forward.
   if (absl::Status s = fc1_->Forward(x, batch, scratch.hidden.data()); !s.ok()) return s;
-  if (absl::Status s = fc2_->Forward(scratch.hidden.data(), batch, scratch.projected.data());
+  if (absl::Status s =
+          fc2_->Forward(scratch.hidden.data(), batch, scratch.projected.data());
       !s.ok()) {
     return s;
   }

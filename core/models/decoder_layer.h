@@ -53,8 +53,8 @@ class DecoderLayer {
 
  private:
   int d_model_ = 0, heads_ = 0, ffn_dim_ = 0;
-  std::unique_ptr<ops::Linear> self_qkv_, self_out_, cross_q_, cross_kv_, cross_out_, fc1_,
-      fc2_;
+  std::unique_ptr<ops::Linear> self_qkv_, self_out_, cross_q_, cross_kv_, cross_out_,
+      fc1_, fc2_;
   LayerNormWeights self_norm_, cross_norm_, output_norm_;
 };
 

@@ -248,7 +248,8 @@ absl::Status Seq2SeqModel::Step(std::span<DecoderState* const> states,
 }
 
 absl::StatusOr<std::vector<std::vector<float>>> Seq2SeqModel::Alignments(
-    std::shared_ptr<const EncoderOutput> encoder, std::span<const std::vector<int>> outputs,
+    std::shared_ptr<const EncoderOutput> encoder,
+    std::span<const std::vector<int>> outputs,
     const std::function<absl::Status()>& between_steps) const {
   const int source = encoder->length;
   std::vector<DecoderState> states;

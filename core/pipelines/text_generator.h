@@ -92,7 +92,8 @@ class TextGenerator {
   // The cheap half of Prepare: validates the options and resolves the
   // generation parameters without tokenizing (a server calls it on its
   // network threads and tokenizes on the compute side).
-  absl::StatusOr<PreparedGeneration> PrepareOptions(const GenerationRequest& request) const;
+  absl::StatusOr<PreparedGeneration> PrepareOptions(
+      const GenerationRequest& request) const;
   // The other half: tokenizes the text and applies the input limit.
   absl::Status Tokenize(PreparedGeneration* prepared) const;
   // Encodes the source (tokenizing it first if needed) and starts the search.
@@ -106,7 +107,8 @@ class TextGenerator {
   // `between_steps` runs before each of those steps and may stop the work
   // with an error (a deadline, a cancellation), which Finish returns.
   absl::StatusOr<GenerationResult> Finish(
-      GenerationJob& job, const std::function<absl::Status()>& between_steps = nullptr) const;
+      GenerationJob& job,
+      const std::function<absl::Status()>& between_steps = nullptr) const;
   absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request) const;
 
   // Text of generated ids (streaming deltas: decode the prefix, send the new part).

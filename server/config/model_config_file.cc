@@ -85,8 +85,9 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
     }
     if (spec.batching.max_batch_size < 1 || spec.batching.max_queue_size < 1 ||
         spec.batching.max_batch_tokens < 1) {
-      return Bad(path, i,
-                 "max_batch_size, max_batch_tokens and max_queue_size must be at least 1");
+      return Bad(
+          path, i,
+          "max_batch_size, max_batch_tokens and max_queue_size must be at least 1");
     }
     specs.push_back(std::move(spec));
   }

@@ -63,7 +63,8 @@ ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
 ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "Send GOAWAY to connections older than this (0: never), so that clients "
           "reconnect and spread over new replicas.");
-ABSL_FLAG(int, max_concurrent_streams, 100, "Calls one connection may have open at once.");
+ABSL_FLAG(int, max_concurrent_streams, 100,
+          "Calls one connection may have open at once.");
 ABSL_FLAG(int64_t, max_request_cost, heed::server::kDefaultMaxRequestCost,
           "Generation requests are refused (INVALID_ARGUMENT) when beams x max output "
           "tokens, plus returned hypotheses x max output tokens with return_alignment, "
@@ -84,7 +85,8 @@ ABSL_FLAG(int, threads, 0,
           "lowered to the container's cgroup CPU quota.");
 ABSL_FLAG(std::string, cgroup_root, "/sys/fs/cgroup",
           "Where the cgroup hierarchies are mounted (read for the CPU quota).");
-ABSL_FLAG(std::string, log_level, "info", "Server log level: debug, info, warn or error.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Server log level: debug, info, warn or error.");
 ABSL_FLAG(std::string, request_log, "off",
           "One line per finished call on stdout: off, text or json (model, task, code, "
           "tokens, queue and compute ms, peer, W3C trace id).");
@@ -97,8 +99,8 @@ absl::Status CheckAddress(const char* flag, const std::string& address) {
   const size_t colon = address.rfind(':');
   int port = -1;
   if (colon == std::string::npos || colon + 1 == address.size() ||
-      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
+      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
         flag, " ", address, ": expected host:port with a port from 0 to 65535"));
   }
@@ -128,9 +130,9 @@ absl::StatusOr<std::map<pipelines::Task, std::string>> ParseDefaultModels(
     }
     if (auto [it, inserted] = defaults.emplace(*task, task_name.second);
         !inserted && it->second != task_name.second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--default_model names two defaults for ", task_name.first, ": ", it->second,
-          " and ", task_name.second));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--default_model names two defaults for ", task_name.first, ": ",
+                       it->second, " and ", task_name.second));
     }
   }
   return defaults;

@@ -137,14 +137,15 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
   if (!loaded.ok()) return loaded.status();
   if (!spec.name.empty()) (*loaded)->name = spec.name;
   if (spec.task && (*loaded)->task != *spec.task) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        spec.directory, " serves ", ApiTaskName((*loaded)->task), ", not ",
-        ApiTaskName(*spec.task), " as configured"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(spec.directory, " serves ", ApiTaskName((*loaded)->task), ", not ",
+                     ApiTaskName(*spec.task), " as configured"));
   }
   const absl::Time loaded_at = absl::Now();
   if (absl::Status s = WarmUp(**loaded); !s.ok()) return s;
   spdlog::info(
-      "loaded model {}: task {}, {}, isa {}, {} threads, load {:.0f} ms, warm-up {:.0f} ms, "
+      "loaded model {}: task {}, {}, isa {}, {} threads, load {:.0f} ms, warm-up {:.0f} "
+      "ms, "
       "from {}",
       (*loaded)->name, TaskLabel((*loaded)->task), (*loaded)->compute.detail,
       cpu::IsaName(cpu::IsaCeiling()), threads_per_worker,
@@ -193,8 +194,8 @@ absl::StatusOr<ServedModel*> ModelHost::Resolve(const std::string& name,
   }
   if (it->second->info.task != task) {
     return absl::FailedPreconditionError(
-        absl::StrCat("model ", QuoteName(wanted), " serves ", ApiTaskName(it->second->info.task),
-                     ", not ", ApiTaskName(task)));
+        absl::StrCat("model ", QuoteName(wanted), " serves ",
+                     ApiTaskName(it->second->info.task), ", not ", ApiTaskName(task)));
   }
   return it->second.get();
 }
@@ -231,9 +232,8 @@ absl::Status ModelHost::SetDefault(pipelines::Task task, const std::string& name
     return absl::NotFoundError(absl::StrCat("no model named ", QuoteName(name)));
   }
   if (it->second->info.task != task) {
-    return absl::InvalidArgumentError(absl::StrCat(name, " serves ",
-                                                   TaskLabel(it->second->info.task),
-                                                   ", not ", TaskLabel(task)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, " serves ", TaskLabel(it->second->info.task), ", not ", TaskLabel(task)));
   }
   defaults_[task] = name;
   return absl::OkStatus();

@@ -82,7 +82,8 @@ class ModelHost {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // The catalog: one model, or every model (of `task` if given), by name.
-  absl::StatusOr<ModelInfo> Describe(const std::string& name) const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ModelInfo> Describe(const std::string& name) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<ModelInfo> List(std::optional<pipelines::Task> task = std::nullopt) const
       ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -55,8 +55,8 @@ absl::Status GenerationRunner::Start(WorkItem& item) {
   // keeps long texts off gRPC's threads (health checks stay fast) and out of
   // the other models' way.
   if (absl::Status s = generator_->Tokenize(&work.prepared); !s.ok()) return s;
-  work.size = static_cast<int>(work.prepared.source_ids.size()) +
-              work.prepared.params.max_length * work.prepared.search.num_beams;
+  work.size = GenerationWorkSize(static_cast<int>(work.prepared.source_ids.size()),
+                                 work.prepared);
   SlotGuard slot(slots_);
   auto job = generator_->Start(work.prepared, work.return_alignment);
   if (!job.ok()) return job.status();
@@ -67,7 +67,8 @@ absl::Status GenerationRunner::Start(WorkItem& item) {
 absl::Status GenerationRunner::Step(const std::vector<WorkItem*>& active) {
   std::vector<pipelines::GenerationJob*> jobs;
   jobs.reserve(active.size());
-  for (WorkItem* item : active) jobs.push_back(static_cast<GenerationWork*>(item)->job.get());
+  for (WorkItem* item : active)
+    jobs.push_back(static_cast<GenerationWork*>(item)->job.get());
   {
     SlotGuard slot(slots_);
     if (absl::Status s = generator_->Step(jobs); !s.ok()) return s;
@@ -88,6 +89,10 @@ bool GenerationRunner::Done(WorkItem& item) {
   return static_cast<GenerationWork&>(item).job->done();
 }
 
+int GenerationWorkSize(int source_tokens, const pipelines::PreparedGeneration& prepared) {
+  return source_tokens + prepared.params.max_length * prepared.search.num_beams;
+}
+
 int64_t GenerationCost(const pipelines::PreparedGeneration& prepared,
                        bool return_alignment) {
   const int64_t steps = prepared.params.max_length;
@@ -106,13 +111,7 @@ void GenerationRunner::Finish(WorkItem& item) {
     auto between_steps = [this, &work]() -> absl::Status {
       slots_->Release();
       slots_->Acquire();
-      if (work.deadline <= absl::Now()) {
-        return absl::DeadlineExceededError("the deadline passed during computation");
-      }
-      if (work.cancelled()) {
-        return absl::CancelledError("the client cancelled the request");
-      }
-      return absl::OkStatus();
+      return work.StopStatus(absl::Now(), "during computation");
     };
     result = generator_->Finish(*work.job, between_steps);
   }
@@ -138,8 +137,9 @@ void ClassificationRunner::RunBatch(const std::vector<WorkItem*>& batch) {
     for (size_t i = 0; i < work.inputs.size() && status.ok(); ++i) {
       auto prepared = classifier_->Prepare(work.inputs[i], work.truncate_input);
       if (!prepared.ok()) {
-        status = absl::Status(prepared.status().code(),
-                              absl::StrCat("texts[", i, "]: ", prepared.status().message()));
+        status =
+            absl::Status(prepared.status().code(),
+                         absl::StrCat("texts[", i, "]: ", prepared.status().message()));
       } else {
         work.texts.push_back(*std::move(prepared));
       }

@@ -38,6 +38,10 @@ class ComputeSlots {
   uint64_t now_serving_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// A generation item's size for the scheduler (length bucketing, the in-flight
+// cap): its source tokens plus every beam's output tokens.
+int GenerationWorkSize(int source_tokens, const pipelines::PreparedGeneration& prepared);
+
 // A generation request's worst-case work in decoder rows times steps: every
 // beam for every output token, plus the alignment pass over every returned
 // hypothesis. Admission compares it with the model's max_request_cost.

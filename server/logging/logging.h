@@ -5,9 +5,8 @@
 #ifndef HEED_SERVER_LOGGING_LOGGING_H_
 #define HEED_SERVER_LOGGING_LOGGING_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "spdlog/common.h"
 
 namespace heed::server {

@@ -51,8 +51,8 @@ std::string FormatRequestLog(const RequestLogRecord& r, RequestLogFormat format)
           TextValue(r.peer), r.trace_id.empty() ? "-" : TextValue(r.trace_id));
     case RequestLogFormat::kJson: {
       nlohmann::ordered_json line = {
-          {"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                    absl::UTCTimeZone())},
+          {"time",
+           absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
           {"method", r.method},
           {"model", r.model},
           {"task", r.task},

@@ -104,8 +104,8 @@ void ServerMetrics::SetBuildInfo(const std::string& version, const std::string& 
 
 const prometheus::Histogram::BucketBoundaries& ServerMetrics::LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets = {
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.3,
-      0.5,   0.75,   1.0,   2.0,  2.5,   3.0,  5.0, 10,  25,   30,  60};
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.3, 0.5,
+      0.75,  1.0,    2.0,   2.5,  3.0,   5.0,  10,  25,  30,   60};
   return buckets;
 }
 

@@ -65,14 +65,8 @@ void RequestQueue::TakeDeadLocked(DeadItems* dead) {
   const absl::Time now = absl::Now();
   for (auto& [priority, items] : by_priority_) {
     for (auto it = items.begin(); it != items.end();) {
-      // Deadline first: gRPC also cancels a call whose deadline passed.
-      if ((*it)->deadline <= now) {
-        dead->emplace_back(std::move(*it),
-                           absl::DeadlineExceededError("the deadline passed while queued"));
-        it = items.erase(it);
-      } else if ((*it)->cancelled()) {
-        dead->emplace_back(std::move(*it),
-                           absl::CancelledError("the client cancelled the request"));
+      if (absl::Status stop = (*it)->StopStatus(now, "while queued"); !stop.ok()) {
+        dead->emplace_back(std::move(*it), std::move(stop));
         it = items.erase(it);
       } else {
         ++it;

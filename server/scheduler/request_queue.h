@@ -46,7 +46,8 @@ class RequestQueue {
 
  private:
   // Moves expired and cancelled items to `dead` with the status each gets.
-  void TakeDeadLocked(std::vector<std::pair<std::shared_ptr<WorkItem>, absl::Status>>* dead)
+  void TakeDeadLocked(
+      std::vector<std::pair<std::shared_ptr<WorkItem>, absl::Status>>* dead)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int SizeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the items at the head make a full batch (by count or tokens).

@@ -70,7 +70,8 @@ absl::Duration Scheduler::ExpectedWait() const {
     // Whole batches ahead of the new item, plus the one it joins; the batch
     // running now is half done on average.
     const int batches_ahead = queued / batch;
-    return service * batches_ahead + (running_.load() > 0 ? service / 2 : absl::ZeroDuration());
+    return service * batches_ahead +
+           (running_.load() > 0 ? service / 2 : absl::ZeroDuration());
   }
   // Continuous batching: the item joins at the next step if there is room in
   // the running batch, else when enough running items finish.
@@ -111,13 +112,8 @@ std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
       stopping_.load() && absl::ToUnixNanos(now) >= give_up_at_ns_.load();
   std::vector<std::shared_ptr<WorkItem>> alive;
   for (auto& item : items) {
-    // gRPC cancels a call whose deadline passed, so the deadline is checked
-    // first: such a call ends DEADLINE_EXCEEDED, not CANCELLED.
-    if (item->deadline <= now) {
-      item->Complete(
-          absl::DeadlineExceededError("the deadline passed during computation"));
-    } else if (item->cancelled()) {
-      item->Complete(absl::CancelledError("the client cancelled the request"));
+    if (absl::Status stop = item->StopStatus(now, "during computation"); !stop.ok()) {
+      item->Complete(std::move(stop));
     } else if (give_up) {
       item->Complete(
           absl::UnavailableError("the server shut down before the request finished"));
@@ -130,9 +126,9 @@ std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
 
 void Scheduler::RunDynamic() {
   while (true) {
-    std::vector<std::shared_ptr<WorkItem>> batch = DropDead(
-        queue_.Pop(options_.max_batch_size, kIdleWait, options_.max_queue_delay,
-                   options_.max_batch_tokens));
+    std::vector<std::shared_ptr<WorkItem>> batch =
+        DropDead(queue_.Pop(options_.max_batch_size, kIdleWait, options_.max_queue_delay,
+                            options_.max_batch_tokens));
     if (batch.empty()) {
       if (queue_.closed() && queue_.size() == 0) return;
       continue;

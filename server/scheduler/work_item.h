@@ -7,6 +7,8 @@
 #include <atomic>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -25,6 +27,18 @@ class WorkItem {
   // Set from any thread (the client went away); observed at step boundaries.
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+  // DEADLINE_EXCEEDED ("the deadline passed <where>") or CANCELLED when the
+  // item should stop at `now`, else OK. The deadline comes first: gRPC also
+  // cancels a call whose deadline passed, and that call must count as
+  // DEADLINE_EXCEEDED, not CANCELLED.
+  absl::Status StopStatus(absl::Time now, absl::string_view where) const {
+    if (deadline <= now) {
+      return absl::DeadlineExceededError(absl::StrCat("the deadline passed ", where));
+    }
+    if (cancelled()) return absl::CancelledError("the client cancelled the request");
+    return absl::OkStatus();
+  }
 
   // Every item ends here exactly once, with OK or the status it deserves.
   void Complete(absl::Status status) {

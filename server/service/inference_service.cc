@@ -158,19 +158,21 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGeneratio
   if (!prepared.ok()) return prepared.status();
   if (const int64_t cost = GenerationCost(*prepared, request.return_alignment());
       cost > (*served)->max_request_cost) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the request's cost is ", cost, " (beams x max output tokens, plus hypotheses x "
-        "max output tokens for return_alignment); this model's limit "
-        "(--max_request_cost) is ", (*served)->max_request_cost,
-        ": lower beam_size, num_return_sequences or max_output_tokens"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request's cost is ", cost,
+                     " (beams x max output tokens, plus hypotheses x "
+                     "max output tokens for return_alignment); this model's limit "
+                     "(--max_request_cost) is ",
+                     (*served)->max_request_cost,
+                     ": lower beam_size, num_return_sequences or max_output_tokens"));
   }
   auto work = std::make_shared<GenerationWork>();
   work->prepared = std::move(*prepared);
   work->return_alignment = request.return_alignment();
   work->deadline = DeadlineOf(context);
   work->priority = PriorityRank(request.priority());
-  work->size = EstimatedTokens(request.text(), (*served)->info.max_input_tokens) +
-               work->prepared.params.max_length * work->prepared.search.num_beams;
+  work->size = GenerationWorkSize(
+      EstimatedTokens(request.text(), (*served)->info.max_input_tokens), work->prepared);
   return work;
 }
 

@@ -8,10 +8,10 @@
 // malformed bytes get INVALID_ARGUMENT at once, counted like every call.
 // gRPC's callback API has no public hook for this, so the handlers are
 // re-registered through MarkMethodCallback.
-#include "google/protobuf/descriptor.h"
-#include "heed/v1/lenient_requests.pb.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "heed/v1/lenient_requests.pb.h"
 #include "server/service/inference_service.h"
 #include "server/service/reactors.h"
 #include "server/service/status_mapping.h"
@@ -95,12 +95,13 @@ template <typename Lenient, typename Request, typename Response>
 void InferenceService::MarkLenientUnary(
     const char* method, pipelines::Task task,
     grpc::ServerUnaryReactor* (InferenceService::*handler)(grpc::CallbackServerContext*,
-                                                          const Request*, Response*)) {
+                                                           const Request*, Response*)) {
   MarkMethodCallback(
       MethodIndex(method),
       new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
           [this, method, task, handler](grpc::CallbackServerContext* context,
-                                        const grpc::ByteBuffer* bytes, Response* response) {
+                                        const grpc::ByteBuffer* bytes,
+                                        Response* response) {
             Request request;
             if (!ParseLenient<Lenient>(*bytes, &request)) {
               const absl::Status status =
@@ -150,8 +151,8 @@ void InferenceService::UseLenientParsing() {
                                               &InferenceService::TranslateStream);
   MarkLenientStream<LenientGenerationRequest>("SummarizeStream", Task::kSummarization,
                                               &InferenceService::SummarizeStream);
-  MarkLenientUnary<LenientClassifySentimentRequest>(
-      "ClassifySentiment", Task::kSentiment, &InferenceService::ClassifySentiment);
+  MarkLenientUnary<LenientClassifySentimentRequest>("ClassifySentiment", Task::kSentiment,
+                                                    &InferenceService::ClassifySentiment);
 }
 
 }  // namespace heed::server

@@ -4,6 +4,7 @@
 #define HEED_SERVER_SERVICE_TRACE_CONTEXT_H_
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace heed::server {

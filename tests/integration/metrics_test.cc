@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "heed/v1/inference.grpc.pb.h"
 #include "tests/testing/http_get.h"
@@ -23,8 +23,8 @@ class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto server = testing::ServerProcess::Start(
-        HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-                             "--max_queue_size=64"});
+        HEED_SERVER_BINARY,
+        {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR, "--max_queue_size=64"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_.emplace(std::move(*server));
     stub_ = heed::v1::Inference::NewStub(
@@ -81,8 +81,9 @@ TEST_F(MetricsTest, UnknownModelNamesAddNoSeries) {
   EXPECT_EQ(Series(after), Series(before));
   EXPECT_LT(after.size(), before.size() + 1024);
   for (unsigned char c : after) ASSERT_LT(c, 0x80) << "the page is ASCII";
-  EXPECT_EQ(Sample(after, "heed_requests_total{code=\"NOT_FOUND\",model=\"unknown\","
-                          "task=\"sentiment\"}"),
+  EXPECT_EQ(Sample(after,
+                   "heed_requests_total{code=\"NOT_FOUND\",model=\"unknown\","
+                   "task=\"sentiment\"}"),
             3002);
 }
 
@@ -97,8 +98,9 @@ TEST_F(MetricsTest, RejectionsAreCountedButNotTimed) {
   }
   const std::string after = Scrape();
   EXPECT_EQ(Sample(after, count), 1);
-  EXPECT_EQ(Sample(after, "heed_requests_total{code=\"INVALID_ARGUMENT\","
-                          "model=\"bert-tiny\",task=\"sentiment\"}"),
+  EXPECT_EQ(Sample(after,
+                   "heed_requests_total{code=\"INVALID_ARGUMENT\","
+                   "model=\"bert-tiny\",task=\"sentiment\"}"),
             20);
 }
 
@@ -113,17 +115,19 @@ TEST_F(MetricsTest, DocumentedSeriesAreExported) {
   ASSERT_EQ(Classify("", "A good film."), grpc::StatusCode::OK);
   const std::string page = Scrape();
   // The encoder pass is its own phase.
-  EXPECT_GE(Sample(page, "heed_inference_duration_seconds_count{model=\"marian-tiny\","
-                         "phase=\"encode\"}"),
+  EXPECT_GE(Sample(page,
+                   "heed_inference_duration_seconds_count{model=\"marian-tiny\","
+                   "phase=\"encode\"}"),
             1);
-  EXPECT_GE(Sample(page, "heed_inference_duration_seconds_count{model=\"marian-tiny\","
-                         "phase=\"decode\"}"),
+  EXPECT_GE(Sample(page,
+                   "heed_inference_duration_seconds_count{model=\"marian-tiny\","
+                   "phase=\"decode\"}"),
             1);
   EXPECT_EQ(Sample(page, "heed_queue_capacity{model=\"marian-tiny\"}"), 64);
   EXPECT_EQ(Sample(page, "heed_request_input_tokens_count{model=\"marian-tiny\"}"), 1);
   EXPECT_EQ(Sample(page, "heed_request_output_tokens_count{model=\"marian-tiny\"}"), 1);
-  EXPECT_EQ(Sample(page, "heed_time_per_output_token_seconds_count{model=\"marian-tiny\"}"),
-            1);
+  EXPECT_EQ(
+      Sample(page, "heed_time_per_output_token_seconds_count{model=\"marian-tiny\"}"), 1);
   EXPECT_GE(Sample(page, "heed_compute_threads"), 1);
   // SLO thresholds are bucket bounds; queue and step times resolve 100 us.
   for (const char* le : {"0.2", "0.3", "0.75", "2", "3", "30"}) {

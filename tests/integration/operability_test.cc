@@ -20,12 +20,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/lib/heed_client.h"
 #include "absl/synchronization/notification.h"
+#include "client/lib/heed_client.h"
+#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "heed/v1/inference.grpc.pb.h"
 #include "tests/testing/http_get.h"
@@ -97,15 +97,15 @@ TEST(StartupTest, ZeroModelsIsAnErrorUnlessAllowed) {
   EXPECT_THAT(result.output, HasSubstr("--allow_no_models"));
   EXPECT_THAT(result.output, Not(HasSubstr("serving")));
 
-  auto allowed = ServerProcess::Start(HEED_SERVER_BINARY,
-                                      {"--models_dir=" + models.str(), "--allow_no_models"});
+  auto allowed = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--allow_no_models"});
   EXPECT_TRUE(allowed.ok()) << allowed.status();
 }
 
 TEST(StartupTest, BusyGrpcPortIsAnError) {
   TempDir models;
-  auto first = ServerProcess::Start(HEED_SERVER_BINARY,
-                                    {"--models_dir=" + models.str(), "--allow_no_models"});
+  auto first = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--allow_no_models"});
   ASSERT_TRUE(first.ok()) << first.status();
   const std::string address = first->grpc_address();
   CommandResult second = RunServer(
@@ -116,8 +116,8 @@ TEST(StartupTest, BusyGrpcPortIsAnError) {
 
 TEST(StartupTest, BusyMetricsPortIsAnError) {
   TempDir models;
-  auto first = ServerProcess::Start(HEED_SERVER_BINARY,
-                                    {"--models_dir=" + models.str(), "--allow_no_models"});
+  auto first = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--allow_no_models"});
   ASSERT_TRUE(first.ok()) << first.status();
   const std::string address = absl::StrCat("127.0.0.1:", first->metrics_port());
   CommandResult second = RunServer({"--models_dir=" + models.str(), "--allow_no_models",
@@ -131,7 +131,8 @@ TEST(StartupTest, AModelThatFailsToLoadStopsTheServer) {
   MakeModelsDir(models.path(), /*with_broken_model=*/true);
   CommandResult result = RunServer({"--models_dir=" + models.str()});
   EXPECT_EQ(result.exit_code, 1) << result.output;
-  EXPECT_THAT(result.output, HasSubstr("error cannot load model " + models.str() + "/broken"));
+  EXPECT_THAT(result.output,
+              HasSubstr("error cannot load model " + models.str() + "/broken"));
   EXPECT_THAT(result.output, HasSubstr("--skip_bad_models"));
   EXPECT_THAT(result.output, Not(HasSubstr(" info serving")));
 }
@@ -139,10 +140,11 @@ TEST(StartupTest, AModelThatFailsToLoadStopsTheServer) {
 TEST(StartupTest, SkipBadModelsServesTheOthers) {
   TempDir models;
   MakeModelsDir(models.path(), /*with_broken_model=*/true);
-  auto server = ServerProcess::Start(HEED_SERVER_BINARY,
-                                     {"--models_dir=" + models.str(), "--skip_bad_models"});
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--skip_bad_models"});
   ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_THAT(server->output(), HasSubstr("cannot load model " + models.str() + "/broken"));
+  EXPECT_THAT(server->output(),
+              HasSubstr("cannot load model " + models.str() + "/broken"));
   EXPECT_THAT(server->output(), HasSubstr("skipped 1 that failed"));
   auto listed = ClientFor(*server).ListModels();
   ASSERT_TRUE(listed.ok()) << listed.status();
@@ -174,7 +176,8 @@ TEST(StartupTest, HelpListsEachProgramsOwnFlags) {
 TEST(StartupTest, VersionNamesHeedGitIsaOneDnnAndGrpc) {
   CommandResult server = RunCommand(std::string(HEED_SERVER_BINARY) + " --version");
   EXPECT_EQ(server.exit_code, 0) << server.output;
-  EXPECT_THAT(server.output, HasSubstr(absl::StrCat("heed-server ", HEED_VERSION, " (git ")));
+  EXPECT_THAT(server.output,
+              HasSubstr(absl::StrCat("heed-server ", HEED_VERSION, " (git ")));
   EXPECT_THAT(server.output, HasSubstr("\nisa: "));
   EXPECT_THAT(server.output, HasSubstr("\noneDNN: "));
   EXPECT_THAT(server.output, HasSubstr("\ngRPC: "));
@@ -186,14 +189,16 @@ TEST(StartupTest, VersionNamesHeedGitIsaOneDnnAndGrpc) {
 TEST(StartupTest, LogLinesHaveTimestampsLevelsAndAModelLine) {
   TempDir models;
   MakeModelsDir(models.path(), /*with_broken_model=*/false);
-  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
+  auto server =
+      ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
   ASSERT_TRUE(server.ok()) << server.status();
   // "2026-12-01T02:04:10.123Z info loaded model bert-tiny: task sentiment, ..."
-  EXPECT_THAT(server->output(),
-              ::testing::ContainsRegex(
-                  "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z info "
-                  "loaded model bert-tiny: task sentiment, float32, isa [a-z0-9_]+, "
-                  "[0-9]+ threads, load [0-9]+ ms, warm-up [0-9]+ ms"));
+  EXPECT_THAT(
+      server->output(),
+      ::testing::ContainsRegex(
+          "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z info "
+          "loaded model bert-tiny: task sentiment, float32, isa [a-z0-9_]+, "
+          "[0-9]+ threads, load [0-9]+ ms, warm-up [0-9]+ ms"));
 }
 
 int AffinityCores() {
@@ -222,10 +227,12 @@ TEST(ThreadsTest, CgroupQuotaLimitsComputeThreads) {
   TempDir models;
   MakeModelsDir(models.path(), /*with_broken_model=*/false);
   auto server = ServerProcess::Start(
-      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--cgroup_root=" + cgroup.str()});
+      HEED_SERVER_BINARY,
+      {"--models_dir=" + models.str(), "--cgroup_root=" + cgroup.str()});
   ASSERT_TRUE(server.ok()) << server.status();
   if (AffinityCores() > 1) {
-    EXPECT_THAT(server->output(), HasSubstr("compute threads: 1 (cgroup quota 1.00 CPUs"));
+    EXPECT_THAT(server->output(),
+                HasSubstr("compute threads: 1 (cgroup quota 1.00 CPUs"));
   }
   EXPECT_THAT(server->output(), HasSubstr("bert-tiny: task sentiment, float32"));
   EXPECT_THAT(server->output(), HasSubstr(", 1 threads,"));
@@ -261,9 +268,9 @@ TEST(DefaultModelTest, WithoutFlagsTheFirstByNameIsTheDefault) {
 
 TEST(DefaultModelTest, RepeatedFlagsChooseEachTasksDefault) {
   auto server = ServerProcess::Start(
-      HEED_SERVER_BINARY,
-      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-       "--default_model=sentiment=distilbert-tiny", "--default_model=translation=marian-tiny"});
+      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
+                           "--default_model=sentiment=distilbert-tiny",
+                           "--default_model=translation=marian-tiny"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto client = ClientFor(*server);
   auto models = client.ListModels();
@@ -289,7 +296,8 @@ TEST(DefaultModelTest, UnknownNameOrWrongTaskIsAnError) {
   EXPECT_THAT(unknown.output, HasSubstr("no model named nope; the models are: "));
   CommandResult wrong_task = RunServer({models, "--default_model=sentiment=marian-tiny"});
   EXPECT_EQ(wrong_task.exit_code, 1) << wrong_task.output;
-  EXPECT_THAT(wrong_task.output, HasSubstr("marian-tiny serves translation, not sentiment"));
+  EXPECT_THAT(wrong_task.output,
+              HasSubstr("marian-tiny serves translation, not sentiment"));
   CommandResult bad_task = RunServer({models, "--default_model=poetry=marian-tiny"});
   EXPECT_EQ(bad_task.exit_code, 2) << bad_task.output;
 }
@@ -297,13 +305,14 @@ TEST(DefaultModelTest, UnknownNameOrWrongTaskIsAnError) {
 TEST(RequestLogTest, JsonLinesCarryTheTraceIdWhichTrailingMetadataEchoes) {
   TempDir models;
   MakeModelsDir(models.path(), /*with_broken_model=*/false);
-  auto server = ServerProcess::Start(HEED_SERVER_BINARY,
-                                     {"--models_dir=" + models.str(), "--request_log=json"});
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--request_log=json"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto channel =
       grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = heed::v1::Inference::NewStub(channel);
-  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const std::string traceparent =
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   grpc::ClientContext context;
   context.AddMetadata("traceparent", traceparent);
   heed::v1::ClassifySentimentRequest request;
@@ -328,13 +337,14 @@ TEST(RequestLogTest, JsonLinesCarryTheTraceIdWhichTrailingMetadataEchoes) {
             grpc::StatusCode::NOT_FOUND);
 
   ASSERT_TRUE(server->Stop(SIGTERM, absl::Seconds(20)).ok());
-  EXPECT_THAT(server->output(),
-              ::testing::ContainsRegex(
-                  "\n\\{\"time\":\"[0-9T:.-]+Z\",\"method\":\"ClassifySentiment\","
-                  "\"model\":\"bert-tiny\",\"task\":\"sentiment\",\"code\":\"OK\","
-                  "\"input_tokens\":[0-9]+,\"output_tokens\":0,\"queue_ms\":[0-9.e-]+,"
-                  "\"compute_ms\":[0-9.e-]+,\"total_ms\":[0-9.e-]+,\"peer\":\"ipv[46]:[^\"]+\","
-                  "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"\\}\n"))
+  EXPECT_THAT(
+      server->output(),
+      ::testing::ContainsRegex(
+          "\n\\{\"time\":\"[0-9T:.-]+Z\",\"method\":\"ClassifySentiment\","
+          "\"model\":\"bert-tiny\",\"task\":\"sentiment\",\"code\":\"OK\","
+          "\"input_tokens\":[0-9]+,\"output_tokens\":0,\"queue_ms\":[0-9.e-]+,"
+          "\"compute_ms\":[0-9.e-]+,\"total_ms\":[0-9.e-]+,\"peer\":\"ipv[46]:[^\"]+\","
+          "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"\\}\n"))
       << server->output();
   EXPECT_THAT(server->output(), HasSubstr("\"model\":\"unknown\",\"task\":\"sentiment\","
                                           "\"code\":\"NOT_FOUND\""));
@@ -343,7 +353,8 @@ TEST(RequestLogTest, JsonLinesCarryTheTraceIdWhichTrailingMetadataEchoes) {
 TEST(HealthTest, LivenessServesAlongsideReadiness) {
   TempDir models;
   MakeModelsDir(models.path(), /*with_broken_model=*/false);
-  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
+  auto server =
+      ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
   ASSERT_TRUE(server.ok()) << server.status();
   auto client = ClientFor(*server);
   auto liveness = client.CheckHealth("liveness");
@@ -386,8 +397,8 @@ TEST(RequestLimitsTest, ARequestOverTheCostLimitIsRefusedBeforeAnyCompute) {
   // The fixture model accepts 63 output tokens, so the limit is scaled down
   // with it: (16 beams + 16 aligned hypotheses) x 41 steps = 1,312 > 200.
   auto server = ServerProcess::Start(
-      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR,
-                           "--max_request_cost=200"});
+      HEED_SERVER_BINARY,
+      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR, "--max_request_cost=200"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = heed::v1::Inference::NewStub(
       grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials()));
@@ -480,7 +491,8 @@ TEST(ConnectionsTest, SilentConnectionsAreClosedAndIdleOnesToldToGoAway) {
 TEST(RequestLimitsTest, MalformedRequestBytesAreInvalidArgument) {
   TempDir models;
   MakeModelsDir(models.path(), /*with_broken_model=*/false);
-  auto server = ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
+  auto server =
+      ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
   ASSERT_TRUE(server.ok()) << server.status();
   auto channel =
       grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials());

@@ -34,8 +34,9 @@ class ServerLifecycleTest : public ::testing::Test {
     models_dir_ = std::filesystem::temp_directory_path() /
                   ("heed_empty_models_" + std::to_string(getpid()));
     std::filesystem::create_directories(models_dir_);
-    auto server = ServerProcess::Start(HEED_SERVER_BINARY,
-                                       {"--models_dir=" + models_dir_.string(), "--allow_no_models"});
+    auto server = ServerProcess::Start(
+        HEED_SERVER_BINARY,
+        {"--models_dir=" + models_dir_.string(), "--allow_no_models"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_.emplace(std::move(*server));
     client::ClientOptions options;

@@ -63,18 +63,19 @@ TEST(RequestLogTest, FormatNames) {
 }
 
 TEST(TraceContextTest, ValidTraceparentGivesTheTraceId) {
-  EXPECT_EQ(TraceIdFromTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
-            "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(
+      TraceIdFromTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+      "4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
 TEST(TraceContextTest, InvalidTraceparentsAreIgnored) {
-  for (const char* bad : {
-           "", "garbage", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-           "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-           "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-           "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-           "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
-           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"}) {
+  for (const char* bad :
+       {"", "garbage", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"}) {
     EXPECT_EQ(TraceIdFromTraceparent(bad), "") << bad;
   }
 }

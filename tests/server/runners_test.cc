@@ -5,8 +5,8 @@
 #include "server/engine/runners.h"
 
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -17,7 +17,8 @@ namespace heed::server {
 namespace {
 
 const std::vector<std::string> kTexts = {
-    "A dog runs in the park.", "Two children play.", "hello", "The weather is nice today.",
+    "A dog runs in the park.", "Two children play.", "hello",
+    "The weather is nice today.",
     "A man is riding a bicycle down the street with a red bag on his back."};
 
 std::unique_ptr<pipelines::LoadedModel> Load(const std::string& name) {
@@ -66,7 +67,8 @@ TEST(GenerationRunnerTest, BatchedRequestsEqualTheirSoloGeneration) {
       auto alone = model->generator->Generate(request);
       ASSERT_TRUE(alone.ok()) << alone.status();
       ASSERT_EQ(works[i]->result.outputs.size(), 1u) << name << " " << i;
-      EXPECT_EQ(works[i]->result.outputs[0].text, alone->outputs[0].text) << name << " " << i;
+      EXPECT_EQ(works[i]->result.outputs[0].text, alone->outputs[0].text)
+          << name << " " << i;
       EXPECT_EQ(works[i]->result.output_tokens, alone->output_tokens);
       EXPECT_EQ(works[i]->job, nullptr);  // the caches are freed before the answer
       EXPECT_GT(progress_calls[i], 0);    // greedy tokens stream
@@ -82,7 +84,8 @@ TEST(ClassificationRunnerTest, ATextTheModelRefusesEndsOnlyItsRequest) {
   options.max_queue_delay = absl::Milliseconds(50);
   Scheduler scheduler(
       "distilbert-tiny",
-      std::make_unique<ClassificationRunner>(model->classifier.get(), &slots, 1), options);
+      std::make_unique<ClassificationRunner>(model->classifier.get(), &slots, 1),
+      options);
   std::string long_text;
   for (int i = 0; i < 400; ++i) long_text += "word ";
   auto bad = std::make_shared<ClassificationWork>();
@@ -104,7 +107,8 @@ TEST(ClassificationRunnerTest, ATextTheModelRefusesEndsOnlyItsRequest) {
   ASSERT_TRUE(bad_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
   ASSERT_TRUE(good_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_EQ(bad_status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad_status.message().find("texts[1]: "), absl::string_view::npos) << bad_status;
+  EXPECT_NE(bad_status.message().find("texts[1]: "), absl::string_view::npos)
+      << bad_status;
   EXPECT_TRUE(good_status.ok()) << good_status;
   EXPECT_EQ(good->texts.size(), 1u);
 }
@@ -117,7 +121,8 @@ TEST(ClassificationRunnerTest, BatchedRequestsEqualTheirSoloClassification) {
   options.max_queue_delay = absl::Milliseconds(50);  // let them batch
   Scheduler scheduler(
       "distilbert-tiny",
-      std::make_unique<ClassificationRunner>(model->classifier.get(), &slots, 1), options);
+      std::make_unique<ClassificationRunner>(model->classifier.get(), &slots, 1),
+      options);
   std::vector<std::shared_ptr<ClassificationWork>> works;
   std::vector<std::unique_ptr<absl::Notification>> done;
   for (const std::string& text : kTexts) {
@@ -159,7 +164,7 @@ TEST(ComputeSlotsTest, ReleasingAndAskingAgainQueuesBehindAWaiter) {
   waiting.WaitForNotification();
   while (slots.waiting() == 0) absl::SleepFor(absl::Milliseconds(1));  // it is queued
   slots.Release();
-  slots.Acquire();  // the long request's next step
+  slots.Acquire();                        // the long request's next step
   EXPECT_TRUE(got_it.HasBeenNotified());  // the other model ran in between
   slots.Release();
   other.join();

@@ -76,8 +76,10 @@ TEST(RequestValidationTest, ValidOptionsReachThePipelineRequest) {
 }
 
 TEST(RequestValidationTest, PriorityRanks) {
-  EXPECT_LT(PriorityRank(heed::v1::PRIORITY_LOW), PriorityRank(heed::v1::PRIORITY_NORMAL));
-  EXPECT_LT(PriorityRank(heed::v1::PRIORITY_NORMAL), PriorityRank(heed::v1::PRIORITY_HIGH));
+  EXPECT_LT(PriorityRank(heed::v1::PRIORITY_LOW),
+            PriorityRank(heed::v1::PRIORITY_NORMAL));
+  EXPECT_LT(PriorityRank(heed::v1::PRIORITY_NORMAL),
+            PriorityRank(heed::v1::PRIORITY_HIGH));
   EXPECT_EQ(PriorityRank(heed::v1::PRIORITY_UNSPECIFIED),
             PriorityRank(heed::v1::PRIORITY_NORMAL));
 }

@@ -60,8 +60,8 @@ TEST_F(CpuQuotaTest, V2TightestLimitOnThePathToTheRoot) {
 TEST_F(CpuQuotaTest, V1CfsQuota) {
   Write("cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "300000\n");
   Write("cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
-  auto quota = ReadCpuQuota(root_.string(),
-                            "4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n");
+  auto quota =
+      ReadCpuQuota(root_.string(), "4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n");
   ASSERT_TRUE(quota.has_value());
   EXPECT_DOUBLE_EQ(quota->cpus, 3.0);
 }
