@@ -3,10 +3,9 @@
 //  - dynamic batching (classifiers, a BatchRunner): up to max_batch_size
 //    items and max_batch_tokens tokens, waiting at most max_queue_delay for
 //    the batch to fill, run to the end together;
-//  - continuous batching (generation, a StepRunner): items join the running batch at
-//  every
-//    step and leave when finished, under a cap on tokens in flight, so one
-//    long request never holds short ones hostage.
+//  - continuous batching (generation, a StepRunner): items join the running
+//    batch at every step and leave when finished, under a cap on tokens in
+//    flight, so one long request never holds short ones hostage.
 // Expired and cancelled items are dropped before compute (queued) or at the
 // next step boundary (running); every item is completed exactly once.
 #ifndef HEED_SERVER_SCHEDULER_SCHEDULER_H_
