@@ -264,6 +264,7 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
 
 void HeedServer::Shutdown() {
   if (grpc_server_ == nullptr) return;
+  absl::MutexLock lock(&shutdown_mu_);
   if (auto* health = grpc_server_->GetHealthCheckService()) {
     // Tell balancers to stop sending before the listener closes.
     health->Shutdown();

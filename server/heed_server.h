@@ -73,6 +73,9 @@ class HeedServer {
   absl::Status ApplyDefaultModels();
   std::vector<ModelSpec> specs_;
   int grpc_port_ = 0;
+  // Shutdown is called by the signal waiter, by the loader after a failed
+  // load and by the destructor; one runs at a time.
+  absl::Mutex shutdown_mu_;
   absl::Mutex load_mu_;
   bool loaded_ ABSL_GUARDED_BY(load_mu_) = false;
   absl::Status load_status_ ABSL_GUARDED_BY(load_mu_);

@@ -97,7 +97,10 @@ void Scheduler::BeginShutdown(absl::Duration grace) {
 
 void Scheduler::Shutdown(absl::Duration grace) {
   BeginShutdown(grace);
-  if (worker_.joinable()) worker_.join();
+  {
+    absl::MutexLock lock(&join_mu_);
+    if (worker_.joinable()) worker_.join();
+  }
   queue_.Drain(absl::UnavailableError("the server shut down before the request ran"));
 }
 

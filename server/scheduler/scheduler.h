@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "server/scheduler/batching_options.h"
 #include "server/scheduler/request_queue.h"
 #include "server/scheduler/work_item.h"
@@ -83,6 +84,8 @@ class Scheduler {
 
   // Stops accepting; lets queued and running items finish until `grace`
   // passes, then completes the rest with UNAVAILABLE; joins the worker.
+  // Callable from several threads at once: each returns once the worker has
+  // been joined.
   void Shutdown(absl::Duration grace);
   // The first half of Shutdown, without waiting: stop accepting now and give
   // up on unfinished items once `grace` has passed.
@@ -115,6 +118,8 @@ class Scheduler {
   std::atomic<int> service_samples_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> give_up_at_ns_{INT64_MAX};  // after Shutdown: end of grace
+  // Shutdown joins under join_mu_: two threads must not both join the worker.
+  absl::Mutex join_mu_;
   std::thread worker_;
 };
 

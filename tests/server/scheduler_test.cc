@@ -249,6 +249,22 @@ TEST(SchedulerTest, ShutdownFinishesWithinGraceThenGivesUp) {
   EXPECT_EQ(scheduler->Submit(late).code(), absl::StatusCode::kUnavailable);
 }
 
+// The model loader (after a failed load) and main's teardown both shut the
+// schedulers down; two joins of one worker threw std::system_error.
+TEST(SchedulerTest, ShutdownFromSeveralThreadsAtOnce) {
+  for (int round = 0; round < 50; ++round) {
+    Scheduler scheduler("fake", std::make_unique<FakeStepRunner>(), Options());
+    auto endless = std::make_shared<FakeItem>(1 << 30);
+    ASSERT_TRUE(scheduler.Submit(endless).ok());
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 4; ++i) {
+      callers.emplace_back([&scheduler] { scheduler.Shutdown(absl::ZeroDuration()); });
+    }
+    for (std::thread& t : callers) t.join();
+    EXPECT_EQ(endless->status.code(), absl::StatusCode::kUnavailable);
+  }
+}
+
 TEST(SchedulerTest, DynamicBatchesStayWithinTheTokenBudget) {
   auto runner = std::make_unique<FakeBatchRunner>();
   FakeBatchRunner* fake = runner.get();
