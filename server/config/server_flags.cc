@@ -65,6 +65,12 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "reconnect and spread over new replicas.");
 ABSL_FLAG(int, max_concurrent_streams, 100,
           "Calls one connection may have open at once.");
+ABSL_FLAG(int64_t, max_stream_buffer_bytes, int64_t{1} << 20,
+          "A stream whose unsent output exceeds this many bytes (its client does not "
+          "read) stops with RESOURCE_EXHAUSTED, and so does its computation.");
+ABSL_FLAG(absl::Duration, stream_write_timeout, absl::Seconds(30),
+          "A stream whose client has not taken a message for this long stops with "
+          "RESOURCE_EXHAUSTED, and so does its computation.");
 ABSL_FLAG(int64_t, max_request_cost, heed::server::kDefaultMaxRequestCost,
           "Generation requests are refused (INVALID_ARGUMENT) when beams x max output "
           "tokens, plus returned hypotheses x max output tokens with return_alignment, "
@@ -206,6 +212,13 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_stream_buffer_bytes = absl::GetFlag(FLAGS_max_stream_buffer_bytes);
+  options.stream_write_timeout = absl::GetFlag(FLAGS_stream_write_timeout);
+  if (options.max_stream_buffer_bytes < 1 ||
+      options.stream_write_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--max_stream_buffer_bytes and --stream_write_timeout must be positive");
+  }
   if (options.handshake_timeout <= absl::ZeroDuration() ||
       options.max_connection_idle <= absl::ZeroDuration() ||
       options.max_connection_age < absl::ZeroDuration() ||

@@ -3,6 +3,7 @@
 #ifndef HEED_SERVER_CONFIG_SERVER_OPTIONS_H_
 #define HEED_SERVER_CONFIG_SERVER_OPTIONS_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,6 +59,11 @@ struct ServerOptions {
   absl::Duration max_connection_idle = absl::Minutes(5);
   absl::Duration max_connection_age = absl::ZeroDuration();
   int max_concurrent_streams = 100;
+  // A stream whose client does not read stops (RESOURCE_EXHAUSTED, and its
+  // computation too) once this many bytes wait unsent, or once one message
+  // has waited stream_write_timeout to be taken by the client.
+  int64_t max_stream_buffer_bytes = int64_t{1} << 20;
+  absl::Duration stream_write_timeout = absl::Seconds(30);
 };
 
 }  // namespace heed::server

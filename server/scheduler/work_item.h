@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -27,6 +28,15 @@ class WorkItem {
   // Set from any thread (the client went away); observed at step boundaries.
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  // Cancels with a reason of the server's (e.g. a stream nobody reads): the
+  // item ends with `why` instead of CANCELLED. The first reason stays.
+  void Abandon(absl::Status why) {
+    {
+      absl::MutexLock lock(&abandon_mu_);
+      if (abandoned_because_.ok()) abandoned_because_ = std::move(why);
+    }
+    Cancel();
+  }
 
   // DEADLINE_EXCEEDED ("the deadline passed <where>") or CANCELLED when the
   // item should stop at `now`, else OK. The deadline comes first: gRPC also
@@ -36,8 +46,10 @@ class WorkItem {
     if (deadline <= now) {
       return absl::DeadlineExceededError(absl::StrCat("the deadline passed ", where));
     }
-    if (cancelled()) return absl::CancelledError("the client cancelled the request");
-    return absl::OkStatus();
+    if (!cancelled()) return absl::OkStatus();
+    absl::MutexLock lock(&abandon_mu_);
+    if (!abandoned_because_.ok()) return abandoned_because_;
+    return absl::CancelledError("the client cancelled the request");
   }
 
   // Every item ends here exactly once, with OK or the status it deserves.
@@ -52,6 +64,8 @@ class WorkItem {
  private:
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> completed_{false};
+  mutable absl::Mutex abandon_mu_;
+  absl::Status abandoned_because_ ABSL_GUARDED_BY(abandon_mu_);
 };
 
 }  // namespace heed::server

@@ -24,11 +24,13 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
 
 InferenceService::InferenceService(ModelHost* host, ServerMetrics* metrics,
                                    std::vector<std::string> auth_tokens,
-                                   const RequestLog* request_log)
+                                   const RequestLog* request_log,
+                                   StreamLimits stream_limits)
     : host_(host),
       metrics_(metrics),
       auth_tokens_(std::move(auth_tokens)),
-      request_log_(request_log) {
+      request_log_(request_log),
+      stream_limits_(stream_limits) {
   UseLenientParsing();
 }
 
@@ -206,7 +208,7 @@ grpc::ServerUnaryReactor* InferenceService::GenerateUnary(const Call& call,
 template <typename Request, typename StreamResponse>
 grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
     const Call& call, const Request* request) {
-  auto* reactor = new StreamReactor<StreamResponse>();
+  auto* reactor = new StreamReactor<StreamResponse>(call.context, stream_limits_);
   const absl::Time arrival = call.arrival;
   ServedModel* model = nullptr;
   std::optional<uint64_t> seed;
@@ -242,9 +244,13 @@ grpc::ServerWriteReactor<StreamResponse>* InferenceService::GenerateStream(
       }
       reactor->Send(std::move(message));
     }
-    Record(call, model->info.name, status, &w,
+    // A stream that stopped because its client did not read ends with that
+    // reason even if the last step finished the work.
+    const absl::Status stalled = reactor->stalled();
+    const absl::Status& outcome = stalled.ok() ? status : stalled;
+    Record(call, model->info.name, outcome, &w,
            static_cast<int>(w.prepared.source_ids.size()), w.result.output_tokens);
-    reactor->End(ToGrpcStatus(status));
+    reactor->End(ToGrpcStatus(outcome));
   };
   reactor->Watch(*work);
   if (absl::Status s = model->scheduler->Submit(*work); !s.ok()) {

@@ -12,6 +12,7 @@
 #include "server/engine/model_host.h"
 #include "server/logging/request_log.h"
 #include "server/metrics/server_metrics.h"
+#include "server/service/reactors.h"
 
 namespace heed::server {
 
@@ -19,10 +20,12 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
  public:
   // host, metrics and request_log (which may be null) must outlive the
   // service. `auth_tokens`: accepted bearer tokens; empty means no
-  // authentication.
+  // authentication. `stream_limits` bound what a stream holds for a client
+  // that does not read.
   InferenceService(ModelHost* host, ServerMetrics* metrics,
                    std::vector<std::string> auth_tokens = {},
-                   const RequestLog* request_log = nullptr);
+                   const RequestLog* request_log = nullptr,
+                   StreamLimits stream_limits = {});
 
   grpc::ServerUnaryReactor* Translate(grpc::CallbackServerContext* context,
                                       const heed::v1::TranslateRequest* request,
@@ -100,6 +103,7 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   ServerMetrics* metrics_;
   std::vector<std::string> auth_tokens_;
   const RequestLog* request_log_;
+  const StreamLimits stream_limits_;
 };
 
 }  // namespace heed::server

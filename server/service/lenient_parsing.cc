@@ -131,7 +131,7 @@ void InferenceService::MarkLenientStream(
               const absl::Status status =
                   Malformed(Request::descriptor()->full_name().c_str());
               Record(Call{context, method, task, absl::Now()}, "", status, nullptr, 0, 0);
-              auto* reactor = new StreamReactor<Response>();
+              auto* reactor = new StreamReactor<Response>(context, stream_limits_);
               reactor->End(ToGrpcStatus(status));
               return reactor;
             }

@@ -1,13 +1,18 @@
 // gRPC callback-API reactors that connect a call to its work item: client
 // cancellation reaches the item (OnCancel), Finish happens exactly once, and a
-// stream writes one message at a time from a queue.
+// stream writes one message at a time from a bounded queue.
 #ifndef HEED_SERVER_SERVICE_REACTORS_H_
 #define HEED_SERVER_SERVICE_REACTORS_H_
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/scheduler/work_item.h"
 
@@ -19,6 +24,7 @@ class CancellationLink {
   void Watch(std::shared_ptr<WorkItem> item) {
     absl::MutexLock lock(&mu_);
     item_ = std::move(item);
+    if (!abandoned_because_.ok()) item_->Abandon(abandoned_because_);
     if (cancelled_) item_->Cancel();
   }
   void Cancel() {
@@ -26,11 +32,18 @@ class CancellationLink {
     cancelled_ = true;
     if (item_ != nullptr) item_->Cancel();
   }
+  // Stops the item for a reason of the server's (see WorkItem::Abandon).
+  void Abandon(const absl::Status& why) {
+    absl::MutexLock lock(&mu_);
+    abandoned_because_ = why;
+    if (item_ != nullptr) item_->Abandon(why);
+  }
 
  private:
   absl::Mutex mu_;
   std::shared_ptr<WorkItem> item_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status abandoned_because_ ABSL_GUARDED_BY(mu_);
 };
 
 class UnaryReactor final : public grpc::ServerUnaryReactor {
@@ -43,18 +56,70 @@ class UnaryReactor final : public grpc::ServerUnaryReactor {
   CancellationLink link_;
 };
 
+// What a stream may hold for a client that does not read: a stream stops
+// (its computation too) once its unsent messages would exceed
+// max_buffered_bytes (one message is always taken), or once one write has
+// waited write_timeout for the client's flow-control window. Both are checked
+// when the next message is ready: a stream whose computation has finished
+// waits for its client, holding at most max_buffered_bytes.
+struct StreamLimits {
+  int64_t max_buffered_bytes = int64_t{1} << 20;
+  absl::Duration write_timeout = absl::Seconds(30);
+};
+
 template <typename Message>
 class StreamReactor final : public grpc::ServerWriteReactor<Message> {
  public:
+  StreamReactor(grpc::CallbackServerContext* context, StreamLimits limits)
+      : context_(context), limits_(limits) {}
+
   void Watch(std::shared_ptr<WorkItem> item) { link_.Watch(std::move(item)); }
-  // Queues a message; messages go out in order, one write at a time.
+  // Queues a message; messages go out in order, one write at a time. A
+  // stream whose client does not read stops here: its work item ends with
+  // stalled(), the call is cancelled, and later messages are dropped. Send
+  // and End come from the work item's callbacks, one at a time, and End
+  // comes last: the reactor may be deleted once it has run.
   void Send(Message message) {
+    absl::Status stalled;
     {
       absl::MutexLock lock(&mu_);
-      if (ending_) return;
-      pending_.push_back(std::move(message));
+      if (ending_ || !stalled_.ok()) return;
+      const int64_t bytes = static_cast<int64_t>(message.ByteSizeLong());
+      const absl::Time now = absl::Now();
+      if (writing_ && now - write_started_ > limits_.write_timeout) {
+        stalled = absl::ResourceExhaustedError(absl::StrCat(
+            "the client read nothing of the stream for ",
+            absl::FormatDuration(now - write_started_), " (the server's limit is ",
+            absl::FormatDuration(limits_.write_timeout), ")"));
+      } else if (buffered_bytes_ > 0 &&
+                 buffered_bytes_ + bytes > limits_.max_buffered_bytes) {
+        stalled = absl::ResourceExhaustedError(
+            absl::StrCat("the client did not read the stream: ", buffered_bytes_ + bytes,
+                         " bytes would wait unsent (the server's limit is ",
+                         limits_.max_buffered_bytes, ")"));
+      }
+      if (stalled.ok()) {
+        buffered_bytes_ += bytes;
+        pending_.push_back(std::move(message));
+      } else {
+        stalled_ = stalled;
+        pending_.clear();
+      }
+    }
+    if (!stalled.ok()) {
+      // Stop the computation with this reason, and free the stream now: the
+      // pending write would otherwise hold it until the client goes away.
+      // (No Finish can happen before End, so the reactor outlives this.)
+      link_.Abandon(stalled);
+      context_->TryCancel();
+      return;
     }
     Pump();
+  }
+  // Why the stream stopped early, or OK.
+  absl::Status stalled() {
+    absl::MutexLock lock(&mu_);
+    return stalled_;
   }
   // Ends the stream after the queued messages (or at once on error).
   void End(grpc::Status status) {
@@ -62,7 +127,9 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
       absl::MutexLock lock(&mu_);
       if (ending_) return;
       ending_ = true;
-      status_ = std::move(status);
+      status_ = stalled_.ok() ? std::move(status)
+                              : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                             std::string(stalled_.message()));
       if (!status_.ok()) pending_.clear();
     }
     Pump();
@@ -71,6 +138,8 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
+      buffered_bytes_ -= current_bytes_;
+      current_bytes_ = 0;
       if (!ok) pending_.clear();
     }
     if (!ok) link_.Cancel();  // the client is gone: stop generating for it
@@ -90,6 +159,8 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
       if (!pending_.empty()) {
         current_ = std::move(pending_.front());
         pending_.pop_front();
+        current_bytes_ = static_cast<int64_t>(current_.ByteSizeLong());
+        write_started_ = absl::Now();
         writing_ = true;
         action = kWrite;
       } else if (ending_) {
@@ -101,9 +172,16 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     if (action == kFinish) this->Finish(status_);
   }
 
+  grpc::CallbackServerContext* const context_;  // valid until OnDone
+  const StreamLimits limits_;
   CancellationLink link_;
   absl::Mutex mu_;
   std::deque<Message> pending_ ABSL_GUARDED_BY(mu_);
+  // Bytes of pending_ and of the write in flight.
+  int64_t buffered_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t current_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time write_started_ ABSL_GUARDED_BY(mu_);
+  absl::Status stalled_ ABSL_GUARDED_BY(mu_);
   Message current_;
   grpc::Status status_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -574,5 +574,90 @@ TEST(RequestLimitsTest, HealthStaysFastWhileHugeTextsAreTokenized) {
               idle_p50, loaded_max, answered.load());
 }
 
+// A client whose HTTP/2 window is small and who never reads: the server's
+// writes wait on flow control, as they do for a client that stopped reading.
+std::unique_ptr<heed::v1::Inference::Stub> NonReadingClientStub(const ServerProcess& server) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  return heed::v1::Inference::NewStub(grpc::CreateCustomChannel(
+      server.grpc_address(), grpc::InsecureChannelCredentials(), args));
+}
+
+// Waits until the metrics page shows a stalled translation stream.
+bool WaitForStalledStream(const ServerProcess& server) {
+  const std::string series =
+      "heed_requests_total{code=\"RESOURCE_EXHAUSTED\",model=\"marian-tiny\","
+      "task=\"translation\"}";
+  const absl::Time start = absl::Now();
+  while (absl::Now() - start < absl::Seconds(20)) {
+    if (Scrape(server).find(series) != std::string::npos) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+void ExpectStreamsThatAreNotReadToStop(const std::vector<std::string>& flags,
+                                       bool check_a_reading_client) {
+  std::vector<std::string> args = {std::string("--models_dir=") +
+                                   HEED_GOLDEN_MODELS_DIR};
+  args.insert(args.end(), flags.begin(), flags.end());
+  auto server = ServerProcess::Start(HEED_SERVER_BINARY, args);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = NonReadingClientStub(*server);
+  heed::v1::TranslateRequest request;
+  request.set_model("marian-tiny");
+  request.set_text("A dog runs through the green field next to the old house.");
+  request.mutable_options()->set_max_output_tokens(60);
+  request.mutable_options()->set_min_output_tokens(60);
+  // Several streams at once, none read, so that the connection's window
+  // fills too.
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<heed::v1::TranslateStreamResponse>>>
+      readers;
+  for (int i = 0; i < 8; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    readers.push_back(stub->TranslateStream(contexts.back().get(), request));
+  }
+  EXPECT_TRUE(WaitForStalledStream(*server)) << server->output();
+  // The server gave up on them: the call ends instead of hanging.
+  for (auto& reader : readers) {
+    heed::v1::TranslateStreamResponse message;
+    while (reader->Read(&message)) {
+    }
+    grpc::Status status = reader->Finish();
+    EXPECT_THAT(status.error_code(),
+                ::testing::AnyOf(grpc::StatusCode::OK, grpc::StatusCode::CANCELLED,
+                                 grpc::StatusCode::RESOURCE_EXHAUSTED));
+  }
+  if (!check_a_reading_client) return;
+  // A client that reads gets its whole stream (a short one: the fixture model
+  // computes faster than loopback writes complete, so its messages queue).
+  request.mutable_options()->set_max_output_tokens(4);
+  request.mutable_options()->set_min_output_tokens(4);
+  grpc::ClientContext context;
+  auto reader = heed::v1::Inference::NewStub(grpc::CreateChannel(
+                                                 server->grpc_address(),
+                                                 grpc::InsecureChannelCredentials()))
+                    ->TranslateStream(&context, request);
+  heed::v1::TranslateStreamResponse message;
+  bool done = false;
+  while (reader->Read(&message)) done = done || message.has_done();
+  const grpc::Status status = reader->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(done);
+}
+
+TEST(SlowConsumerTest, AStreamWhoseUnsentOutputExceedsTheBufferStops) {
+  ExpectStreamsThatAreNotReadToStop({"--max_stream_buffer_bytes=400"}, true);
+}
+
+TEST(SlowConsumerTest, AStreamWhoseClientTakesNothingForTheWriteTimeoutStops) {
+  // The timeout is checked when the next message is ready, so it must be
+  // shorter than the fixture model's whole generation; a reading client could
+  // miss it on a busy machine.
+  ExpectStreamsThatAreNotReadToStop({"--stream_write_timeout=5ms"}, false);
+}
+
 }  // namespace
 }  // namespace heed
