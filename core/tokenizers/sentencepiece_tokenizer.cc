@@ -99,8 +99,12 @@ int SentencePieceTokenizer::PieceToId(absl::string_view piece) const {
   return model_.unk_id;
 }
 
-// Viterbi over the lattice of all known pieces. Ties keep the earlier path,
-// visiting candidates in the reference's order (by start, then by length).
+// Viterbi over the lattice of all known pieces, with the reference's
+// arithmetic, which decides exact ties: a path's score is stored as a float,
+// but a candidate is computed and compared in double (the reference's piece
+// score is a double expression), so of two paths whose float sums are equal
+// the one whose last addition rounds up can still win. Candidates are visited
+// by start, then by length, and only a strictly better one replaces the best.
 std::vector<SentencePieceTokenizer::Segment> SentencePieceTokenizer::EncodeUnigram(
     absl::string_view normalized) const {
   std::vector<int> starts;  // byte offset of each character
@@ -127,18 +131,19 @@ std::vector<SentencePieceTokenizer::Segment> SentencePieceTokenizer::EncodeUnigr
       if (bytes > max_piece_bytes_) break;
       auto it = pieces_.find(normalized.substr(starts[begin], bytes));
       if (it == pieces_.end() || IsType(it->second, PieceType::kUnused)) continue;
-      const int length = end - begin;
-      const float score = IsType(it->second, PieceType::kUserDefined)
-                              ? length * max_score_ + 1.0f
-                              : model_.pieces[it->second].score;
-      has_single |= length == 1;
-      const float total = best[begin].score + score;
+      // User-defined pieces get a bonus so that they are always chosen; the
+      // reference counts their length in bytes.
+      const double score = IsType(it->second, PieceType::kUserDefined)
+                               ? static_cast<float>(bytes) * max_score_ - 0.1
+                               : model_.pieces[it->second].score;
+      has_single |= end - begin == 1;
+      const double total = score + best[begin].score;
       if (!best[end].reached || total > best[end].score) {
-        best[end] = {total, begin, it->second, true};
+        best[end] = {static_cast<float>(total), begin, it->second, true};
       }
     }
     if (!has_single) {
-      const float total = best[begin].score + unk_score;
+      const float total = unk_score + best[begin].score;
       if (!best[begin + 1].reached || total > best[begin + 1].score) {
         best[begin + 1] = {total, begin, model_.unk_id, true};
       }
