@@ -35,6 +35,9 @@ ABSL_FLAG(bool, explain, false,
           "per-token attributions for sentiment.");
 ABSL_FLAG(bool, truncate, false,
           "Cut inputs longer than the model accepts instead of failing.");
+ABSL_FLAG(bool, chunks, false,
+          "Sentiment: classify texts longer than the model accepts in overlapping "
+          "windows and average them (long_input CHUNKS).");
 ABSL_FLAG(bool, tls, false, "Connect with TLS (system roots unless --tls_ca).");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signed the server's certificate.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mutual TLS).");
@@ -81,7 +84,7 @@ constexpr char kSentimentHelp[] = R"(heed sentiment [flags] [TEXT...]
 
 Classifies TEXTs (or stdin lines) in one call. Prints "LABEL SCORE TEXT" per
 text; --explain adds each token's attribution; --json the whole response.
-Flags: --model --explain --truncate --json --deadline --address
+Flags: --model --explain --truncate --chunks --json --deadline --address
 )";
 constexpr char kModelsHelp[] =
     "heed models [NAME]\n\nLists the loaded models, or describes NAME.\n";
@@ -186,6 +189,7 @@ int RunSentiment(heed::client::HeedClient& client, const std::vector<std::string
   request.set_model(absl::GetFlag(FLAGS_model));
   request.set_return_alignment(absl::GetFlag(FLAGS_explain));
   request.set_truncate_input(absl::GetFlag(FLAGS_truncate));
+  if (absl::GetFlag(FLAGS_chunks)) request.set_long_input(heed::v1::LONG_INPUT_CHUNKS);
   auto response = client.ClassifySentiment(request);
   if (!response.ok()) return Fail(response.status());
   if (absl::GetFlag(FLAGS_json)) {

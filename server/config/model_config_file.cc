@@ -33,6 +33,7 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
     spec.compute_type = defaults.compute_type;
     spec.batching = defaults.batching;
     spec.max_request_cost = defaults.max_request_cost;
+    spec.long_input = defaults.long_input;
     std::filesystem::path dir = m["directory"].get<std::string>();
     spec.directory = (dir.is_absolute() ? dir : base / dir).string();
     for (const auto& [key, value] : m.items()) {
@@ -58,6 +59,10 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
         auto type = ops::ParseComputeType(value.get<std::string>());
         if (!type.ok()) return Bad(path, i, std::string(type.status().message()));
         spec.compute_type = *type;
+      } else if (key == "long_input" && value.is_string()) {
+        auto policy = pipelines::ParseLongInput(value.get<std::string>());
+        if (!policy.ok()) return Bad(path, i, std::string(policy.status().message()));
+        spec.long_input = *policy;
       } else if (key == "default" && value.is_boolean()) {
         spec.is_default = value.get<bool>();
       } else if (key == "max_batch_size") {

@@ -8,7 +8,8 @@
 //      "default": true,                       // the task's default model
 //      "max_batch_size": 32, "max_batch_tokens": 16384, "max_queue_delay_ms": 2,
 //      "max_queue_size": 256,
-//      "max_tokens_in_flight": 16384, "max_request_cost": 8192, "threads": 1}
+//      "max_tokens_in_flight": 16384, "max_request_cost": 8192, "threads": 1,
+//      "long_input": "chunks"}                // classifiers: error | truncate | chunks
 //   ]}
 //
 // Unset knobs take the flags' values. Relative directories are relative to

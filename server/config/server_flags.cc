@@ -75,6 +75,10 @@ ABSL_FLAG(int64_t, max_request_cost, heed::server::kDefaultMaxRequestCost,
           "Generation requests are refused (INVALID_ARGUMENT) when beams x max output "
           "tokens, plus returned hypotheses x max output tokens with return_alignment, "
           "exceeds this: no single request can hold the compute for long.");
+ABSL_FLAG(std::string, long_input, "error",
+          "Classifiers: what a request that does not choose (long_input, "
+          "truncate_input) gets for a text over the model's limit: error, truncate, "
+          "or chunks (overlapping windows whose probabilities are averaged).");
 ABSL_FLAG(bool, allow_no_models, false,
           "Start even when --models_dir or --config names no model (health and the "
           "catalog only); without it, zero models is a start-up error.");
@@ -184,6 +188,13 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.models.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.models.batching.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
   options.models.max_request_cost = absl::GetFlag(FLAGS_max_request_cost);
+  absl::StatusOr<pipelines::LongInput> long_input =
+      pipelines::ParseLongInput(absl::GetFlag(FLAGS_long_input));
+  if (!long_input.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--long_input: ", long_input.status().message()));
+  }
+  options.models.long_input = *long_input;
   if (options.models.max_request_cost < 1) {
     return absl::InvalidArgumentError("--max_request_cost must be at least 1");
   }

@@ -22,7 +22,7 @@ absl::Status WarmUp(const pipelines::LoadedModel& model) {
     request.max_output_tokens = 2;
     return model.generator->Generate(request).status();
   }
-  return model.classifier->Classify({"warm up"}, true, false).status();
+  return model.classifier->Classify({"warm up"}, pipelines::LongInput::kTruncate, false).status();
 }
 
 ModelInfo InfoOf(const pipelines::LoadedModel& m) {
@@ -97,6 +97,7 @@ absl::StatusOr<std::vector<ModelSpec>> ModelHost::SpecsFromDirectory(
     spec.compute_type = options_.compute_type;
     spec.batching = options_.batching;
     spec.max_request_cost = options_.max_request_cost;
+    spec.long_input = options_.long_input;
     specs.push_back(std::move(spec));
   }
   return specs;
@@ -156,6 +157,7 @@ absl::Status ModelHost::Load(const ModelSpec& spec, int threads_per_worker) {
   const pipelines::LoadedModel& m = *served->loaded;
   served->info = InfoOf(m);
   served->max_request_cost = spec.max_request_cost;
+  served->long_input = spec.long_input;
   served->scheduler =
       MakeScheduler(m, spec.batching, threads_per_worker, slots_.get(), metrics_);
   metrics_->model_loaded().Add({{"model", m.name}, {"version", m.version}}).Set(1);

@@ -31,6 +31,8 @@ struct ModelHostOptions {
   ops::ComputeType compute_type = ops::ComputeType::kFloat32;
   BatchingOptions batching;
   int64_t max_request_cost = kDefaultMaxRequestCost;
+  // Classifiers: what a request that does not choose gets for long texts.
+  pipelines::LongInput long_input = pipelines::LongInput::kError;
 };
 
 // One model to serve, from the config file or found in --models_dir.
@@ -43,6 +45,7 @@ struct ModelSpec {
   int threads = 0;          // compute threads per call; 0: the whole budget
   bool is_default = false;  // the default model of its task
   int64_t max_request_cost = kDefaultMaxRequestCost;  // see GenerationCost
+  pipelines::LongInput long_input = pipelines::LongInput::kError;
 
   // The name it will be served under.
   std::string ServedName() const;
@@ -53,6 +56,7 @@ struct ServedModel {
   std::unique_ptr<Scheduler> scheduler;
   ModelInfo info;
   int64_t max_request_cost = kDefaultMaxRequestCost;
+  pipelines::LongInput long_input = pipelines::LongInput::kError;
 };
 
 class ModelHost {

@@ -128,14 +128,14 @@ void ClassificationRunner::OnWorkerStart() { cpu::SetComputeThreads(threads_); }
 
 void ClassificationRunner::RunBatch(const std::vector<WorkItem*>& batch) {
   // Tokenize first, outside the compute slot; a request with a text the model
-  // refuses (too long without truncate_input) ends alone with the reason.
+  // refuses (too long for its long-input policy) ends alone with the reason.
   std::vector<WorkItem*> ready;
   for (WorkItem* item : batch) {
     auto& work = *static_cast<ClassificationWork*>(item);
     absl::Status status;
     work.texts.clear();
     for (size_t i = 0; i < work.inputs.size() && status.ok(); ++i) {
-      auto prepared = classifier_->Prepare(work.inputs[i], work.truncate_input);
+      auto prepared = classifier_->Prepare(work.inputs[i], work.long_input);
       if (!prepared.ok()) {
         status =
             absl::Status(prepared.status().code(),

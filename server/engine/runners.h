@@ -96,7 +96,7 @@ class ClassificationWork : public WorkItem {
  public:
   // The request's texts; the runner tokenizes them into `texts`.
   std::vector<std::string> inputs;
-  bool truncate_input = false;
+  pipelines::LongInput long_input = pipelines::LongInput::kError;
   std::vector<pipelines::Classification> texts;
   bool attributions = false;
   std::function<void(const absl::Status&, ClassificationWork&)> on_done;

@@ -320,13 +320,20 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
   if (!model.ok()) return fail(request->model(), model.status());
   ServedModel* served = *model;
   // The runner tokenizes on the compute side; the size is an estimate until then.
+  absl::StatusOr<pipelines::LongInput> long_input =
+      LongInputOf(*request, served->long_input);
+  if (!long_input.ok()) return fail(served->info.name, long_input.status());
   auto work = std::make_shared<ClassificationWork>();
+  work->long_input = *long_input;
+  // Chunks classifies texts far longer than the model's length.
+  const int token_cap = *long_input == pipelines::LongInput::kChunks
+                            ? pipelines::SentimentClassifier::kMaxChunkedTokens
+                            : served->info.max_input_tokens;
   work->size = 0;
   for (const std::string& text : request->texts()) {
-    work->size += EstimatedTokens(text, served->info.max_input_tokens);
+    work->size += EstimatedTokens(text, token_cap);
     work->inputs.push_back(text);
   }
-  work->truncate_input = request->truncate_input();
   work->attributions = request->return_alignment();
   work->deadline = DeadlineOf(context);
   work->priority = PriorityRank(request->priority());

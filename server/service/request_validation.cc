@@ -111,6 +111,24 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
   return r;
 }
 
+absl::StatusOr<pipelines::LongInput> LongInputOf(
+    const heed::v1::ClassifySentimentRequest& request,
+    pipelines::LongInput model_default) {
+  switch (request.long_input()) {
+    case heed::v1::LONG_INPUT_UNSPECIFIED:
+      return request.truncate_input() ? pipelines::LongInput::kTruncate : model_default;
+    case heed::v1::LONG_INPUT_ERROR:
+      return pipelines::LongInput::kError;
+    case heed::v1::LONG_INPUT_TRUNCATE:
+      return pipelines::LongInput::kTruncate;
+    case heed::v1::LONG_INPUT_CHUNKS:
+      return pipelines::LongInput::kChunks;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("long_input: unknown value ", request.long_input()));
+  }
+}
+
 int PriorityRank(heed::v1::Priority priority) {
   switch (priority) {
     case heed::v1::PRIORITY_LOW:

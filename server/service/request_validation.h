@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/pipelines/sentiment_classifier.h"
 #include "core/pipelines/text_generator.h"
 #include "heed/v1/inference.pb.h"
 
@@ -21,6 +22,12 @@ absl::Status ValidateText(const std::string& text, const std::string& field);
 absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
     const std::string& text, const heed::v1::GenerationOptions& options,
     bool truncate_input, bool return_alignment, uint64_t* seed);
+
+// The long-input policy of a ClassifySentiment request: long_input when set,
+// else truncate when truncate_input, else the model's default.
+absl::StatusOr<pipelines::LongInput> LongInputOf(
+    const heed::v1::ClassifySentimentRequest& request,
+    pipelines::LongInput model_default);
 
 // Scheduling priority as the scheduler orders it (higher first).
 int PriorityRank(heed::v1::Priority priority);

@@ -143,6 +143,7 @@ void FillSentimentResponse(const ClassificationWork& work, const ResponseContext
       }
     }
     r->set_input_truncated(c.truncated);
+    r->set_windows(c.rows());
     input_tokens += static_cast<int>(c.tokens.size());
   }
   FillModelRef(*ctx.model, response->mutable_model());

@@ -141,6 +141,51 @@ TEST_F(InferenceTest, ClassifySentimentManyTexts) {
   }
 }
 
+std::string LongReview() {
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "The acting was wonderful but the plot dragged on. ";
+  return text;
+}
+
+TEST_F(InferenceTest, LongTextsErrorTruncateOrChunks) {
+  auto classify = [&](heed::v1::ClassifySentimentRequest request,
+                      heed::v1::ClassifySentimentResponse* response) {
+    grpc::ClientContext context;
+    return Stub()->ClassifySentiment(&context, request, response);
+  };
+  heed::v1::ClassifySentimentRequest request;
+  request.add_texts(LongReview());
+  request.add_texts("A fine film.");
+  heed::v1::ClassifySentimentResponse response;
+  grpc::Status refused = classify(request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("long_input CHUNKS"), std::string::npos)
+      << refused.error_message();
+
+  request.set_truncate_input(true);
+  ASSERT_TRUE(classify(request, &response).ok());
+  EXPECT_TRUE(response.results(0).input_truncated());
+  EXPECT_EQ(response.results(0).windows(), 1);
+
+  request.set_long_input(heed::v1::LONG_INPUT_CHUNKS);  // wins over truncate_input
+  request.set_return_alignment(true);
+  ASSERT_TRUE(classify(request, &response).ok());
+  const heed::v1::SentimentResult& chunked = response.results(0);
+  EXPECT_FALSE(chunked.input_truncated());
+  EXPECT_GT(chunked.windows(), 1);
+  EXPECT_NEAR(chunked.scores(0).score() + chunked.scores(1).score(), 1.0f, 1e-5);
+  EXPECT_GT(chunked.attributions_size(), 64);  // the whole text, not one window
+  EXPECT_EQ(response.results(1).windows(), 1);
+  EXPECT_GT(response.usage().input_tokens(), 64);
+
+  request.set_long_input(heed::v1::LONG_INPUT_ERROR);
+  EXPECT_EQ(classify(request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_long_input(static_cast<heed::v1::LongInput>(42));
+  grpc::Status unknown = classify(request, &response);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(unknown.error_message().find("long_input"), std::string::npos);
+}
+
 TEST_F(InferenceTest, ErrorsCarryTheRightCodes) {
   auto call = [&](heed::v1::TranslateRequest request) {
     grpc::ClientContext context;
@@ -363,7 +408,7 @@ TEST(ConfigFileTest, ServesTheListedModelsAsConfigured) {
        "compute_type": "int8", "max_batch_size": 4, "threads": 1},
       {"directory": ")"
            << models << R"(/distilbert-tiny", "name": "sst2", "default": true,
-       "compute_type": "float32", "max_queue_delay_ms": 1}]})";
+       "compute_type": "float32", "max_queue_delay_ms": 1, "long_input": "chunks"}]})";
   }
   auto server = ServerProcess::Start(HEED_SERVER_BINARY,
                                      {"--config=" + (dir / "heed.json").string()});
@@ -386,6 +431,14 @@ TEST(ConfigFileTest, ServesTheListedModelsAsConfigured) {
   request.mutable_options()->set_max_output_tokens(2);
   heed::v1::TranslateResponse translation;
   EXPECT_TRUE(stub->Translate(&translate_context, request, &translation).ok());
+  // The model's default long-input policy applies when a request sets none.
+  grpc::ClientContext sentiment_context;
+  heed::v1::ClassifySentimentRequest sentiment;
+  sentiment.add_texts(LongReview());
+  heed::v1::ClassifySentimentResponse sentiment_response;
+  ASSERT_TRUE(stub->ClassifySentiment(&sentiment_context, sentiment, &sentiment_response)
+                  .ok());
+  EXPECT_GT(sentiment_response.results(0).windows(), 1);
 
   {
     std::ofstream bad(dir / "bad.json");

@@ -138,7 +138,7 @@ TEST(ClassificationRunnerTest, BatchedRequestsEqualTheirSoloClassification) {
   }
   for (size_t i = 0; i < kTexts.size(); ++i) {
     ASSERT_TRUE(done[i]->WaitForNotificationWithTimeout(absl::Seconds(30)));
-    auto alone = model->classifier->Classify({kTexts[i]}, false, false);
+    auto alone = model->classifier->Classify({kTexts[i]}, pipelines::LongInput::kError, false);
     ASSERT_TRUE(alone.ok()) << alone.status();
     const auto& batched = works[i]->texts[0];
     ASSERT_EQ(batched.probabilities.size(), (*alone)[0].probabilities.size());

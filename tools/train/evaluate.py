@@ -7,9 +7,12 @@ prints the figures the model cards quote, next to their baselines.
                  test_2017_flickr and on the held-out gettext pairs, greedy and beam 4
   summarization  ROUGE-1/2/L F on the held-out descriptions, next to lead-N words
   sentiment      accuracy and macro-F1 per VADER source on the held-out sentences
+  long_sentiment accuracy on long texts made of held-out sentences (a known
+                 majority label), truncated to the model's length against
+                 classified in overlapping windows (long_input CHUNKS)
 
 Usage: /usr/bin/python3 tools/train/evaluate.py [--data ../shared/data]
-           [--compute-type float32|bfloat16|int8] [--only translation|summarization|sentiment]
+           [--compute-type float32|bfloat16|int8] [--only translation|summarization|sentiment|long_sentiment]
 """
 import argparse
 import concurrent.futures
@@ -25,7 +28,7 @@ import grpc
 import bleu
 import corpora
 import rouge
-from train_sentiment import BAND, labelled, scores
+from sentiment_labels import BAND, labelled, scores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -134,12 +137,69 @@ def evaluate_sentiment(stub, data):
     return results
 
 
+def long_documents(data, count=400, seed=7):
+    """Texts of 12-24 held-out VADER sentences (all sources) whose label is
+    known by construction: 60-80 % of the sentences carry it (|rating| >= BAND),
+    the rest the other label, in random order; half of the texts each way."""
+    import random
+    rng = random.Random(seed)
+    pool = {0: [], 1: []}
+    for source in corpora.VADER_SOURCES:
+        for text, label in labelled(corpora.vader(data, source), BAND):
+            if corpora.split_of(text) == "test":
+                pool[label].append(text)
+    documents = []
+    for i in range(count):
+        label = i % 2
+        k = rng.randint(12, 24)
+        majority = round(k * rng.uniform(0.6, 0.8))
+        sentences = rng.sample(pool[label], majority) + rng.sample(pool[1 - label], k - majority)
+        rng.shuffle(sentences)
+        documents.append((" ".join(sentences), label, sentences))
+    return documents
+
+
+def evaluate_long_sentiment(stub, data):
+    documents = long_documents(data)
+
+    def classify(texts, **options):
+        request = inference_pb2.ClassifySentimentRequest(texts=texts, **options)
+        response = stub.ClassifySentiment(request, timeout=300)
+        return [(int(r.label == "POSITIVE"), r.windows, r.input_truncated) for r in response.results]
+
+    gold = [label for _, label, _ in documents]
+    texts = [text for text, _, _ in documents]
+    batches = [texts[i:i + 16] for i in range(0, len(texts), 16)]
+    truncated = [y for b in parallel(lambda b: classify(b, truncate_input=True), batches) for y in b]
+    chunked = [y for b in parallel(lambda b: classify(b, long_input=inference_pb2.LONG_INPUT_CHUNKS),
+                                   batches) for y in b]
+    # Reference: every sentence classified alone, then a majority vote.
+    voted = []
+    for _, _, sentences in documents:
+        labels = [y for y, _, _ in classify(sentences, truncate_input=True)]
+        voted.append(int(sum(labels) * 2 > len(labels)))
+    windows = sorted(w for _, w, _ in chunked)
+    results = {
+        "texts": len(documents),
+        "windows_median": windows[len(windows) // 2],
+        "windows_max": windows[-1],
+        "truncated_texts": sum(t for _, _, t in truncated),
+        "majority_class_baseline": round(max(gold.count(0), gold.count(1)) / len(gold), 3),
+        "truncate_accuracy": round(scores(gold, [y for y, _, _ in truncated])[0], 3),
+        "chunks_accuracy": round(scores(gold, [y for y, _, _ in chunked])[0], 3),
+        "per_sentence_vote_accuracy": round(scores(gold, voted)[0], 3),
+    }
+    print(f"long_sentiment: {results}", flush=True)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=corpora.DEFAULT_DATA)
     parser.add_argument("--models", default=os.path.join(ROOT, "models"))
     parser.add_argument("--compute-type", default="float32")
-    parser.add_argument("--only", choices=["translation", "summarization", "sentiment"])
+    parser.add_argument("--only", choices=["translation", "summarization", "sentiment",
+                                           "long_sentiment"])
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     server = Server(args.models, args.compute_type)
@@ -147,7 +207,8 @@ def main():
     try:
         for task, run in (("translation", evaluate_translation),
                           ("summarization", evaluate_summarization),
-                          ("sentiment", evaluate_sentiment)):
+                          ("sentiment", evaluate_sentiment),
+                          ("long_sentiment", evaluate_long_sentiment)):
             if args.only in (None, task):
                 results[task] = run(server.stub, args.data)
     finally:

@@ -19,6 +19,7 @@ import torch
 
 import corpora
 import export
+from sentiment_labels import BAND, labelled, scores
 import trainer
 import transformer
 
@@ -27,8 +28,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import hf_tokenizers  # noqa: E402
 from pair_merges import pair_merges  # noqa: E402
 
-# Neutral band of the mean human rating (−4…+4): |mean| < BAND is dropped.
-BAND = 0.5
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -59,21 +58,6 @@ def learn_wordpiece(texts, size, path):
             vocab.append(joined)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
-
-
-def labelled(rows, band):
-    return [(text, int(score > 0)) for score, text in rows if abs(score) >= band]
-
-
-def scores(gold, predicted):
-    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold)
-    f1s = []
-    for label in (0, 1):
-        tp = sum(g == p == label for g, p in zip(gold, predicted))
-        fp = sum(p == label != g for g, p in zip(gold, predicted))
-        fn = sum(g == label != p for g, p in zip(gold, predicted))
-        f1s.append(2 * tp / max(1, 2 * tp + fp + fn))
-    return accuracy, sum(f1s) / 2
 
 
 def main():

@@ -110,7 +110,7 @@ class BundledModelTest : public ::testing::Test {
   auto ClassifyCases() {
     std::vector<std::string> texts;
     for (const Case& c : cases_) texts.push_back(c.text);
-    return model_->classifier->Classify(texts, /*truncate=*/true, false);
+    return model_->classifier->Classify(texts, LongInput::kTruncate, false);
   }
 
   // The tokens the greedy outputs share with the reference, in order (their

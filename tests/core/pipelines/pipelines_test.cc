@@ -199,7 +199,7 @@ TEST(SentimentTest, LabelsProbabilitiesAndAttributions) {
     want_labels.push_back(static_cast<int>(
         std::max_element(logits.begin(), logits.end()) - logits.begin()));
   }
-  auto results = model->classifier->Classify(texts, false, /*attributions=*/true);
+  auto results = model->classifier->Classify(texts, LongInput::kError, /*attributions=*/true);
   ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), texts.size());
   EXPECT_EQ(model->classifier->labels(),
@@ -213,8 +213,139 @@ TEST(SentimentTest, LabelsProbabilitiesAndAttributions) {
     EXPECT_NEAR(std::accumulate(c.attributions.begin(), c.attributions.end(), 0.0f), 1.0f,
                 1e-4);
   }
-  EXPECT_EQ(model->classifier->Classify({""}, false, false).status().code(),
+  EXPECT_EQ(model->classifier->Classify({""}, LongInput::kError, false).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// A text of `sentences` sentences, well over the fixture's 64 tokens.
+std::string LongText(int sentences) {
+  const char* kSentences[] = {"The film was a delight from start to finish.",
+                              "I hated every minute of the dull plot.",
+                              "Actors were fine, the music was not."};
+  std::string text;
+  for (int i = 0; i < sentences; ++i) {
+    if (i > 0) text += " ";
+    text += kSentences[i % 3];
+  }
+  return text;
+}
+
+TEST(SentimentTest, LongInputPolicies) {
+  auto model = Load("bert-tiny");
+  ASSERT_NE(model, nullptr);
+  const SentimentClassifier& classifier = *model->classifier;
+  const std::string text = LongText(12);
+  auto refused = classifier.Prepare(text, LongInput::kError);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("long_input CHUNKS"), std::string::npos)
+      << refused.status();
+  auto truncated = classifier.Prepare(text, LongInput::kTruncate);
+  ASSERT_TRUE(truncated.ok());
+  EXPECT_TRUE(truncated->truncated);
+  EXPECT_EQ(truncated->tokens.size(), 64u);
+  EXPECT_EQ(truncated->rows(), 1);
+  // A text that fits is classified whole whatever the policy.
+  auto short_text = classifier.Prepare("A good film.", LongInput::kChunks);
+  ASSERT_TRUE(short_text.ok());
+  EXPECT_TRUE(short_text->windows.empty());
+  // One row per sentence, covering the whole text.
+  auto chunked = classifier.Prepare(text, LongInput::kChunks);
+  ASSERT_TRUE(chunked.ok()) << chunked.status();
+  EXPECT_FALSE(chunked->truncated);
+  ASSERT_EQ(chunked->rows(), 12);
+  const int text_tokens = static_cast<int>(chunked->tokens.size()) - 2;
+  EXPECT_EQ(chunked->windows.front().first, 1);
+  EXPECT_EQ(chunked->windows.back().second, text_tokens + 1);
+  for (size_t w = 1; w < chunked->windows.size(); ++w) {
+    EXPECT_EQ(chunked->windows[w].first, chunked->windows[w - 1].second);
+    EXPECT_EQ(chunked->tokens[chunked->windows[w].first - 1].end -
+                  chunked->tokens[chunked->windows[w].first - 1].begin,
+              1);  // the previous sentence ended with its period
+  }
+  // A decimal point does not end a sentence.
+  auto numbers = classifier.Prepare(
+      LongText(6) + " It cost 3.14 dollars and 2.5 more. " + LongText(6),
+      LongInput::kChunks);
+  ASSERT_TRUE(numbers.ok());
+  EXPECT_EQ(numbers->rows(), 13);
+  // A sentence over the model's length: windows of 62 text tokens that
+  // overlap by 15.
+  std::string run_on;
+  for (int i = 0; i < 40; ++i) run_on += "good film and ";
+  auto windows = classifier.Prepare(run_on, LongInput::kChunks);
+  ASSERT_TRUE(windows.ok());
+  ASSERT_GT(windows->rows(), 2);
+  for (size_t w = 0; w < windows->windows.size(); ++w) {
+    EXPECT_LE(windows->windows[w].second - windows->windows[w].first, 62);
+    if (w > 0) {
+      EXPECT_EQ(windows->windows[w].first, windows->windows[w - 1].first + 47);
+    }
+  }
+  EXPECT_EQ(windows->windows.back().second,
+            static_cast<int>(windows->tokens.size()) - 1);
+  // Far too long: refused with the limit.
+  auto too_long = classifier.Prepare(LongText(1000), LongInput::kChunks);
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_long.status().message().find("at most 8192 tokens"), std::string::npos)
+      << too_long.status();
+}
+
+// The chunked result is the token-weighted mean of the windows classified as
+// texts of their own, and attributions cover the whole text.
+TEST(SentimentTest, ChunksAverageTheirWindowsWeightedByTokens) {
+  auto model = Load("bert-tiny");
+  ASSERT_NE(model, nullptr);
+  const SentimentClassifier& classifier = *model->classifier;
+  auto chunked = classifier.Prepare(LongText(12), LongInput::kChunks);
+  ASSERT_TRUE(chunked.ok());
+  std::vector<Classification> windows;
+  for (const auto& [begin, end] : chunked->windows) {
+    Classification w;
+    w.tokens.push_back(chunked->tokens.front());
+    for (int i = begin; i < end; ++i) w.tokens.push_back(chunked->tokens[i]);
+    w.tokens.push_back(chunked->tokens.back());
+    windows.push_back(std::move(w));
+  }
+  std::vector<Classification*> batch = {&*chunked};
+  for (Classification& w : windows) batch.push_back(&w);
+  ASSERT_TRUE(classifier.Run(batch, /*attributions=*/true).ok());
+  std::vector<double> mean(chunked->probabilities.size(), 0.0);
+  double total = 0;
+  for (size_t w = 0; w < windows.size(); ++w) {
+    const double weight = chunked->windows[w].second - chunked->windows[w].first;
+    total += weight;
+    for (size_t l = 0; l < mean.size(); ++l) mean[l] += weight * windows[w].probabilities[l];
+  }
+  for (size_t l = 0; l < mean.size(); ++l) {
+    EXPECT_NEAR(chunked->probabilities[l], mean[l] / total, 1e-5);
+  }
+  EXPECT_EQ(chunked->label, static_cast<int>(std::max_element(mean.begin(), mean.end()) -
+                                             mean.begin()));
+  ASSERT_EQ(chunked->attributions.size(), chunked->tokens.size());
+  EXPECT_NEAR(std::accumulate(chunked->attributions.begin(), chunked->attributions.end(),
+                              0.0f),
+              1.0f, 1e-4);
+}
+
+// More rows than one model call takes: the same answers as one text at a time.
+TEST(SentimentTest, ManyWindowsSpanSeveralModelCalls) {
+  auto model = Load("bert-tiny");
+  ASSERT_NE(model, nullptr);
+  const SentimentClassifier& classifier = *model->classifier;
+  std::vector<std::string> texts;
+  for (int n : {60, 70, 80, 90, 100}) texts.push_back(LongText(n));
+  auto together = classifier.Classify(texts, LongInput::kChunks, false);
+  ASSERT_TRUE(together.ok()) << together.status();
+  int rows = 0;
+  for (const Classification& c : *together) rows += c.rows();
+  EXPECT_GT(rows, SentimentClassifier::kMaxRowsPerCall);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto alone = classifier.Classify({texts[i]}, LongInput::kChunks, false);
+    ASSERT_TRUE(alone.ok());
+    for (size_t l = 0; l < (*alone)[0].probabilities.size(); ++l) {
+      EXPECT_NEAR((*together)[i].probabilities[l], (*alone)[0].probabilities[l], 1e-5);
+    }
+  }
 }
 
 }  // namespace
