@@ -46,9 +46,55 @@ def gettext(data, split):
 
 
 def descriptions(data, split):
-    """(long description, synopsis) pairs; split by a hash of the description."""
+    """(long description, synopsis) pairs; split by a hash of the description.
+    This split leaks (near-duplicates fall on both sides); the bundled
+    summarizer was trained on its "train" side. See description_splits."""
     pairs = _tsv_pairs(os.path.join(data, "debian", "descriptions.tsv.gz"))
     return [p for p in pairs if split_of(p[0]) == split]
+
+
+def description_splits(data):
+    """{"train", "test", "unseen"} → (description, synopsis) pairs, split by
+    near-duplicate cluster (near_duplicates.py), so that no cluster is on both
+    sides: a cluster is held out ("test") when a SHA-1 hash of its first
+    description falls in 5 %. "unseen": the old split's test pairs whose
+    cluster has no pair on the old split's train side — what a model trained
+    on the old split has never seen anything like."""
+    import near_duplicates
+    pairs = _tsv_pairs(os.path.join(data, "debian", "descriptions.tsv.gz"))
+    ids = near_duplicates.clusters([d for d, _ in pairs])
+    held_out = {c for c in set(ids) if split_of(pairs[c][0]) == "test"}
+    seen_in_old_train = {c for (d, _), c in zip(pairs, ids) if split_of(d) == "train"}
+    splits = {"train": [], "test": [], "unseen": []}
+    for pair, c in zip(pairs, ids):
+        splits["test" if c in held_out else "train"].append(pair)
+        if split_of(pair[0]) == "test" and c not in seen_in_old_train:
+            splits["unseen"].append(pair)
+    return splits
+
+
+def near_duplicate_share(held_out, train, opening_words=12, jaccard=0.5):
+    """Share of held-out descriptions with a near-duplicate in `train`: the
+    same first `opening_words` words, or a word 3-gram Jaccard similarity of
+    at least `jaccard` with a training description sharing a rare 3-gram
+    (one in at most 50 training descriptions)."""
+    import near_duplicates as nd
+    openings = {" ".join(nd.words(d)[:opening_words]) for d in train}
+    train_sets = [nd.shingles(d) for d in train]
+    index = {}
+    for i, s in enumerate(train_sets):
+        for x in s:
+            index.setdefault(x, []).append(i)
+    leaked = 0
+    for d in held_out:
+        if " ".join(nd.words(d)[:opening_words]) in openings:
+            leaked += 1
+            continue
+        s = nd.shingles(d)
+        candidates = {i for x in s if len(index.get(x, ())) <= 50 for i in index.get(x, ())}
+        if any(nd.jaccard(s, train_sets[i]) >= jaccard for i in candidates):
+            leaked += 1
+    return leaked / max(1, len(held_out))
 
 
 def vader(data, source):

@@ -95,18 +95,41 @@ def evaluate_translation(stub, data):
     return results
 
 
-def evaluate_summarization(stub, data):
-    pairs = corpora.descriptions(data, "test")
+def evaluate_summarization(stub, data, split="legacy"):
+    """split: "legacy" (the old hash-of-text split the model was trained on),
+    "unseen" (its held-out pairs with no near-duplicate cluster in its
+    training side) or "clusters" (the leak-free split by cluster)."""
+    if split == "legacy":
+        pairs = corpora.descriptions(data, "test")
+        train = corpora.descriptions(data, "train")
+    else:
+        splits = corpora.description_splits(data)
+        pairs = splits["test" if split == "clusters" else "unseen"]
+        train = corpora.descriptions(data, "train") if split == "unseen" else splits["train"]
+    leak = corpora.near_duplicate_share([d for d, _ in pairs], [d for d, _ in train])
 
     def one(text):
-        request = inference_pb2.SummarizeRequest(text=text, truncate_input=True)
-        return stub.Summarize(request, timeout=120).text.strip()
+        request = inference_pb2.SummarizeRequest(text=text, truncate_input=True,
+                                                 return_alignment=True)  # for the tokens
+        response = stub.Summarize(request, timeout=120)
+        ids = [t.id for t in response.hypotheses[0].tokens]
+        # Stutter: a token or a word repeated back to back ("text text",
+        # sub-word "meteringeringering").
+        words = response.text.split()
+        stutters = any(a == b for a, b in zip(ids, ids[1:])) or \
+            any(a == b for a, b in zip(words, words[1:]))
+        return response.text.strip(), stutters
     start = time.time()
-    hyps = parallel(one, [d for d, _ in pairs])
+    answers = parallel(one, [d for d, _ in pairs])
+    hyps = [h for h, _ in answers]
     refs = [s for _, s in pairs]
-    results = {"pairs": len(pairs), "heed greedy": rouge.corpus_rouge(refs, hyps),
+    stutter = sum(s for _, s in answers)
+    results = {"split": split, "pairs": len(pairs),
+               "held_out_with_near_duplicate_in_training": round(leak, 4),
+               "heed greedy": rouge.corpus_rouge(refs, hyps),
+               "stutter_rate": round(stutter / max(1, len(hyps)), 4),
                "seconds": round(time.time() - start, 1)}
-    for n in (5, 7, 10):
+    for n in (5, 7, 10, 12):
         lead = [" ".join(d.split()[:n]) for d, _ in pairs]
         results[f"lead-{n} words"] = rouge.corpus_rouge(refs, lead)
     for key, value in results.items():
@@ -201,12 +224,16 @@ def main():
     parser.add_argument("--only", choices=["translation", "summarization", "sentiment",
                                            "long_sentiment"])
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--description-split", default="legacy",
+                        choices=["legacy", "unseen", "clusters"],
+                        help="summarization: which held-out descriptions (see corpora.py)")
     args = parser.parse_args()
     server = Server(args.models, args.compute_type)
     results = {"compute_type": args.compute_type}
     try:
         for task, run in (("translation", evaluate_translation),
-                          ("summarization", evaluate_summarization),
+                          ("summarization", lambda stub, data: evaluate_summarization(
+                              stub, data, args.description_split)),
                           ("sentiment", evaluate_sentiment),
                           ("long_sentiment", evaluate_long_sentiment)):
             if args.only in (None, task):
