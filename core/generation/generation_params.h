@@ -17,6 +17,11 @@ struct GenerationParams {
   int max_length = 256;
   int min_length = 0;
   int no_repeat_ngram_size = 0;
+  // Hugging Face's repetition_penalty: every token already in the sequence
+  // has its score divided by it where positive, multiplied where negative
+  // (1: off). Greedy and sampling apply it to the logits, beam search to the
+  // log-probabilities, as Hugging Face does.
+  float repetition_penalty = 1.0f;
   std::vector<std::vector<int>> bad_words_ids;
   std::optional<int> forced_bos_token_id;
   std::optional<int> forced_eos_token_id;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace heed::generation {
 namespace {
@@ -27,10 +28,24 @@ GenerationParams ParamsFromModel(const io::ModelConfig& config,
   p.max_length = defaults.max_length;
   p.min_length = defaults.min_length;
   p.no_repeat_ngram_size = defaults.no_repeat_ngram_size;
+  p.repetition_penalty = defaults.repetition_penalty;
   p.bad_words_ids = defaults.bad_words_ids;
   p.forced_bos_token_id = defaults.forced_bos_token_id;
   p.forced_eos_token_id = defaults.forced_eos_token_id;
   return p;
+}
+
+void ApplyRepetitionPenalty(float penalty, std::span<const int> sequence,
+                            std::span<float> scores) {
+  if (penalty == 1.0f) return;
+  const int vocab = static_cast<int>(scores.size());
+  std::vector<bool> seen(vocab, false);
+  for (int token : sequence) {
+    if (token < 0 || token >= vocab || seen[token]) continue;
+    seen[token] = true;
+    float& v = scores[token];
+    v = v < 0 ? v * penalty : v / penalty;
+  }
 }
 
 void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> sequence,

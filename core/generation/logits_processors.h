@@ -11,6 +11,11 @@
 
 namespace heed::generation {
 
+// Hugging Face's repetition_penalty over the tokens of `sequence` (see
+// GenerationParams); the caller picks logits or log-probabilities.
+void ApplyRepetitionPenalty(float penalty, std::span<const int> sequence,
+                            std::span<float> scores);
+
 // `sequence` is everything generated so far, starting with the decoder start token.
 void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> sequence,
                            std::span<float> scores);

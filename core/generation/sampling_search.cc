@@ -45,6 +45,7 @@ void SamplingSearch::Advance(std::span<const float> logits, int vocab) {
     std::vector<float> log_probs(logits.begin() + row * vocab,
                                  logits.begin() + (row + 1) * vocab);
     ++row;
+    ApplyRepetitionPenalty(params_.repetition_penalty, s.ids, log_probs);  // on logits
     LogSoftmaxInPlace(log_probs);
     std::vector<float> scores = log_probs;
     ApplyLogitsProcessors(params_, s.ids, scores);

@@ -73,6 +73,7 @@ absl::StatusOr<PreparedGeneration> TextGenerator::PrepareOptions(
     p.params.min_length = *r.min_output_tokens + 1;
   }
   if (r.no_repeat_ngram_size) p.params.no_repeat_ngram_size = *r.no_repeat_ngram_size;
+  if (r.repetition_penalty) p.params.repetition_penalty = *r.repetition_penalty;
   p.search.num_beams = r.num_beams.value_or(r.sampling ? 1 : defaults_.num_beams);
   p.search.length_penalty = r.length_penalty.value_or(defaults_.length_penalty);
   p.search.early_stopping = defaults_.early_stopping;

@@ -30,6 +30,7 @@ struct GenerationRequest {
   std::optional<int> num_beams;
   std::optional<float> length_penalty;
   std::optional<int> no_repeat_ngram_size;
+  std::optional<float> repetition_penalty;
   int num_return_sequences = 1;
   std::optional<generation::SamplingOptions> sampling;
   bool truncate_input = false;

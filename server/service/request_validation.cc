@@ -68,6 +68,11 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
       return s;
     r.no_repeat_ngram_size = o.no_repeat_ngram_size();
   }
+  if (o.has_repetition_penalty()) {
+    if (auto s = Range("repetition_penalty", o.repetition_penalty(), 0.01f, 10.0f); !s.ok())
+      return s;
+    r.repetition_penalty = o.repetition_penalty();
+  }
   if (o.has_num_return_sequences()) {
     if (auto s = Range("num_return_sequences", o.num_return_sequences(), 1, 16); !s.ok())
       return s;

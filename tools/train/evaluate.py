@@ -95,7 +95,7 @@ def evaluate_translation(stub, data):
     return results
 
 
-def evaluate_summarization(stub, data, split="legacy"):
+def evaluate_summarization(stub, data, split="legacy", repetition_penalty=None):
     """split: "legacy" (the old hash-of-text split the model was trained on),
     "unseen" (its held-out pairs with no near-duplicate cluster in its
     training side) or "clusters" (the leak-free split by cluster)."""
@@ -111,6 +111,8 @@ def evaluate_summarization(stub, data, split="legacy"):
     def one(text):
         request = inference_pb2.SummarizeRequest(text=text, truncate_input=True,
                                                  return_alignment=True)  # for the tokens
+        if repetition_penalty is not None:
+            request.options.repetition_penalty = repetition_penalty
         response = stub.Summarize(request, timeout=120)
         ids = [t.id for t in response.hypotheses[0].tokens]
         # Stutter: a token or a word repeated back to back ("text text",
@@ -124,7 +126,7 @@ def evaluate_summarization(stub, data, split="legacy"):
     hyps = [h for h, _ in answers]
     refs = [s for _, s in pairs]
     stutter = sum(s for _, s in answers)
-    results = {"split": split, "pairs": len(pairs),
+    results = {"split": split, "pairs": len(pairs), "repetition_penalty": repetition_penalty,
                "held_out_with_near_duplicate_in_training": round(leak, 4),
                "heed greedy": rouge.corpus_rouge(refs, hyps),
                "stutter_rate": round(stutter / max(1, len(hyps)), 4),
@@ -227,13 +229,15 @@ def main():
     parser.add_argument("--description-split", default="legacy",
                         choices=["legacy", "unseen", "clusters"],
                         help="summarization: which held-out descriptions (see corpora.py)")
+    parser.add_argument("--repetition-penalty", type=float,
+                        help="summarization: the request option (default: the model's)")
     args = parser.parse_args()
     server = Server(args.models, args.compute_type)
     results = {"compute_type": args.compute_type}
     try:
         for task, run in (("translation", evaluate_translation),
                           ("summarization", lambda stub, data: evaluate_summarization(
-                              stub, data, args.description_split)),
+                              stub, data, args.description_split, args.repetition_penalty)),
                           ("sentiment", evaluate_sentiment),
                           ("long_sentiment", evaluate_long_sentiment)):
             if args.only in (None, task):

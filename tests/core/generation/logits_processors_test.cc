@@ -58,6 +58,17 @@ TEST(LogitsProcessorsTest, ForcedBosAndEos) {
   EXPECT_TRUE(Forbidden(p, {2, 0, 5}).empty());
 }
 
+// Hugging Face's rule: positive scores of seen tokens are divided by the
+// penalty, negative ones multiplied, each token once however often it occurs.
+TEST(LogitsProcessorsTest, RepetitionPenaltyDividesPositiveAndMultipliesNegative) {
+  std::vector<float> scores = {2.0f, -1.0f, 3.0f, -4.0f, 0.5f};
+  ApplyRepetitionPenalty(2.0f, std::vector<int>{0, 1, 1, 3, 99}, scores);
+  EXPECT_EQ(scores, (std::vector<float>{1.0f, -2.0f, 3.0f, -8.0f, 0.5f}));
+  std::vector<float> unchanged = {2.0f, -1.0f};
+  ApplyRepetitionPenalty(1.0f, std::vector<int>{0, 1}, unchanged);
+  EXPECT_EQ(unchanged, (std::vector<float>{2.0f, -1.0f}));
+}
+
 TEST(TokenScoresTest, SamplingFollowsTheDistributionAndTheWarpers) {
   auto frequencies = [](SamplingOptions options) {
     std::mt19937_64 rng(7);
