@@ -62,9 +62,9 @@ HeedServer::HeedServer(const ServerOptions& options)
       request_log_(options.request_log),
       process_collector_(std::make_shared<ProcessCollector>()),
       host_(&metrics_, options.models),
-      inference_service_(&host_, &metrics_, options.auth_tokens, &request_log_,
-                         StreamLimits{options.max_stream_buffer_bytes,
-                                      options.stream_write_timeout}) {}
+      inference_service_(
+          &host_, &metrics_, options.auth_tokens, &request_log_,
+          StreamLimits{options.max_stream_buffer_bytes, options.stream_write_timeout}) {}
 
 HeedServer::~HeedServer() {
   Shutdown();

@@ -26,8 +26,8 @@ absl::StatusOr<LongInput> ParseLongInput(absl::string_view name) {
   if (name == "error") return LongInput::kError;
   if (name == "truncate") return LongInput::kTruncate;
   if (name == "chunks") return LongInput::kChunks;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown long-input policy \"", name, "\" (error, truncate or chunks)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown long-input policy \"", name,
+                                                 "\" (error, truncate or chunks)"));
 }
 
 const char* LongInputName(LongInput policy) {
@@ -53,16 +53,17 @@ absl::StatusOr<Classification> SentimentClassifier::Prepare(const std::string& t
     if (absl::Status s = FitInputLimit(&c.tokens, limit,
                                        long_input == LongInput::kTruncate, &c.truncated);
         !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat(s.message(),
-                                                 " or long_input CHUNKS to classify it in "
-                                                 "overlapping windows"));
+      return absl::Status(s.code(),
+                          absl::StrCat(s.message(),
+                                       " or long_input CHUNKS to classify it in "
+                                       "overlapping windows"));
     }
     return c;
   }
   if (count > kMaxChunkedTokens) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the input is ", count, " tokens long; long_input CHUNKS classifies at most ",
-                     kMaxChunkedTokens, " tokens"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the input is ", count, " tokens long; long_input CHUNKS classifies at most ",
+        kMaxChunkedTokens, " tokens"));
   }
   // Sentences end at a token of only '.', '!' or '?' that whitespace (or the
   // end of the text) follows, so "3.14" does not split (abbreviations do).
@@ -121,7 +122,8 @@ absl::Status SentimentClassifier::Run(std::vector<Classification*> batch,
     if (c->windows.empty()) {
       rows.push_back({c, -1});
     } else {
-      for (int w = 0; w < static_cast<int>(c->windows.size()); ++w) rows.push_back({c, w});
+      for (int w = 0; w < static_cast<int>(c->windows.size()); ++w)
+        rows.push_back({c, w});
     }
   }
   std::vector<std::vector<float>> probabilities(rows.size());
@@ -187,7 +189,8 @@ absl::Status SentimentClassifier::Run(std::vector<Classification*> batch,
 }
 
 absl::StatusOr<std::vector<Classification>> SentimentClassifier::Classify(
-    const std::vector<std::string>& texts, LongInput long_input, bool attributions) const {
+    const std::vector<std::string>& texts, LongInput long_input,
+    bool attributions) const {
   std::vector<Classification> out;
   for (const std::string& text : texts) {
     auto c = Prepare(text, long_input);

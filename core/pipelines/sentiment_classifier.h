@@ -33,8 +33,8 @@ absl::StatusOr<LongInput> ParseLongInput(absl::string_view name);
 const char* LongInputName(LongInput policy);
 
 struct Classification {
-  int label = 0;                     // index into labels()
-  std::vector<float> probabilities;  // one per label, summing to 1
+  int label = 0;                          // index into labels()
+  std::vector<float> probabilities;       // one per label, summing to 1
   std::vector<tokenizers::Token> tokens;  // the whole text (or what was kept)
   std::vector<float> attributions;        // one per token, when asked for
   bool truncated = false;

@@ -22,7 +22,8 @@ absl::Status WarmUp(const pipelines::LoadedModel& model) {
     request.max_output_tokens = 2;
     return model.generator->Generate(request).status();
   }
-  return model.classifier->Classify({"warm up"}, pipelines::LongInput::kTruncate, false).status();
+  return model.classifier->Classify({"warm up"}, pipelines::LongInput::kTruncate, false)
+      .status();
 }
 
 ModelInfo InfoOf(const pipelines::LoadedModel& m) {

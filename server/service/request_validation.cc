@@ -69,7 +69,8 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
     r.no_repeat_ngram_size = o.no_repeat_ngram_size();
   }
   if (o.has_repetition_penalty()) {
-    if (auto s = Range("repetition_penalty", o.repetition_penalty(), 0.01f, 10.0f); !s.ok())
+    if (auto s = Range("repetition_penalty", o.repetition_penalty(), 0.01f, 10.0f);
+        !s.ok())
       return s;
     r.repetition_penalty = o.repetition_penalty();
   }

@@ -143,7 +143,8 @@ TEST_F(InferenceTest, ClassifySentimentManyTexts) {
 
 std::string LongReview() {
   std::string text;
-  for (int i = 0; i < 30; ++i) text += "The acting was wonderful but the plot dragged on. ";
+  for (int i = 0; i < 30; ++i)
+    text += "The acting was wonderful but the plot dragged on. ";
   return text;
 }
 
@@ -179,7 +180,8 @@ TEST_F(InferenceTest, LongTextsErrorTruncateOrChunks) {
   EXPECT_GT(response.usage().input_tokens(), 64);
 
   request.set_long_input(heed::v1::LONG_INPUT_ERROR);
-  EXPECT_EQ(classify(request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(classify(request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   request.set_long_input(static_cast<heed::v1::LongInput>(42));
   grpc::Status unknown = classify(request, &response);
   EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -436,8 +438,8 @@ TEST(ConfigFileTest, ServesTheListedModelsAsConfigured) {
   heed::v1::ClassifySentimentRequest sentiment;
   sentiment.add_texts(LongReview());
   heed::v1::ClassifySentimentResponse sentiment_response;
-  ASSERT_TRUE(stub->ClassifySentiment(&sentiment_context, sentiment, &sentiment_response)
-                  .ok());
+  ASSERT_TRUE(
+      stub->ClassifySentiment(&sentiment_context, sentiment, &sentiment_response).ok());
   EXPECT_GT(sentiment_response.results(0).windows(), 1);
 
   {

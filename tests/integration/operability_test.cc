@@ -576,7 +576,8 @@ TEST(RequestLimitsTest, HealthStaysFastWhileHugeTextsAreTokenized) {
 
 // A client whose HTTP/2 window is small and who never reads: the server's
 // writes wait on flow control, as they do for a client that stopped reading.
-std::unique_ptr<heed::v1::Inference::Stub> NonReadingClientStub(const ServerProcess& server) {
+std::unique_ptr<heed::v1::Inference::Stub> NonReadingClientStub(
+    const ServerProcess& server) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64);
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
@@ -599,8 +600,7 @@ bool WaitForStalledStream(const ServerProcess& server) {
 
 void ExpectStreamsThatAreNotReadToStop(const std::vector<std::string>& flags,
                                        bool check_a_reading_client) {
-  std::vector<std::string> args = {std::string("--models_dir=") +
-                                   HEED_GOLDEN_MODELS_DIR};
+  std::vector<std::string> args = {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR};
   args.insert(args.end(), flags.begin(), flags.end());
   auto server = ServerProcess::Start(HEED_SERVER_BINARY, args);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -636,10 +636,10 @@ void ExpectStreamsThatAreNotReadToStop(const std::vector<std::string>& flags,
   request.mutable_options()->set_max_output_tokens(4);
   request.mutable_options()->set_min_output_tokens(4);
   grpc::ClientContext context;
-  auto reader = heed::v1::Inference::NewStub(grpc::CreateChannel(
-                                                 server->grpc_address(),
-                                                 grpc::InsecureChannelCredentials()))
-                    ->TranslateStream(&context, request);
+  auto reader =
+      heed::v1::Inference::NewStub(
+          grpc::CreateChannel(server->grpc_address(), grpc::InsecureChannelCredentials()))
+          ->TranslateStream(&context, request);
   heed::v1::TranslateStreamResponse message;
   bool done = false;
   while (reader->Read(&message)) done = done || message.has_done();

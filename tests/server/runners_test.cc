@@ -140,7 +140,8 @@ TEST(ClassificationRunnerTest, BatchedRequestsEqualTheirSoloClassification) {
   }
   for (size_t i = 0; i < kTexts.size(); ++i) {
     ASSERT_TRUE(done[i]->WaitForNotificationWithTimeout(absl::Seconds(30)));
-    auto alone = model->classifier->Classify({kTexts[i]}, pipelines::LongInput::kError, false);
+    auto alone =
+        model->classifier->Classify({kTexts[i]}, pipelines::LongInput::kError, false);
     ASSERT_TRUE(alone.ok()) << alone.status();
     const auto& batched = works[i]->texts[0];
     ASSERT_EQ(batched.probabilities.size(), (*alone)[0].probabilities.size());
@@ -226,9 +227,9 @@ TEST(ComputeSlotsTest, AFastModelWaitsAtMostOneSlowStepPerStep) {
   Scheduler slow("slow",
                  std::make_unique<SlotStepRunner>(&shared, absl::Milliseconds(5), true),
                  options);
-  Scheduler fast("fast",
-                 std::make_unique<SlotStepRunner>(&shared, absl::Microseconds(200), false),
-                 options);
+  Scheduler fast(
+      "fast", std::make_unique<SlotStepRunner>(&shared, absl::Microseconds(200), false),
+      options);
   std::vector<std::shared_ptr<CountedItem>> long_requests;
   for (int i = 0; i < 4; ++i) {
     long_requests.push_back(std::make_shared<CountedItem>(1 << 20));
@@ -253,10 +254,11 @@ TEST(ComputeSlotsTest, AFastModelWaitsAtMostOneSlowStepPerStep) {
   // At most one slow step before each fast step, plus the one that was
   // running when the request arrived.
   EXPECT_LE(interleaved.back(), kFastSteps + 1);
-  std::printf("fast requests of %d steps beside a saturated slow model: at most %d slow "
-              "steps in between; latency p50 %.1f ms, p99 %.1f ms (slow step 5 ms)\n",
-              kFastSteps, interleaved.back(), latency_ms[latency_ms.size() / 2],
-              latency_ms[latency_ms.size() * 99 / 100]);
+  std::printf(
+      "fast requests of %d steps beside a saturated slow model: at most %d slow "
+      "steps in between; latency p50 %.1f ms, p99 %.1f ms (slow step 5 ms)\n",
+      kFastSteps, interleaved.back(), latency_ms[latency_ms.size() / 2],
+      latency_ms[latency_ms.size() * 99 / 100]);
 }
 
 }  // namespace

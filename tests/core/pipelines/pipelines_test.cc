@@ -46,7 +46,9 @@ TEST(RegistryTest, FindsAndClassifiesTheFixtureModels) {
 TEST(TranslatorTest, GreedyTranslationMatchesReference) {
   auto model = Load("marian-tiny");
   ASSERT_NE(model, nullptr);
-  for (const auto& c : Golden("marian-tiny")["cases"]) {
+  // The range must not be a member of a temporary: it would dangle.
+  const nlohmann::json golden = Golden("marian-tiny");
+  for (const auto& c : golden["cases"]) {
     GenerationRequest request;
     request.text = c["text"].get<std::string>();
     auto result = model->generator->Generate(request);
@@ -140,7 +142,9 @@ TEST(TranslatorTest, AlignmentStopsWhenAskedBetweenSteps) {
 TEST(SummarizerTest, BeamSearchMatchesReference) {
   auto model = Load("bart-tiny");
   ASSERT_NE(model, nullptr);
-  for (const auto& c : Golden("bart-tiny")["cases"]) {
+  // The range must not be a member of a temporary: it would dangle.
+  const nlohmann::json golden = Golden("bart-tiny");
+  for (const auto& c : golden["cases"]) {
     GenerationRequest request;
     request.text = c["text"].get<std::string>();
     request.num_beams = 4;
@@ -193,13 +197,16 @@ TEST(SentimentTest, LabelsProbabilitiesAndAttributions) {
   ASSERT_NE(model, nullptr);
   std::vector<std::string> texts;
   std::vector<int> want_labels;
-  for (const auto& c : Golden("bert-tiny")["cases"]) {
+  // The range must not be a member of a temporary: it would dangle.
+  const nlohmann::json golden = Golden("bert-tiny");
+  for (const auto& c : golden["cases"]) {
     texts.push_back(c["text"].get<std::string>());
     const auto logits = c["logits"].get<std::vector<float>>();
     want_labels.push_back(static_cast<int>(
         std::max_element(logits.begin(), logits.end()) - logits.begin()));
   }
-  auto results = model->classifier->Classify(texts, LongInput::kError, /*attributions=*/true);
+  auto results =
+      model->classifier->Classify(texts, LongInput::kError, /*attributions=*/true);
   ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), texts.size());
   EXPECT_EQ(model->classifier->labels(),
@@ -281,8 +288,7 @@ TEST(SentimentTest, LongInputPolicies) {
       EXPECT_EQ(windows->windows[w].first, windows->windows[w - 1].first + 47);
     }
   }
-  EXPECT_EQ(windows->windows.back().second,
-            static_cast<int>(windows->tokens.size()) - 1);
+  EXPECT_EQ(windows->windows.back().second, static_cast<int>(windows->tokens.size()) - 1);
   // Far too long: refused with the limit.
   auto too_long = classifier.Prepare(LongText(1000), LongInput::kChunks);
   EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument);
@@ -314,17 +320,18 @@ TEST(SentimentTest, ChunksAverageTheirWindowsWeightedByTokens) {
   for (size_t w = 0; w < windows.size(); ++w) {
     const double weight = chunked->windows[w].second - chunked->windows[w].first;
     total += weight;
-    for (size_t l = 0; l < mean.size(); ++l) mean[l] += weight * windows[w].probabilities[l];
+    for (size_t l = 0; l < mean.size(); ++l)
+      mean[l] += weight * windows[w].probabilities[l];
   }
   for (size_t l = 0; l < mean.size(); ++l) {
     EXPECT_NEAR(chunked->probabilities[l], mean[l] / total, 1e-5);
   }
-  EXPECT_EQ(chunked->label, static_cast<int>(std::max_element(mean.begin(), mean.end()) -
-                                             mean.begin()));
+  EXPECT_EQ(chunked->label,
+            static_cast<int>(std::max_element(mean.begin(), mean.end()) - mean.begin()));
   ASSERT_EQ(chunked->attributions.size(), chunked->tokens.size());
-  EXPECT_NEAR(std::accumulate(chunked->attributions.begin(), chunked->attributions.end(),
-                              0.0f),
-              1.0f, 1e-4);
+  EXPECT_NEAR(
+      std::accumulate(chunked->attributions.begin(), chunked->attributions.end(), 0.0f),
+      1.0f, 1e-4);
 }
 
 // More rows than one model call takes: the same answers as one text at a time.

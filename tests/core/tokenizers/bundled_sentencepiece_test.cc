@@ -36,8 +36,8 @@ uint64_t Fnv1a64(const std::string& data) {
 class BundledSentencePieceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto tokenizer =
-        SentencePieceTokenizer::FromFile(absl::StrCat(HEED_MARIAN_DIR, "/", GetParam(), ".spm"));
+    auto tokenizer = SentencePieceTokenizer::FromFile(
+        absl::StrCat(HEED_MARIAN_DIR, "/", GetParam(), ".spm"));
     ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
     tokenizer_ = std::move(*tokenizer);
   }
