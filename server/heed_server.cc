@@ -54,6 +54,29 @@ absl::Status CheckDefaultModelNames(
   return absl::OkStatus();
 }
 
+// Reads a PEM file that must hold at least one block whose label contains
+// `kind` (CERTIFICATE, PRIVATE KEY), so that a wrong or garbled file is named
+// at start-up instead of failing as "cannot listen".
+absl::StatusOr<std::string> ReadPem(const char* flag, const std::string& path,
+                                    const std::string& kind) {
+  absl::StatusOr<std::string> text = io::ReadFile(path);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", text.status().message()));
+  }
+  for (size_t begin = text->find("-----BEGIN "); begin != std::string::npos;
+       begin = text->find("-----BEGIN ", begin + 1)) {
+    const size_t label_end = text->find("-----", begin + 11);
+    if (label_end == std::string::npos) break;
+    const std::string label = text->substr(begin + 11, label_end - begin - 11);
+    if (label.find(kind) != std::string::npos &&
+        text->find("-----END " + label + "-----", label_end) != std::string::npos) {
+      return text;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, " holds no PEM ", kind,
+                                                 " (-----BEGIN ... ", kind, "-----)"));
+}
+
 }  // namespace
 
 HeedServer::HeedServer(const ServerOptions& options)
@@ -216,13 +239,16 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
         options.tls_client_ca_file.empty()
             ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
             : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    absl::StatusOr<std::string> cert = io::ReadFile(options.tls_cert_file);
-    absl::StatusOr<std::string> key = io::ReadFile(options.tls_key_file);
+    absl::StatusOr<std::string> cert =
+        ReadPem("--tls_cert", options.tls_cert_file, "CERTIFICATE");
     if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key =
+        ReadPem("--tls_key", options.tls_key_file, "PRIVATE KEY");
     if (!key.ok()) return key.status();
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     if (!options.tls_client_ca_file.empty()) {
-      absl::StatusOr<std::string> ca = io::ReadFile(options.tls_client_ca_file);
+      absl::StatusOr<std::string> ca =
+          ReadPem("--tls_client_ca", options.tls_client_ca_file, "CERTIFICATE");
       if (!ca.ok()) return ca.status();
       ssl.pem_root_certs = *ca;
     }
@@ -251,8 +277,13 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
   builder.RegisterService(&server->inference_service_);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on ", options.grpc_address));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for gRPC on ", options.grpc_address,
+        options.tls_cert_file.empty()
+            ? ""
+            : absl::StrCat(" (or TLS refused --tls_cert ", options.tls_cert_file,
+                           " and --tls_key ", options.tls_key_file,
+                           ": are they a certificate chain and its private key?)")));
   }
   grpc::HealthCheckServiceInterface* health =
       server->grpc_server_->GetHealthCheckService();

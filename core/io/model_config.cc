@@ -214,12 +214,14 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
 }
 
 absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(
-    absl::string_view config_json, absl::string_view generation_json,
-    absl::string_view source) {
+    absl::string_view config_json, absl::string_view config_source,
+    absl::string_view generation_json, absl::string_view generation_source) {
   GenerationDefaults g;
-  std::vector<absl::string_view> texts = {config_json};
-  if (!generation_json.empty()) texts.push_back(generation_json);
-  for (absl::string_view text : texts) {  // generation_config.json last: it wins
+  std::vector<std::pair<absl::string_view, absl::string_view>> files = {
+      {config_json, config_source}};
+  if (!generation_json.empty()) files.emplace_back(generation_json, generation_source);
+  // generation_config.json last: it wins.
+  for (const auto& [text, source] : files) {
     absl::StatusOr<Json> parsed = ParseObject(text, source);
     if (!parsed.ok()) return parsed.status();
     Fields f(*parsed, source);
@@ -277,7 +279,8 @@ absl::StatusOr<GenerationDefaults> ReadGenerationDefaults(const std::string& mod
     if (!text.ok()) return text.status();
     generation = std::move(*text);
   }
-  return ParseGenerationDefaults(*config, generation, config_path);
+  return ParseGenerationDefaults(*config, config_path, generation,
+                                 generation_path.string());
 }
 
 }  // namespace heed::io

@@ -61,10 +61,11 @@ struct GenerationDefaults {
 
 absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view config_json,
                                              absl::string_view source);
-// `generation_json` may be empty (no generation_config.json).
+// `generation_json` may be empty (no generation_config.json). Errors name
+// the file (config_source or generation_source) that holds the bad value.
 absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(
-    absl::string_view config_json, absl::string_view generation_json,
-    absl::string_view source);
+    absl::string_view config_json, absl::string_view config_source,
+    absl::string_view generation_json, absl::string_view generation_source);
 
 // Reads <model_dir>/config.json.
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir);

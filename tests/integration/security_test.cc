@@ -11,6 +11,7 @@
 #include "client/lib/heed_client.h"
 #include "gtest/gtest.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/subprocess.h"
 
 namespace heed {
 namespace {
@@ -106,6 +107,32 @@ TEST_F(SecurityTest, MutualTlsRequiresAClientCertificate) {
   options.tls_key_file = File("client.key");
   auto models = Client(*server, options)->ListModels();
   EXPECT_TRUE(models.ok()) << models.status();
+}
+
+// A garbled certificate, or the key and the certificate swapped, is named at
+// start-up instead of failing as "cannot listen".
+TEST_F(SecurityTest, GarbledOrSwappedPemFilesAreNamed) {
+  {
+    std::ofstream garbage(File("garbage.pem"));
+    garbage << "this is not a certificate\n";
+  }
+  auto run = [](const std::string& cert, const std::string& key) {
+    return testing::RunCommand(absl::StrCat(
+        "timeout 60 ", HEED_SERVER_BINARY, " --models_dir=", HEED_GOLDEN_MODELS_DIR,
+        " --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --tls_cert=", cert,
+        " --tls_key=", key));
+  };
+  testing::CommandResult garbled = run(File("garbage.pem"), File("server.key"));
+  EXPECT_EQ(garbled.exit_code, 1) << garbled.output;
+  EXPECT_NE(garbled.output.find(absl::StrCat("--tls_cert ", File("garbage.pem"),
+                                             " holds no PEM CERTIFICATE")),
+            std::string::npos)
+      << garbled.output;
+  testing::CommandResult swapped = run(File("server.key"), File("server.pem"));
+  EXPECT_EQ(swapped.exit_code, 1) << swapped.output;
+  EXPECT_NE(swapped.output.find("--tls_cert"), std::string::npos) << swapped.output;
+  EXPECT_NE(swapped.output.find("holds no PEM CERTIFICATE"), std::string::npos)
+      << swapped.output;
 }
 
 TEST(SecurityFlagsTest, InconsistentTlsFlagsAreRejected) {

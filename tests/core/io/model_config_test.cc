@@ -30,7 +30,8 @@ TEST(ModelConfigTest, Marian) {
   EXPECT_EQ(c->activation, "swish");
   EXPECT_EQ(c->decoder_start_token_id, 58100);
 
-  auto g = ParseGenerationDefaults(kMarian, R"({"num_beams": 2, "max_length": 64})", "x");
+  auto g =
+      ParseGenerationDefaults(kMarian, "x", R"({"num_beams": 2, "max_length": 64})", "y");
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(g->num_beams, 2);  // generation_config.json wins
   EXPECT_EQ(g->max_length, 64);
@@ -107,8 +108,17 @@ TEST(ModelConfigTest, PreciseErrors) {
 
   EXPECT_NE(ParseModelConfig("{", "c").status().message().find("invalid JSON"),
             std::string::npos);
-  auto bad_words = ParseGenerationDefaults(R"({"bad_words_ids": [[]]})", "", "c");
+  auto bad_words = ParseGenerationDefaults(R"({"bad_words_ids": [[]]})", "c", "", "g");
   EXPECT_NE(bad_words.status().message().find("bad_words_ids"), std::string::npos);
+  // A bad value in generation_config.json is reported against that file.
+  auto bad_generation =
+      ParseGenerationDefaults(R"({"num_beams": 2})", "dir/config.json",
+                              R"({"num_beams": "many"})", "dir/generation_config.json");
+  EXPECT_EQ(bad_generation.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_generation.status().message().find("dir/generation_config.json"),
+            std::string::npos)
+      << bad_generation.status();
+  EXPECT_EQ(bad_generation.status().message().find("dir/config.json"), std::string::npos);
 }
 
 }  // namespace
