@@ -81,6 +81,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
   // comes last: the reactor may be deleted once it has run.
   void Send(Message message) {
     absl::Status stalled;
+    Action action = kNothing;
     {
       absl::MutexLock lock(&mu_);
       if (ending_ || !stalled_.ok()) return;
@@ -101,6 +102,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
       if (stalled.ok()) {
         buffered_bytes_ += bytes;
         pending_.push_back(std::move(message));
+        action = NextAction();
       } else {
         stalled_ = stalled;
         pending_.clear();
@@ -114,7 +116,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
       context_->TryCancel();
       return;
     }
-    Pump();
+    Run(action);
   }
   // Why the stream stopped early, or OK.
   absl::Status stalled() {
@@ -123,6 +125,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
   }
   // Ends the stream after the queued messages (or at once on error).
   void End(grpc::Status status) {
+    Action action;
     {
       absl::MutexLock lock(&mu_);
       if (ending_) return;
@@ -131,43 +134,52 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
                               : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                              std::string(stalled_.message()));
       if (!status_.ok()) pending_.clear();
+      action = NextAction();
     }
-    Pump();
+    Run(action);
   }
   void OnWriteDone(bool ok) override {
+    if (!ok) link_.Cancel();  // the client is gone: stop generating for it
+    Action action;
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
       buffered_bytes_ -= current_bytes_;
       current_bytes_ = 0;
       if (!ok) pending_.clear();
+      action = NextAction();
     }
-    if (!ok) link_.Cancel();  // the client is gone: stop generating for it
-    Pump();
+    Run(action);
   }
   void OnCancel() override { link_.Cancel(); }
   void OnDone() override { delete this; }
 
  private:
-  // Starts the next write or the finish outside the lock: gRPC may run the
-  // resulting reaction on this thread.
-  void Pump() {
-    enum { kNothing, kWrite, kFinish } action = kNothing;
-    {
-      absl::MutexLock lock(&mu_);
-      if (writing_ || finished_) return;
-      if (!pending_.empty()) {
-        current_ = std::move(pending_.front());
-        pending_.pop_front();
-        current_bytes_ = static_cast<int64_t>(current_.ByteSizeLong());
-        write_started_ = absl::Now();
-        writing_ = true;
-        action = kWrite;
-      } else if (ending_) {
-        finished_ = true;
-        action = kFinish;
-      }
+  enum Action { kNothing, kWrite, kFinish };
+
+  // What to start next, decided in the same critical section as the change
+  // that calls for it: once the lock is released, another thread may finish
+  // the call, and OnDone deletes the reactor.
+  Action NextAction() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return kNothing;
+    if (!pending_.empty()) {
+      current_ = std::move(pending_.front());
+      pending_.pop_front();
+      current_bytes_ = static_cast<int64_t>(current_.ByteSizeLong());
+      write_started_ = absl::Now();
+      writing_ = true;
+      return kWrite;
     }
+    if (ending_) {
+      finished_ = true;
+      return kFinish;
+    }
+    return kNothing;
+  }
+  // Starts the write or the finish outside the lock (gRPC may run the
+  // reaction on this thread). The reactor stays alive through StartWrite (no
+  // Finish while a write is out), but not after Finish.
+  void Run(Action action) {
     if (action == kWrite) this->StartWrite(&current_);
     if (action == kFinish) this->Finish(status_);
   }
