@@ -4,6 +4,7 @@
 #ifndef HEED_SERVER_SERVICE_REACTORS_H_
 #define HEED_SERVER_SERVICE_REACTORS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -123,7 +124,8 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     absl::MutexLock lock(&mu_);
     return stalled_;
   }
-  // Ends the stream after the queued messages (or at once on error).
+  // Ends the stream after the queued messages (or at once on error). The
+  // work's last call: it gives up the work's hold on the reactor.
   void End(grpc::Status status) {
     Action action;
     {
@@ -137,6 +139,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
       action = NextAction();
     }
     Run(action);
+    Unref();
   }
   void OnWriteDone(bool ok) override {
     if (!ok) link_.Cancel();  // the client is gone: stop generating for it
@@ -152,9 +155,15 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     Run(action);
   }
   void OnCancel() override { link_.Cancel(); }
-  void OnDone() override { delete this; }
+  void OnDone() override { Unref(); }
 
  private:
+  // gRPC (until OnDone) and the work (until End) both hold the reactor; the
+  // last to let go deletes it, so neither can outlive it.
+  void Unref() {
+    if (holders_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
   enum Action { kNothing, kWrite, kFinish };
 
   // What to start next, decided in the same critical section as the change
@@ -184,6 +193,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     if (action == kFinish) this->Finish(status_);
   }
 
+  std::atomic<int> holders_{2};
   grpc::CallbackServerContext* const context_;  // valid until OnDone
   const StreamLimits limits_;
   CancellationLink link_;
