@@ -5,6 +5,7 @@
 #ifndef HEED_SERVER_SERVICE_INFERENCE_SERVICE_H_
 #define HEED_SERVER_SERVICE_INFERENCE_SERVICE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,11 +85,12 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   void Record(const Call& call, const std::string& model, const absl::Status& status,
               const WorkItem* work, int input_tokens, int output_tokens);
 
-  // Re-registers the text-carrying methods with lenient request parsing
-  // (lenient_parsing.cc).
+  // Re-registers the methods with lenient request parsing
+  // (lenient_parsing.cc). `task` is empty for the catalog methods, whose
+  // calls the metrics do not count.
   void UseLenientParsing();
   template <typename Lenient, typename Request, typename Response>
-  void MarkLenientUnary(const char* method, pipelines::Task task,
+  void MarkLenientUnary(const char* method, std::optional<pipelines::Task> task,
                         grpc::ServerUnaryReactor* (InferenceService::*handler)(
                             grpc::CallbackServerContext*, const Request*, Response*));
   template <typename Lenient, typename Request, typename Response>

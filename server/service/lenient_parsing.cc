@@ -93,26 +93,29 @@ absl::Status Malformed(const char* type) {
 
 template <typename Lenient, typename Request, typename Response>
 void InferenceService::MarkLenientUnary(
-    const char* method, pipelines::Task task,
+    const char* method, std::optional<pipelines::Task> task,
     grpc::ServerUnaryReactor* (InferenceService::*handler)(grpc::CallbackServerContext*,
                                                            const Request*, Response*)) {
   MarkMethodCallback(
       MethodIndex(method),
-      new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
-          [this, method, task, handler](grpc::CallbackServerContext* context,
-                                        const grpc::ByteBuffer* bytes,
-                                        Response* response) {
-            Request request;
-            if (!ParseLenient<Lenient>(*bytes, &request)) {
-              const absl::Status status =
-                  Malformed(Request::descriptor()->full_name().c_str());
-              Record(Call{context, method, task, absl::Now()}, "", status, nullptr, 0, 0);
-              grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-              reactor->Finish(ToGrpcStatus(status));
-              return reactor;
-            }
-            return (this->*handler)(context, &request, response);
-          }));
+      new grpc::internal::CallbackUnaryHandler<
+          grpc::ByteBuffer, Response>([this, method, task, handler](
+                                          grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* bytes,
+                                          Response* response) {
+        Request request;
+        if (!ParseLenient<Lenient>(*bytes, &request)) {
+          const absl::Status status =
+              Malformed(Request::descriptor()->full_name().c_str());
+          if (task) {
+            Record(Call{context, method, *task, absl::Now()}, "", status, nullptr, 0, 0);
+          }
+          grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+          reactor->Finish(ToGrpcStatus(status));
+          return reactor;
+        }
+        return (this->*handler)(context, &request, response);
+      }));
 }
 
 template <typename Lenient, typename Request, typename Response>
@@ -153,6 +156,12 @@ void InferenceService::UseLenientParsing() {
                                               &InferenceService::SummarizeStream);
   MarkLenientUnary<LenientClassifySentimentRequest>("ClassifySentiment", Task::kSentiment,
                                                     &InferenceService::ClassifySentiment);
+  // The catalog: ListModelsRequest has no text field, so it is its own
+  // lenient twin; it only needs malformed bytes to get INVALID_ARGUMENT.
+  MarkLenientUnary<heed::v1::ListModelsRequest>("ListModels", std::nullopt,
+                                                &InferenceService::ListModels);
+  MarkLenientUnary<heed::v1::internal::LenientGetModelRequest>(
+      "GetModel", std::nullopt, &InferenceService::GetModel);
 }
 
 }  // namespace heed::server

@@ -500,7 +500,8 @@ TEST(RequestLimitsTest, MalformedRequestBytesAreInvalidArgument) {
   // A field tag whose varint never ends: no protobuf parser accepts it.
   const char bytes[] = {'\x0a', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff'};
   for (const char* method :
-       {"/heed.v1.Inference/ClassifySentiment", "/heed.v1.Inference/Translate"}) {
+       {"/heed.v1.Inference/ClassifySentiment", "/heed.v1.Inference/Translate",
+        "/heed.v1.Inference/ListModels", "/heed.v1.Inference/GetModel"}) {
     grpc::Slice slice(bytes, sizeof(bytes));
     grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer response;
