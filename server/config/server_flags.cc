@@ -117,6 +117,11 @@ absl::Status CheckAddress(const char* flag, const std::string& address) {
   return absl::OkStatus();
 }
 
+// INVALID_ARGUMENT naming the flag whose value `status` refused.
+absl::Status FlagError(const char* flag, const absl::Status& status) {
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", status.message()));
+}
+
 }  // namespace
 
 std::string IsaFlag() { return absl::GetFlag(FLAGS_isa); }
@@ -167,9 +172,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   }
   if (const std::string path = absl::GetFlag(FLAGS_auth_token_file); !path.empty()) {
     absl::StatusOr<std::string> text = io::ReadFile(path);
-    if (!text.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat("--auth_token_file: ", text.status().message()));
+    if (!text.ok()) return FlagError("auth_token_file", text.status());
     for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipWhitespace())) {
       options.auth_tokens.emplace_back(absl::StripAsciiWhitespace(line));
     }
@@ -180,24 +183,18 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   }
   absl::StatusOr<ops::ComputeType> compute_type =
       ops::ParseComputeType(absl::GetFlag(FLAGS_compute_type));
-  if (!compute_type.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--compute_type: ", compute_type.status().message()));
-  }
+  if (!compute_type.ok()) return FlagError("compute_type", compute_type.status());
   options.models.compute_type = *compute_type;
   options.models.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.models.batching.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
   options.models.max_request_cost = absl::GetFlag(FLAGS_max_request_cost);
-  absl::StatusOr<pipelines::LongInput> long_input =
-      pipelines::ParseLongInput(absl::GetFlag(FLAGS_long_input));
-  if (!long_input.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--long_input: ", long_input.status().message()));
-  }
-  options.models.long_input = *long_input;
   if (options.models.max_request_cost < 1) {
     return absl::InvalidArgumentError("--max_request_cost must be at least 1");
   }
+  absl::StatusOr<pipelines::LongInput> long_input =
+      pipelines::ParseLongInput(absl::GetFlag(FLAGS_long_input));
+  if (!long_input.ok()) return FlagError("long_input", long_input.status());
+  options.models.long_input = *long_input;
   options.models.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
   options.models.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
   if (options.models.batching.max_batch_tokens < 1) {
@@ -240,10 +237,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   }
   absl::StatusOr<RequestLogFormat> request_log =
       ParseRequestLogFormat(absl::GetFlag(FLAGS_request_log));
-  if (!request_log.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--request_log: ", request_log.status().message()));
-  }
+  if (!request_log.ok()) return FlagError("request_log", request_log.status());
   options.request_log = *request_log;
   if (options.grpc_address.empty()) {
     return absl::InvalidArgumentError("--grpc_address must not be empty");

@@ -25,7 +25,6 @@ class CancellationLink {
   void Watch(std::shared_ptr<WorkItem> item) {
     absl::MutexLock lock(&mu_);
     item_ = std::move(item);
-    if (!abandoned_because_.ok()) item_->Abandon(abandoned_because_);
     if (cancelled_) item_->Cancel();
   }
   void Cancel() {
@@ -34,9 +33,9 @@ class CancellationLink {
     if (item_ != nullptr) item_->Cancel();
   }
   // Stops the item for a reason of the server's (see WorkItem::Abandon).
+  // Only the item's own callbacks abandon it, so it is always watched by then.
   void Abandon(const absl::Status& why) {
     absl::MutexLock lock(&mu_);
-    abandoned_because_ = why;
     if (item_ != nullptr) item_->Abandon(why);
   }
 
@@ -44,7 +43,6 @@ class CancellationLink {
   absl::Mutex mu_;
   std::shared_ptr<WorkItem> item_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status abandoned_because_ ABSL_GUARDED_BY(mu_);
 };
 
 class UnaryReactor final : public grpc::ServerUnaryReactor {
@@ -119,7 +117,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
     }
     Run(action);
   }
-  // Why the stream stopped early, or OK.
+  // Why the stream stopped early, or OK; the work ends the stream with it.
   absl::Status stalled() {
     absl::MutexLock lock(&mu_);
     return stalled_;
@@ -132,9 +130,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
       absl::MutexLock lock(&mu_);
       if (ending_) return;
       ending_ = true;
-      status_ = stalled_.ok() ? std::move(status)
-                              : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                             std::string(stalled_.message()));
+      status_ = std::move(status);
       if (!status_.ok()) pending_.clear();
       action = NextAction();
     }

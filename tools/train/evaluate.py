@@ -18,6 +18,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -166,7 +167,6 @@ def long_documents(data, count=400, seed=7):
     """Texts of 12-24 held-out VADER sentences (all sources) whose label is
     known by construction: 60-80 % of the sentences carry it (|rating| >= BAND),
     the rest the other label, in random order; half of the texts each way."""
-    import random
     rng = random.Random(seed)
     pool = {0: [], 1: []}
     for source in corpora.VADER_SOURCES:
