@@ -93,9 +93,7 @@ constexpr char kHealthHelp[] =
     "(e.g. heed.v1.Inference/translation); exit 0 only when SERVING.\n";
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "heed: %s: %s\n",
-               std::string(absl::StatusCodeToString(status.code())).c_str(),
-               std::string(status.message()).c_str());
+  std::fprintf(stderr, "heed: %s\n", heed::client::DescribeError(status).c_str());
   return 1;
 }
 

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -23,7 +25,7 @@ std::string RetryServiceConfig(int max_attempts) {
         "initialBackoff": "0.1s",
         "maxBackoff": "2s",
         "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE"]
+        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED"]
       }}]})",
                          max_attempts > 5 ? 5 : max_attempts);
 }
@@ -32,8 +34,62 @@ std::string RetryServiceConfig(int max_attempts) {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message());
+  google::rpc::Status rich;
+  if (!status.error_details().empty() && rich.ParseFromString(status.error_details())) {
+    for (const google::protobuf::Any& detail : rich.details()) {
+      out.SetPayload(detail.type_url(), absl::Cord(detail.value()));
+    }
+  }
+  return out;
+}
+
+namespace {
+
+template <typename Detail>
+bool ParseDetail(const absl::Status& status, Detail* detail) {
+  const absl::optional<absl::Cord> bytes = status.GetPayload(
+      absl::StrCat("type.googleapis.com/", Detail::descriptor()->full_name()));
+  return bytes.has_value() && detail->ParseFromString(std::string(*bytes));
+}
+
+}  // namespace
+
+ErrorDetails DetailsOf(const absl::Status& status) {
+  ErrorDetails details;
+  if (google::rpc::ErrorInfo info; ParseDetail(status, &info)) {
+    details.reason = info.reason();
+    details.metadata.insert(info.metadata().begin(), info.metadata().end());
+  }
+  if (google::rpc::BadRequest bad; ParseDetail(status, &bad)) {
+    for (const auto& violation : bad.field_violations()) {
+      details.field_violations.emplace_back(violation.field(), violation.description());
+    }
+  }
+  if (google::rpc::RetryInfo retry; ParseDetail(status, &retry)) {
+    details.retry_delay = absl::Seconds(retry.retry_delay().seconds()) +
+                          absl::Nanoseconds(retry.retry_delay().nanos());
+  }
+  return details;
+}
+
+std::string DescribeError(const absl::Status& status) {
+  std::string out =
+      absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+  const ErrorDetails details = DetailsOf(status);
+  if (!details.reason.empty()) absl::StrAppend(&out, "\n  reason: ", details.reason);
+  for (const auto& [key, value] : details.metadata) {
+    absl::StrAppend(&out, "\n  ", key, ": ", value);
+  }
+  for (const auto& [field, description] : details.field_violations) {
+    absl::StrAppend(&out, "\n  field: ", field);
+  }
+  if (details.retry_delay) {
+    absl::StrAppend(&out,
+                    "\n  retry after: ", absl::FormatDuration(*details.retry_delay));
+  }
+  return out;
 }
 
 namespace {

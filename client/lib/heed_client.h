@@ -1,12 +1,16 @@
 // A small C++ client for heed-server: one channel, typed calls, deadlines, and
-// retries with backoff on UNAVAILABLE only (through gRPC's retry policy, so a
-// call is retried only when the server has certainly not processed it).
+// retries on UNAVAILABLE and RESOURCE_EXHAUSTED after the delay the server
+// asks for (through gRPC's retry policy, so a call is retried only when the
+// server has certainly not processed it).
 #ifndef HEED_CLIENT_LIB_HEED_CLIENT_H_
 #define HEED_CLIENT_LIB_HEED_CLIENT_H_
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,7 +27,9 @@ struct ClientOptions {
   std::string address = "127.0.0.1:50051";
   // Deadline of each call.
   absl::Duration deadline = absl::Seconds(30);
-  // Attempts per call on UNAVAILABLE (1 = no retries), with exponential backoff.
+  // Attempts per call (1 = no retries, at most 5) on UNAVAILABLE and
+  // RESOURCE_EXHAUSTED. A retry waits the server's RetryInfo delay (sent also
+  // as grpc-retry-pushback-ms), else an exponential backoff.
   int max_attempts = 4;
   // TLS: on when `tls` is set or any file is given. The CA bundle verifies the
   // server (empty: the system's roots); cert and key identify the client for
@@ -80,8 +86,22 @@ class HeedClient {
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
-// Converts a gRPC status into absl's, keeping code and message.
+// Converts a gRPC status into absl's, keeping code and message; each
+// google.rpc detail the server sent becomes a payload keyed by its type URL
+// ("type.googleapis.com/google.rpc.ErrorInfo", ...), as absl's convention is.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// What a program reads from a failed call's details.
+struct ErrorDetails {
+  std::string reason;  // ErrorInfo.reason, e.g. "QUEUE_FULL"; empty if none
+  std::map<std::string, std::string> metadata;  // ErrorInfo.metadata
+  std::vector<std::pair<std::string, std::string>> field_violations;  // BadRequest
+  std::optional<absl::Duration> retry_delay;                          // RetryInfo
+};
+ErrorDetails DetailsOf(const absl::Status& status);
+
+// "CODE: message" followed by the details, one "  key: value" line each.
+std::string DescribeError(const absl::Status& status);
 
 }  // namespace heed::client
 

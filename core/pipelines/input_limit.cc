@@ -1,13 +1,14 @@
 #include "core/pipelines/input_limit.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/pipelines/status_details.h"
 #include "core/tokenizers/utf8.h"
 
 namespace heed::pipelines {
 
 absl::Status CheckInputText(absl::string_view text) {
   if (!tokenizers::IsValidUtf8(text)) {
-    return absl::InvalidArgumentError("is not valid UTF-8");
+    return WithReason(absl::InvalidArgumentError("is not valid UTF-8"), "INVALID_UTF8");
   }
   return absl::OkStatus();
 }
@@ -18,9 +19,12 @@ absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit,
   const int count = static_cast<int>(tokens->size());
   if (count <= limit) return absl::OkStatus();
   if (!truncate) {
-    return absl::InvalidArgumentError(
+    absl::Status status = absl::InvalidArgumentError(
         absl::StrCat("the input is ", count, " tokens long; the model accepts at most ",
                      limit, " (set truncate_input to cut it)"));
+    status = WithMetadata(std::move(status), "limit", absl::StrCat(limit));
+    status = WithMetadata(std::move(status), "tokens", absl::StrCat(count));
+    return WithReason(std::move(status), "INPUT_TOO_LONG");
   }
   const tokenizers::Token last = tokens->back();
   tokens->resize(limit - 1);

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/pipelines/input_limit.h"
+#include "core/pipelines/status_details.h"
 
 namespace heed::pipelines {
 
@@ -44,7 +45,10 @@ const char* LongInputName(LongInput policy) {
 
 absl::StatusOr<Classification> SentimentClassifier::Prepare(const std::string& text,
                                                             LongInput long_input) const {
-  if (text.empty()) return absl::InvalidArgumentError("text must not be empty");
+  if (text.empty()) {
+    return WithReason(absl::InvalidArgumentError("text must not be empty"),
+                      "EMPTY_INPUT");
+  }
   Classification c;
   c.tokens = tokenizer_->Encode(text);
   const int limit = max_input_tokens();
@@ -53,17 +57,19 @@ absl::StatusOr<Classification> SentimentClassifier::Prepare(const std::string& t
     if (absl::Status s = FitInputLimit(&c.tokens, limit,
                                        long_input == LongInput::kTruncate, &c.truncated);
         !s.ok()) {
-      return absl::Status(s.code(),
-                          absl::StrCat(s.message(),
-                                       " or long_input CHUNKS to classify it in "
-                                       "overlapping windows"));
+      return Reworded(s, absl::StrCat(s.message(),
+                                      " or long_input CHUNKS to classify it in "
+                                      "overlapping windows"));
     }
     return c;
   }
   if (count > kMaxChunkedTokens) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    absl::Status status = absl::InvalidArgumentError(absl::StrCat(
         "the input is ", count, " tokens long; long_input CHUNKS classifies at most ",
         kMaxChunkedTokens, " tokens"));
+    status = WithMetadata(std::move(status), "limit", absl::StrCat(kMaxChunkedTokens));
+    status = WithMetadata(std::move(status), "tokens", absl::StrCat(count));
+    return WithReason(std::move(status), "INPUT_TOO_LONG");
   }
   // Sentences end at a token of only '.', '!' or '?' that whitespace (or the
   // end of the text) follows, so "3.14" does not split (abbreviations do).

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/pipelines/input_limit.h"
+#include "core/pipelines/status_details.h"
 
 namespace heed::pipelines {
 
@@ -46,7 +47,10 @@ absl::Status TextGenerator::Tokenize(PreparedGeneration* p) const {
 
 absl::StatusOr<PreparedGeneration> TextGenerator::PrepareOptions(
     const GenerationRequest& r) const {
-  if (r.text.empty()) return absl::InvalidArgumentError("text must not be empty");
+  if (r.text.empty()) {
+    return WithReason(absl::InvalidArgumentError("text must not be empty"),
+                      "EMPTY_INPUT");
+  }
   PreparedGeneration p;
   p.text = r.text;
   p.truncate_input = r.truncate_input;
@@ -57,16 +61,17 @@ absl::StatusOr<PreparedGeneration> TextGenerator::PrepareOptions(
   const int limit = config().max_position_embeddings;
   if (r.max_output_tokens) {
     if (*r.max_output_tokens < 1 || *r.max_output_tokens >= limit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("max_output_tokens must be between 1 and ", limit - 1, ", got ",
-                       *r.max_output_tokens));
+      return InvalidField("OPTION_OUT_OF_RANGE", "options.max_output_tokens",
+                          absl::StrCat("max_output_tokens must be between 1 and ",
+                                       limit - 1, ", got ", *r.max_output_tokens));
     }
     p.params.max_length = *r.max_output_tokens + 1;
   }
   p.params.max_length = std::min(p.params.max_length, limit);
   if (r.min_output_tokens) {
     if (*r.min_output_tokens < 0 || *r.min_output_tokens + 1 > p.params.max_length) {
-      return absl::InvalidArgumentError(
+      return InvalidField(
+          "OPTION_OUT_OF_RANGE", "options.min_output_tokens",
           absl::StrCat("min_output_tokens must be between 0 and max_output_tokens (",
                        p.params.max_length - 1, "), got ", *r.min_output_tokens));
     }

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "core/cpu/cpu_features.h"
 #include "core/cpu/threading.h"
+#include "core/pipelines/status_details.h"
 #include "spdlog/spdlog.h"
 
 namespace heed::server {
@@ -74,6 +75,14 @@ std::unique_ptr<Scheduler> MakeScheduler(const pipelines::LoadedModel& m,
   return std::make_unique<Scheduler>(
       name, std::make_unique<ClassificationRunner>(m.classifier.get(), slots, threads),
       batching, std::move(observer));
+}
+
+absl::Status ModelNotFound(const std::string& name, absl::string_view field) {
+  return pipelines::WithField(
+      pipelines::WithReason(
+          absl::NotFoundError(absl::StrCat("no model named ", QuoteName(name))),
+          "MODEL_NOT_FOUND"),
+      field);
 }
 
 }  // namespace
@@ -186,19 +195,23 @@ absl::StatusOr<ServedModel*> ModelHost::Resolve(const std::string& name,
   if (wanted.empty()) {
     auto it = defaults_.find(task);
     if (it == defaults_.end()) {
-      return absl::NotFoundError(
-          absl::StrCat("this server has no model for ", ApiTaskName(task)));
+      return pipelines::WithReason(
+          absl::NotFoundError(
+              absl::StrCat("this server has no model for ", ApiTaskName(task))),
+          "NO_MODEL_FOR_TASK");
     }
     wanted = it->second;
   }
   auto it = models_.find(wanted);
-  if (it == models_.end()) {
-    return absl::NotFoundError(absl::StrCat("no model named ", QuoteName(wanted)));
-  }
+  if (it == models_.end()) return ModelNotFound(wanted, "model");
   if (it->second->info.task != task) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("model ", QuoteName(wanted), " serves ",
-                     ApiTaskName(it->second->info.task), ", not ", ApiTaskName(task)));
+    return pipelines::WithField(
+        pipelines::WithReason(
+            absl::FailedPreconditionError(absl::StrCat(
+                "model ", QuoteName(wanted), " serves ",
+                ApiTaskName(it->second->info.task), ", not ", ApiTaskName(task))),
+            "WRONG_TASK"),
+        "model");
   }
   return it->second.get();
 }
@@ -206,9 +219,7 @@ absl::StatusOr<ServedModel*> ModelHost::Resolve(const std::string& name,
 absl::StatusOr<ModelInfo> ModelHost::Describe(const std::string& name) const {
   absl::MutexLock lock(&mu_);
   auto it = models_.find(name);
-  if (it == models_.end()) {
-    return absl::NotFoundError(absl::StrCat("no model named ", QuoteName(name)));
-  }
+  if (it == models_.end()) return ModelNotFound(name, "name");
   ModelInfo info = it->second->info;
   auto d = defaults_.find(info.task);
   info.is_default = d != defaults_.end() && d->second == name;

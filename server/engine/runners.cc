@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/cpu/threading.h"
+#include "core/pipelines/status_details.h"
 
 namespace heed::server {
 
@@ -54,7 +55,9 @@ absl::Status GenerationRunner::Start(WorkItem& item) {
   // Tokenizing here, on the model's worker and before taking a compute slot,
   // keeps long texts off gRPC's threads (health checks stay fast) and out of
   // the other models' way.
-  if (absl::Status s = generator_->Tokenize(&work.prepared); !s.ok()) return s;
+  if (absl::Status s = generator_->Tokenize(&work.prepared); !s.ok()) {
+    return pipelines::WithField(s, "text");
+  }
   work.size = GenerationWorkSize(static_cast<int>(work.prepared.source_ids.size()),
                                  work.prepared);
   SlotGuard slot(slots_);
@@ -137,9 +140,9 @@ void ClassificationRunner::RunBatch(const std::vector<WorkItem*>& batch) {
     for (size_t i = 0; i < work.inputs.size() && status.ok(); ++i) {
       auto prepared = classifier_->Prepare(work.inputs[i], work.long_input);
       if (!prepared.ok()) {
-        status =
-            absl::Status(prepared.status().code(),
-                         absl::StrCat("texts[", i, "]: ", prepared.status().message()));
+        const std::string field = absl::StrCat("texts[", i, "]");
+        status = pipelines::WithField(
+            pipelines::Prefixed(prepared.status(), absl::StrCat(field, ": ")), field);
       } else {
         work.texts.push_back(*std::move(prepared));
       }

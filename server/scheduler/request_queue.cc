@@ -1,6 +1,7 @@
 #include "server/scheduler/request_queue.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/pipelines/status_details.h"
 
 namespace heed::server {
 namespace {
@@ -20,10 +21,13 @@ absl::Status RequestQueue::Push(std::shared_ptr<WorkItem> item) {
     absl::MutexLock lock(&mu_);
     TakeDeadLocked(&dead);
     if (closed_) {
-      status = absl::UnavailableError("the server is shutting down");
+      status = pipelines::WithReason(
+          absl::UnavailableError("the server is shutting down"), "SHUTTING_DOWN");
     } else if (SizeLocked() >= capacity_) {
-      status = absl::ResourceExhaustedError(absl::StrCat(
-          "the model's queue is full (", capacity_, " requests); retry later"));
+      status = pipelines::WithReason(
+          absl::ResourceExhaustedError(absl::StrCat(
+              "the model's queue is full (", capacity_, " requests); retry later")),
+          "QUEUE_FULL");
     } else {
       item->enqueued_at = absl::Now();
       by_priority_[item->priority].push_back(std::move(item));

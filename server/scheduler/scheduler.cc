@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "core/pipelines/status_details.h"
 
 namespace heed::server {
 namespace {
@@ -48,15 +49,24 @@ absl::Status Scheduler::Submit(std::shared_ptr<WorkItem> item) {
     // (An item already past its deadline is left to the queue, which ends it
     // DEADLINE_EXCEEDED.)
     if (wait > absl::ZeroDuration() && left > absl::ZeroDuration() && wait > left) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
+      absl::Status status = absl::ResourceExhaustedError(absl::StrFormat(
           "the expected wait in the model's queue (%.0f ms) is longer than the "
           "request's deadline allows (%.0f ms); retry later or on another replica",
           absl::ToDoubleMilliseconds(wait),
           std::max(0.0, absl::ToDoubleMilliseconds(left))));
+      // By then the queue has moved up by the difference.
+      return pipelines::WithRetryDelay(
+          pipelines::WithReason(std::move(status), "DEADLINE_TOO_SHORT"), wait - left);
     }
   }
   absl::Status status = queue_.Push(std::move(item));
   Report();
+  if (status.code() == absl::StatusCode::kResourceExhausted &&
+      service_samples_.load() >= kMinServiceSamples) {
+    // A full queue has room again once a batch (or a step) has left it.
+    status = pipelines::WithRetryDelay(std::move(status),
+                                       absl::Nanoseconds(service_ns_.load()));
+  }
   return status;
 }
 
@@ -101,7 +111,9 @@ void Scheduler::Shutdown(absl::Duration grace) {
     absl::MutexLock lock(&join_mu_);
     if (worker_.joinable()) worker_.join();
   }
-  queue_.Drain(absl::UnavailableError("the server shut down before the request ran"));
+  queue_.Drain(pipelines::WithReason(
+      absl::UnavailableError("the server shut down before the request ran"),
+      "SHUTTING_DOWN"));
 }
 
 void Scheduler::Report() {
@@ -118,8 +130,9 @@ std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(
     if (absl::Status stop = item->StopStatus(now, "during computation"); !stop.ok()) {
       item->Complete(std::move(stop));
     } else if (give_up) {
-      item->Complete(
-          absl::UnavailableError("the server shut down before the request finished"));
+      item->Complete(pipelines::WithReason(
+          absl::UnavailableError("the server shut down before the request finished"),
+          "SHUTTING_DOWN"));
     } else {
       alive.push_back(std::move(item));
     }

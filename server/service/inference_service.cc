@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/pipelines/status_details.h"
 #include "server/service/reactors.h"
 #include "server/service/request_validation.h"
 #include "server/service/response_builders.h"
@@ -40,13 +41,16 @@ absl::Status InferenceService::Authenticate(
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
+    return pipelines::WithReason(
+        absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata"),
+        "TOKEN_MISSING");
   }
   const std::string value(it->second.data(), it->second.size());
   for (const std::string& token : auth_tokens_) {
     if (value == "Bearer " + token) return absl::OkStatus();
   }
-  return absl::UnauthenticatedError("the bearer token is not accepted");
+  return pipelines::WithReason(
+      absl::UnauthenticatedError("the bearer token is not accepted"), "TOKEN_REJECTED");
 }
 
 void InferenceService::Record(const Call& call, const std::string& model,
@@ -111,6 +115,11 @@ void InferenceService::Record(const Call& call, const std::string& model,
                                        absl::ToDoubleMilliseconds(queue),
                                        absl::ToDoubleMilliseconds(compute),
                                        absl::ToDoubleMilliseconds(total)));
+  // gRPC's client retry policy waits this long before its next attempt.
+  if (std::optional<absl::Duration> delay = RetryDelayOf(status)) {
+    call.context->AddTrailingMetadata("grpc-retry-pushback-ms",
+                                      absl::StrCat(absl::ToInt64Milliseconds(*delay)));
+  }
   if (request_log_ != nullptr && request_log_->enabled()) {
     RequestLogRecord record;
     record.method = call.method;
@@ -160,13 +169,16 @@ absl::StatusOr<std::shared_ptr<GenerationWork>> InferenceService::BuildGeneratio
   if (!prepared.ok()) return prepared.status();
   if (const int64_t cost = GenerationCost(*prepared, request.return_alignment());
       cost > (*served)->max_request_cost) {
-    return absl::InvalidArgumentError(
+    absl::Status over = absl::InvalidArgumentError(
         absl::StrCat("the request's cost is ", cost,
                      " (beams x max output tokens, plus hypotheses x "
                      "max output tokens for return_alignment); this model's limit "
                      "(--max_request_cost) is ",
                      (*served)->max_request_cost,
                      ": lower beam_size, num_return_sequences or max_output_tokens"));
+    over = pipelines::WithMetadata(std::move(over), "limit",
+                                   absl::StrCat((*served)->max_request_cost));
+    return pipelines::WithReason(std::move(over), "COST_OVER_LIMIT");
   }
   auto work = std::make_shared<GenerationWork>();
   work->prepared = std::move(*prepared);
@@ -306,9 +318,11 @@ grpc::ServerUnaryReactor* InferenceService::ClassifySentiment(
   };
   if (absl::Status s = Authenticate(context); !s.ok()) return fail(request->model(), s);
   if (request->texts().empty() || request->texts_size() > kMaxTextsPerRequest) {
-    return fail(request->model(), absl::InvalidArgumentError(absl::StrCat(
-                                      "texts must hold 1 to ", kMaxTextsPerRequest,
-                                      " texts, got ", request->texts_size())));
+    return fail(request->model(),
+                pipelines::InvalidField(
+                    request->texts().empty() ? "EMPTY_INPUT" : "TOO_MANY_TEXTS", "texts",
+                    absl::StrCat("texts must hold 1 to ", kMaxTextsPerRequest,
+                                 " texts, got ", request->texts_size())));
   }
   for (int i = 0; i < request->texts_size(); ++i) {
     if (absl::Status s = ValidateText(request->texts(i), absl::StrCat("texts[", i, "]"));
@@ -363,8 +377,8 @@ grpc::ServerUnaryReactor* InferenceService::ListModels(
     return reactor;
   }
   if (!heed::v1::Task_IsValid(request->task())) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task: unknown enum value"));
+    reactor->Finish(ToGrpcStatus(pipelines::InvalidField("UNKNOWN_ENUM_VALUE", "task",
+                                                         "task: unknown enum value")));
     return reactor;
   }
   for (const ModelInfo& model : host_->List(FromApiTask(request->task()))) {
@@ -383,8 +397,8 @@ grpc::ServerUnaryReactor* InferenceService::GetModel(
     return reactor;
   }
   if (request->name().empty()) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name: must not be empty"));
+    reactor->Finish(ToGrpcStatus(
+        pipelines::InvalidField("EMPTY_INPUT", "name", "name: must not be empty")));
     return reactor;
   }
   absl::StatusOr<ModelInfo> model = host_->Describe(request->name());

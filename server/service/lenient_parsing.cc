@@ -9,6 +9,7 @@
 // gRPC's callback API has no public hook for this, so the handlers are
 // re-registered through MarkMethodCallback.
 #include "absl/strings/str_cat.h"
+#include "core/pipelines/status_details.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "heed/v1/lenient_requests.pb.h"
@@ -85,8 +86,10 @@ bool ParseLenient(const grpc::ByteBuffer& bytes, Request* request) {
 }
 
 absl::Status Malformed(const char* type) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("the request is not a valid ", type, " (malformed protobuf)"));
+  return pipelines::WithReason(
+      absl::InvalidArgumentError(
+          absl::StrCat("the request is not a valid ", type, " (malformed protobuf)")),
+      "MALFORMED_REQUEST");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/pipelines/status_details.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/scheduler/work_item.h"
 
@@ -87,16 +88,20 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
       const int64_t bytes = static_cast<int64_t>(message.ByteSizeLong());
       const absl::Time now = absl::Now();
       if (writing_ && now - write_started_ > limits_.write_timeout) {
-        stalled = absl::ResourceExhaustedError(absl::StrCat(
-            "the client read nothing of the stream for ",
-            absl::FormatDuration(now - write_started_), " (the server's limit is ",
-            absl::FormatDuration(limits_.write_timeout), ")"));
+        stalled = pipelines::WithReason(
+            absl::ResourceExhaustedError(absl::StrCat(
+                "the client read nothing of the stream for ",
+                absl::FormatDuration(now - write_started_), " (the server's limit is ",
+                absl::FormatDuration(limits_.write_timeout), ")")),
+            "STREAM_NOT_READ");
       } else if (buffered_bytes_ > 0 &&
                  buffered_bytes_ + bytes > limits_.max_buffered_bytes) {
-        stalled = absl::ResourceExhaustedError(
-            absl::StrCat("the client did not read the stream: ", buffered_bytes_ + bytes,
-                         " bytes would wait unsent (the server's limit is ",
-                         limits_.max_buffered_bytes, ")"));
+        stalled = pipelines::WithReason(
+            absl::ResourceExhaustedError(absl::StrCat(
+                "the client did not read the stream: ", buffered_bytes_ + bytes,
+                " bytes would wait unsent (the server's limit is ",
+                limits_.max_buffered_bytes, ")")),
+            "STREAM_NOT_READ");
       }
       if (stalled.ok()) {
         buffered_bytes_ += bytes;

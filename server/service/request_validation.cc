@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/pipelines/input_limit.h"
+#include "core/pipelines/status_details.h"
 
 namespace heed::server {
 namespace {
@@ -15,8 +16,9 @@ constexpr float kMinTemperature = 1e-6f;
 template <typename T>
 absl::Status Range(const char* field, T value, T min, T max) {
   if (!(value >= min && value <= max)) {
-    return absl::InvalidArgumentError(absl::StrCat("options.", field, " must be between ",
-                                                   min, " and ", max, ", got ", value));
+    return pipelines::InvalidField("OPTION_OUT_OF_RANGE", absl::StrCat("options.", field),
+                                   absl::StrCat("options.", field, " must be between ",
+                                                min, " and ", max, ", got ", value));
   }
   return absl::OkStatus();
 }
@@ -24,14 +26,19 @@ absl::Status Range(const char* field, T value, T min, T max) {
 }  // namespace
 
 absl::Status ValidateText(const std::string& text, const std::string& field) {
-  if (text.empty())
-    return absl::InvalidArgumentError(absl::StrCat(field, " must not be empty"));
+  if (text.empty()) {
+    return pipelines::InvalidField("EMPTY_INPUT", field,
+                                   absl::StrCat(field, " must not be empty"));
+  }
   if (text.size() > kMaxTextBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " is ", text.size(), " bytes; the limit is ", kMaxTextBytes));
+    return pipelines::WithMetadata(
+        pipelines::InvalidField("INPUT_TOO_LARGE", field,
+                                absl::StrCat(field, " is ", text.size(),
+                                             " bytes; the limit is ", kMaxTextBytes)),
+        "limit", absl::StrCat(kMaxTextBytes));
   }
   if (absl::Status s = pipelines::CheckInputText(text); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(field, " ", s.message()));
+    return pipelines::WithField(pipelines::Prefixed(s, absl::StrCat(field, " ")), field);
   }
   return absl::OkStatus();
 }
@@ -86,7 +93,8 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
       // Below 1e-6 the logits divided by it overflow float (1e-45 turned them
       // into infinities and the output empty); greedy search is the limit.
       if (!(s.temperature() >= kMinTemperature && s.temperature() <= 100.0f)) {
-        return absl::InvalidArgumentError(
+        return pipelines::InvalidField(
+            "OPTION_OUT_OF_RANGE", "options.sampling.temperature",
             absl::StrCat("options.sampling.temperature must be between ", kMinTemperature,
                          " and 100, got ", s.temperature()));
       }
@@ -96,7 +104,8 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
     sampling.top_k = s.top_k();
     if (s.has_top_p()) {
       if (!(s.top_p() > 0.0f && s.top_p() <= 1.0f)) {
-        return absl::InvalidArgumentError(
+        return pipelines::InvalidField(
+            "OPTION_OUT_OF_RANGE", "options.sampling.top_p",
             absl::StrCat("options.sampling.top_p must be in (0, 1], got ", s.top_p()));
       }
       sampling.top_p = s.top_p();
@@ -104,13 +113,15 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
     sampling.seed = s.has_seed() ? s.seed() : std::random_device{}();
     *seed = sampling.seed;
     if (r.num_beams.value_or(1) > 1) {
-      return absl::InvalidArgumentError(
+      return pipelines::InvalidField(
+          "OPTIONS_CONFLICT", "options.sampling",
           "options.sampling cannot be combined with beam_size > 1");
     }
     r.sampling = sampling;
   } else if (r.num_return_sequences > r.num_beams.value_or(1) &&
              r.num_beams.has_value()) {
-    return absl::InvalidArgumentError(
+    return pipelines::InvalidField(
+        "OPTIONS_CONFLICT", "options.num_return_sequences",
         absl::StrCat("options.num_return_sequences (", r.num_return_sequences,
                      ") cannot exceed options.beam_size (", *r.num_beams, ")"));
   }
@@ -130,7 +141,8 @@ absl::StatusOr<pipelines::LongInput> LongInputOf(
     case heed::v1::LONG_INPUT_CHUNKS:
       return pipelines::LongInput::kChunks;
     default:
-      return absl::InvalidArgumentError(
+      return pipelines::InvalidField(
+          "UNKNOWN_ENUM_VALUE", "long_input",
           absl::StrCat("long_input: unknown value ", request.long_input()));
   }
 }

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <limits>
 
+#include "core/pipelines/status_details.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/service/request_validation.h"
 #include "server/service/response_builders.h"
@@ -82,6 +84,54 @@ TEST(RequestValidationTest, PriorityRanks) {
             PriorityRank(heed::v1::PRIORITY_HIGH));
   EXPECT_EQ(PriorityRank(heed::v1::PRIORITY_UNSPECIFIED),
             PriorityRank(heed::v1::PRIORITY_NORMAL));
+}
+
+template <typename Detail>
+bool Unpack(const google::rpc::Status& rich, Detail* detail) {
+  for (const google::protobuf::Any& any : rich.details()) {
+    if (any.Is<Detail>()) return any.UnpackTo(detail);
+  }
+  return false;
+}
+
+TEST(StatusMappingTest, EveryErrorCarriesARichStatus) {
+  // A field at fault: ErrorInfo with the attached reason, and BadRequest.
+  absl::Status bad = pipelines::WithMetadata(
+      pipelines::InvalidField("OPTION_OUT_OF_RANGE", "options.beam_size", "too many"),
+      "limit", "16");
+  grpc::Status status = ToGrpcStatus(bad);
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(status.error_details()));
+  EXPECT_EQ(rich.code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(rich.message(), "too many");
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(Unpack(rich, &info));
+  EXPECT_EQ(info.reason(), "OPTION_OUT_OF_RANGE");
+  EXPECT_EQ(info.domain(), "heed");
+  EXPECT_EQ(info.metadata().at("limit"), "16");
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(Unpack(rich, &bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(), "options.beam_size");
+  google::rpc::RetryInfo retry;
+  EXPECT_FALSE(Unpack(rich, &retry));
+
+  // No reason attached: the code's name. UNAVAILABLE always says when to retry.
+  rich = RichStatusOf(absl::UnavailableError("later"));
+  ASSERT_TRUE(Unpack(rich, &info));
+  EXPECT_EQ(info.reason(), "UNAVAILABLE");
+  ASSERT_TRUE(Unpack(rich, &retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
+  EXPECT_FALSE(Unpack(rich, &bad_request));
+
+  // A measured delay wins over the default.
+  rich = RichStatusOf(pipelines::WithRetryDelay(
+      pipelines::WithReason(absl::ResourceExhaustedError("full"), "QUEUE_FULL"),
+      absl::Milliseconds(1500)));
+  ASSERT_TRUE(Unpack(rich, &retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
+  EXPECT_EQ(retry.retry_delay().nanos(), 500'000'000);
+  EXPECT_EQ(RetryDelayOf(absl::InternalError("bug")), std::nullopt);
 }
 
 TEST(StatusMappingTest, CanonicalCodesMapOneToOne) {
