@@ -79,6 +79,10 @@ absl::StatusOr<std::vector<ModelSpec>> ReadModelConfigFile(
         spec.max_request_cost = cost;
       } else if (key == "threads") {
         status = positive_int(&spec.threads);
+      } else if (key == "max_queue_wait_ms") {
+        int ms = 0;
+        status = positive_int(&ms);  // 0 turns the bound off
+        spec.batching.max_queue_wait = absl::Milliseconds(ms);
       } else if (key == "max_queue_delay_ms") {
         int ms = 0;
         status = positive_int(&ms);

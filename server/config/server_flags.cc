@@ -55,6 +55,10 @@ ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(2),
 ABSL_FLAG(
     int, max_queue_size, 256,
     "Queued requests per model; beyond it requests get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(absl::Duration, max_queue_wait, absl::Seconds(1),
+          "Latency bound of each model's queue: once the measured service time says "
+          "the queued work takes longer than this, requests get RESOURCE_EXHAUSTED "
+          "with a retry delay (0: only --max_queue_size bounds the queue).");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "Close a connection that has not completed its TLS/HTTP2 handshake by then "
           "(silent TCP connections must not hold file descriptors).");
@@ -197,6 +201,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.models.long_input = *long_input;
   options.models.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
   options.models.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
+  options.models.batching.max_queue_wait = absl::GetFlag(FLAGS_max_queue_wait);
+  if (options.models.batching.max_queue_wait < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--max_queue_wait must not be negative");
+  }
   if (options.models.batching.max_batch_tokens < 1) {
     return absl::InvalidArgumentError("--max_batch_tokens must be at least 1");
   }

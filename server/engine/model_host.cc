@@ -57,11 +57,14 @@ std::unique_ptr<Scheduler> MakeScheduler(const pipelines::LoadedModel& m,
     batch_size.Observe(size);
     inference.Observe(absl::ToDoubleSeconds(compute));
   };
-  observer.on_load = [&queue_depth, &inflight](int queued, int running) {
+  auto& capacity = metrics->queue_capacity().Add({{"model", name}});
+  capacity.Set(batching.max_queue_size);
+  observer.on_load = [&queue_depth, &inflight, &capacity](int queued, int running,
+                                                          int admitted) {
     queue_depth.Set(queued);
     inflight.Set(running);
+    capacity.Set(admitted);
   };
-  metrics->queue_capacity().Add({{"model", name}}).Set(batching.max_queue_size);
   if (m.generator != nullptr) {
     auto& encode = metrics->inference_duration().Add(
         {{"model", name}, {"phase", "encode"}}, ServerMetrics::StepBuckets());

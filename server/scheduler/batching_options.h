@@ -11,6 +11,10 @@ struct BatchingOptions {
   int max_batch_tokens = 16384;                            // tokens per dynamic batch
   absl::Duration max_queue_delay = absl::Milliseconds(2);  // wait to fill a batch
   int max_queue_size = 256;                                // beyond: RESOURCE_EXHAUSTED
+  // The latency bound of the queue: once the measured service time says the
+  // queued work takes longer than this, new requests get RESOURCE_EXHAUSTED.
+  // max_queue_size stays the memory bound. Zero turns it off.
+  absl::Duration max_queue_wait = absl::Seconds(1);
   int max_tokens_in_flight = 16384;                        // continuous batching cap
 };
 

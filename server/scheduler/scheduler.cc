@@ -43,8 +43,18 @@ Scheduler::Scheduler(std::string name, std::unique_ptr<StepRunner> runner,
 Scheduler::~Scheduler() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status Scheduler::Submit(std::shared_ptr<WorkItem> item) {
+  const absl::Duration wait = ExpectedWait();
+  const absl::Duration max_wait = options_.max_queue_wait;
+  if (max_wait > absl::ZeroDuration() && wait > max_wait) {
+    absl::Status status = absl::ResourceExhaustedError(absl::StrFormat(
+        "the model's queue holds about %.0f ms of work, over its limit of %.0f ms "
+        "(--max_queue_wait); retry later or on another replica",
+        absl::ToDoubleMilliseconds(wait), absl::ToDoubleMilliseconds(max_wait)));
+    // By then the queue is back within its limit.
+    return pipelines::WithRetryDelay(pipelines::WithReason(std::move(status), "QUEUE_FULL"),
+                                     wait - max_wait);
+  }
   if (item->deadline != absl::InfiniteFuture()) {
-    const absl::Duration wait = ExpectedWait();
     const absl::Duration left = item->deadline - absl::Now();
     // (An item already past its deadline is left to the queue, which ends it
     // DEADLINE_EXCEEDED.)
@@ -116,8 +126,24 @@ void Scheduler::Shutdown(absl::Duration grace) {
       "SHUTTING_DOWN"));
 }
 
+int Scheduler::Capacity() const {
+  const int hard = options_.max_queue_size;
+  if (options_.max_queue_wait <= absl::ZeroDuration() ||
+      service_samples_.load() < kMinServiceSamples) {
+    return hard;
+  }
+  const int64_t service_ns = std::max<int64_t>(1, service_ns_.load());
+  const int64_t rounds = absl::ToInt64Nanoseconds(options_.max_queue_wait) / service_ns;
+  const int64_t batch = std::max(1, options_.max_batch_size);
+  // The inverse of ExpectedWait: `rounds` batches (or steps' worth of
+  // requests) wait within the limit; continuous batching also fills the
+  // running batch first.
+  const int64_t fits = batch * rounds + (step_runner_ != nullptr ? batch : 0);
+  return static_cast<int>(std::clamp<int64_t>(fits, 1, hard));
+}
+
 void Scheduler::Report() {
-  if (observer_.on_load) observer_.on_load(queue_.size(), running_.load());
+  if (observer_.on_load) observer_.on_load(queue_.size(), running_.load(), Capacity());
 }
 
 std::vector<std::shared_ptr<WorkItem>> Scheduler::DropDead(

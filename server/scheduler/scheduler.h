@@ -59,7 +59,8 @@ struct SchedulerObserver {
   // Continuous batching: the backend's Start of one item (for generation, the
   // encoder pass of its source).
   std::function<void(absl::Duration compute)> on_start;
-  std::function<void(int queued, int running)> on_load;
+  // `capacity`: the queued requests admitted now (Capacity()).
+  std::function<void(int queued, int running, int capacity)> on_load;
 };
 
 class Scheduler {
@@ -72,15 +73,20 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // RESOURCE_EXHAUSTED at once when the queue is full, or when the expected
-  // wait (from the recent service times and the queue's contents) would pass
-  // the item's deadline; UNAVAILABLE after Shutdown. On error the item is not
+  // RESOURCE_EXHAUSTED at once when the queue is full (max_queue_size), when
+  // the expected wait (from the recent service times and the queue's
+  // contents) exceeds max_queue_wait, or when it would pass the item's
+  // deadline; UNAVAILABLE after Shutdown. On error the item is not
   // completed: the caller answers.
   absl::Status Submit(std::shared_ptr<WorkItem> item);
 
   // The wait a new item can expect before it runs; zero until a few items
   // have been served.
   absl::Duration ExpectedWait() const;
+
+  // About how many queued items fit within max_queue_wait at the measured
+  // service time, at most max_queue_size (which it is until measured).
+  int Capacity() const;
 
   // Stops accepting; lets queued and running items finish until `grace`
   // passes, then completes the rest with UNAVAILABLE; joins the worker.

@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "core/pipelines/status_details.h"
 #include "gtest/gtest.h"
 
 namespace heed::server {
@@ -82,11 +83,14 @@ class FakeStepRunner : public StepRunner {
   absl::Duration step_;
 };
 
+// Without a latency bound on the queue unless a test sets one: the tests
+// below queue work for seconds on purpose.
 BatchingOptions Options(int max_batch = 8, int queue = 64) {
   BatchingOptions o;
   o.max_batch_size = max_batch;
   o.max_queue_size = queue;
   o.max_queue_delay = absl::Milliseconds(20);
+  o.max_queue_wait = absl::ZeroDuration();
   return o;
 }
 
@@ -383,11 +387,55 @@ TEST(SchedulerTest, ARequestThatCannotMeetItsDeadlineIsRefusedAtOnce) {
   absl::Status refused = scheduler.Submit(hurried);
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(refused.message().find("expected wait"), absl::string_view::npos) << refused;
+  EXPECT_EQ(pipelines::DetailsOf(refused).reason, "DEADLINE_TOO_SHORT");
+  EXPECT_GT(pipelines::DetailsOf(refused).retry_delay, absl::Milliseconds(300));
   auto patient = std::make_shared<FakeItem>(1);
   patient->deadline = absl::Now() + absl::Seconds(30);
   EXPECT_TRUE(scheduler.Submit(patient).ok());
   ASSERT_TRUE(patient->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_TRUE(patient->status.ok());
+}
+
+TEST(SchedulerTest, TheQueueHoldsAtMostMaxQueueWaitOfWork) {
+  // One item per 100 ms batch and a 450 ms bound: about four queued items fit,
+  // far below max_queue_size.
+  BatchingOptions options = Options(1, 1000);
+  options.max_queue_wait = absl::Milliseconds(450);
+  Scheduler scheduler("fake", std::make_unique<FakeBatchRunner>(absl::Milliseconds(100)),
+                      options);
+  EXPECT_EQ(scheduler.Capacity(), 1000);  // nothing measured yet
+  std::vector<std::shared_ptr<FakeItem>> items;
+  for (int i = 0; i < 4; ++i) {
+    items.push_back(std::make_shared<FakeItem>(1));
+    ASSERT_TRUE(scheduler.Submit(items.back()).ok());
+  }
+  for (auto& item : items) {
+    ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  }
+  // Measured now. Capacity is an estimate around 450 / 100 batches of one.
+  EXPECT_GE(scheduler.Capacity(), 3);
+  EXPECT_LE(scheduler.Capacity(), 5);
+  int admitted = 0;
+  absl::Status refused;
+  for (int i = 0; i < 50 && refused.ok(); ++i) {
+    auto item = std::make_shared<FakeItem>(1);
+    refused = scheduler.Submit(item);
+    if (refused.ok()) {
+      ++admitted;
+      items.push_back(std::move(item));
+    }
+  }
+  EXPECT_GE(admitted, 3);
+  EXPECT_LE(admitted, 7);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(pipelines::DetailsOf(refused).reason, "QUEUE_FULL");
+  ASSERT_TRUE(pipelines::DetailsOf(refused).retry_delay.has_value());
+  EXPECT_GT(*pipelines::DetailsOf(refused).retry_delay, absl::ZeroDuration());
+  EXPECT_NE(refused.message().find("--max_queue_wait"), absl::string_view::npos);
+  for (auto& item : items) {
+    ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    EXPECT_TRUE(item->status.ok());
+  }
 }
 
 }  // namespace
