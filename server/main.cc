@@ -18,6 +18,7 @@
 #include "server/config/server_flags.h"
 #include "server/heed_server.h"
 #include "server/logging/logging.h"
+#include "server/process/fd_limit.h"
 #include "server/version_info.h"
 #include "spdlog/spdlog.h"
 
@@ -95,6 +96,20 @@ int main(int argc, char** argv) {
                heed::kGitRevision, heed::cpu::IsaName(heed::cpu::IsaCeiling()),
                heed::cpu::IsaName(heed::cpu::BestSupportedIsa()));
 
+  // Before any socket exists: running out of descriptors would stop gRPC's
+  // listener for good (see server/process/fd_limit.h).
+  if (absl::StatusOr<heed::server::FdLimit> fds = heed::server::RaiseFdLimit();
+      !fds.ok()) {
+    spdlog::warn("file descriptors: {}", std::string(fds.status().message()));
+  } else if (fds->after < 4096) {
+    spdlog::warn(
+        "file descriptors: the limit is {}; each connection takes one, and gRPC stops "
+        "accepting for good when they run out: raise it (ulimit -n, or the container's "
+        "nofile limit)",
+        fds->after);
+  } else {
+    spdlog::info("file descriptors: limit {} (was {})", fds->after, fds->before);
+  }
   auto server = heed::server::HeedServer::Start(*options);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", std::string(server.status().message()));

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "server/process/fd_limit.h"
+
 namespace heed::server {
 namespace {
 
@@ -92,6 +94,8 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
              prometheus::MetricType::Gauge, rss),
       Family("process_open_fds", "Open file descriptors.", prometheus::MetricType::Gauge,
              CountOpenFds()),
+      Family("process_max_fds", "Maximum number of open file descriptors.",
+             prometheus::MetricType::Gauge, static_cast<double>(CurrentFdLimit())),
       Family("process_start_time_seconds",
              "Start time of the process since the Unix epoch in seconds.",
              prometheus::MetricType::Gauge, start_time_seconds_),

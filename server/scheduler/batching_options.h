@@ -15,7 +15,7 @@ struct BatchingOptions {
   // queued work takes longer than this, new requests get RESOURCE_EXHAUSTED.
   // max_queue_size stays the memory bound. Zero turns it off.
   absl::Duration max_queue_wait = absl::Seconds(1);
-  int max_tokens_in_flight = 16384;                        // continuous batching cap
+  int max_tokens_in_flight = 16384;  // continuous batching cap
 };
 
 }  // namespace heed::server

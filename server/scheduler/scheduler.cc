@@ -51,8 +51,8 @@ absl::Status Scheduler::Submit(std::shared_ptr<WorkItem> item) {
         "(--max_queue_wait); retry later or on another replica",
         absl::ToDoubleMilliseconds(wait), absl::ToDoubleMilliseconds(max_wait)));
     // By then the queue is back within its limit.
-    return pipelines::WithRetryDelay(pipelines::WithReason(std::move(status), "QUEUE_FULL"),
-                                     wait - max_wait);
+    return pipelines::WithRetryDelay(
+        pipelines::WithReason(std::move(status), "QUEUE_FULL"), wait - max_wait);
   }
   if (item->deadline != absl::InfiniteFuture()) {
     const absl::Duration left = item->deadline - absl::Now();

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -486,6 +487,61 @@ TEST(ConnectionsTest, SilentConnectionsAreClosedAndIdleOnesToldToGoAway) {
   EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY);
   std::printf("idle connection left READY after %.1f s\n",
               absl::ToDoubleSeconds(absl::Now() - idle_start));
+}
+
+int ConnectTo(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(ConnectionsTest, ManyConnectionsDoNotStopTheListener) {
+  // Started with a soft limit of 64 descriptors (inherited from this process),
+  // heed-server raises it to the hard limit. Before, 200 connections ran it
+  // out of descriptors, gRPC's accept() failed with EMFILE, and the listener
+  // never accepted again: every later client got DEADLINE_EXCEEDED.
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 1024) {
+    GTEST_SKIP() << "the hard descriptor limit (" << saved.rlim_max << ") is too low";
+  }
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto server =
+      ServerProcess::Start(HEED_SERVER_BINARY, {"--models_dir=" + models.str()});
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_THAT(server->output(), HasSubstr("file descriptors: limit"));
+
+  std::vector<int> connections;
+  for (int i = 0; i < 200; ++i) {
+    const int fd = ConnectTo(server->grpc_port());
+    ASSERT_GE(fd, 0) << "connection " << i;
+    connections.push_back(fd);
+  }
+  absl::SleepFor(absl::Milliseconds(500));  // the server accepts them all
+  for (int fd : connections) close(fd);
+
+  client::ClientOptions options;
+  options.address = server->grpc_address();
+  options.deadline = absl::Seconds(10);
+  client::HeedClient heed(options);
+  auto models_listed = heed.ListModels();
+  ASSERT_TRUE(models_listed.ok()) << models_listed.status();
+  EXPECT_FALSE(models_listed->empty());
+  const std::string page = Scrape(*server);
+  EXPECT_THAT(page, HasSubstr("process_max_fds "));
 }
 
 TEST(RequestLimitsTest, MalformedRequestBytesAreInvalidArgument) {
