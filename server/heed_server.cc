@@ -19,6 +19,7 @@
 #include "heed_version.h"
 #include "prometheus/exposer.h"
 #include "server/config/model_config_file.h"
+#include "server/server_info.h"
 #include "spdlog/spdlog.h"
 
 namespace heed::server {
@@ -274,6 +275,8 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
                              options.max_concurrent_streams);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  server->inference_service_.SetServerInfo(
+      BuildServerInfo(options, server->threads_.threads));
   builder.RegisterService(&server->inference_service_);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {

@@ -55,6 +55,7 @@ Commands:
   summarize [TEXT...]  Summarize each TEXT (or each line of stdin).
   sentiment [TEXT...]  Classify the sentiment of the TEXTs (or stdin lines), in one call.
   models [NAME]        List the loaded models, or describe one.
+  info                 The server's version, instruction set, compute types and limits.
   health [SERVICE]     Ask grpc.health.v1 whether the server (or SERVICE) is serving;
                        exit 0 only when SERVING.
 
@@ -88,6 +89,10 @@ Flags: --model --explain --truncate --chunks --json --deadline --address
 )";
 constexpr char kModelsHelp[] =
     "heed models [NAME]\n\nLists the loaded models, or describes NAME.\n";
+constexpr char kInfoHelp[] =
+    "heed info\n\nPrints the server's version, git revision, instruction-set level,\n"
+    "compute types as they run there, and the limits every request meets\n"
+    "(--json: the whole ServerInfo).\n";
 constexpr char kHealthHelp[] =
     "heed health [SERVICE]\n\nChecks grpc.health.v1 for the server or SERVICE "
     "(e.g. heed.v1.Inference/translation); exit 0 only when SERVING.\n";
@@ -254,6 +259,38 @@ int RunModels(heed::client::HeedClient& client, const std::vector<std::string>& 
   return 0;
 }
 
+int RunInfo(heed::client::HeedClient& client) {
+  absl::StatusOr<heed::v1::ServerInfo> info = client.GetServerInfo();
+  if (!info.ok()) return Fail(info.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("%s\n", ToJson(*info).c_str());
+    return 0;
+  }
+  std::printf("version          %s (git %s)\n", info->version().c_str(),
+              info->git_revision().c_str());
+  std::printf("isa              %s (this CPU's best: %s), %d compute threads\n",
+              info->isa().c_str(), info->cpu_best_isa().c_str(), info->compute_threads());
+  std::printf("oneDNN, gRPC     %s, %s\n", info->onednn_version().c_str(),
+              info->grpc_version().c_str());
+  for (const heed::v1::ComputeTypeSupport& type : info->compute_types()) {
+    std::printf("compute type     %-22s %s\n",
+                heed::v1::ComputeType_Name(type.compute_type()).c_str(),
+                type.detail().c_str());
+  }
+  const heed::v1::ServerLimits& limits = info->limits();
+  std::printf("texts per call   %d, %lld bytes each, %lld bytes per message\n",
+              limits.max_texts_per_request(),
+              static_cast<long long>(limits.max_text_bytes()),
+              static_cast<long long>(limits.max_message_bytes()));
+  std::printf("request cost     %lld\n",
+              static_cast<long long>(limits.max_request_cost()));
+  std::printf("queue per model  %d requests, %.3f s of work\n", limits.max_queue_size(),
+              limits.max_queue_wait().seconds() + limits.max_queue_wait().nanos() * 1e-9);
+  std::printf("authentication   %s\n",
+              info->authentication_required() ? "required" : "none");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -275,6 +312,7 @@ int main(int argc, char** argv) {
                          : command_for_help == "sentiment" ? kSentimentHelp
                          : command_for_help == "models"    ? kModelsHelp
                          : command_for_help == "health"    ? kHealthHelp
+                         : command_for_help == "info"      ? kInfoHelp
                                                            : kUsage;
       std::fputs(help, stdout);
       return 0;
@@ -327,6 +365,7 @@ int main(int argc, char** argv) {
   if (command == "sentiment") return RunSentiment(**client, args);
   if (command == "health") return RunHealth(**client, args);
   if (command == "models") return RunModels(**client, args);
+  if (command == "info") return RunInfo(**client);
   std::fprintf(stderr, "heed: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -173,6 +173,16 @@ absl::StatusOr<heed::v1::Model> HeedClient::GetModel(const std::string& name) {
   return response;
 }
 
+absl::StatusOr<heed::v1::ServerInfo> HeedClient::GetServerInfo() {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  heed::v1::ServerInfo response;
+  grpc::Status status =
+      inference_->GetServerInfo(&context, heed::v1::GetServerInfoRequest(), &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 namespace {
 
 template <typename Response, typename Call>

@@ -56,6 +56,8 @@ class HeedClient {
 
   absl::StatusOr<heed::v1::Model> GetModel(const std::string& name);
 
+  absl::StatusOr<heed::v1::ServerInfo> GetServerInfo();
+
   absl::StatusOr<heed::v1::TranslateResponse> Translate(
       const heed::v1::TranslateRequest& request);
   absl::StatusOr<heed::v1::SummarizeResponse> Summarize(

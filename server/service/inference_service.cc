@@ -407,4 +407,22 @@ grpc::ServerUnaryReactor* InferenceService::GetModel(
   return reactor;
 }
 
+void InferenceService::SetServerInfo(heed::v1::ServerInfo info) {
+  server_info_ = std::move(info);
+  server_info_.set_authentication_required(!auth_tokens_.empty());
+}
+
+grpc::ServerUnaryReactor* InferenceService::GetServerInfo(
+    grpc::CallbackServerContext* context, const heed::v1::GetServerInfoRequest*,
+    heed::v1::ServerInfo* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = Authenticate(context); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  *response = server_info_;
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 }  // namespace heed::server

@@ -47,6 +47,14 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const heed::v1::ListModelsRequest* request,
                                        heed::v1::ListModelsResponse* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
+                                          const heed::v1::GetServerInfoRequest* request,
+                                          heed::v1::ServerInfo* response) override;
+
+  // What GetServerInfo answers (set once, before the server starts);
+  // authentication_required is filled in here.
+  void SetServerInfo(heed::v1::ServerInfo info);
+
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const heed::v1::GetModelRequest* request,
                                      heed::v1::Model* response) override;
@@ -106,6 +114,7 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   std::vector<std::string> auth_tokens_;
   const RequestLog* request_log_;
   const StreamLimits stream_limits_;
+  heed::v1::ServerInfo server_info_;
 };
 
 }  // namespace heed::server

@@ -169,6 +169,51 @@ TEST_F(ServerLifecycleTest, CliHealthAndModels) {
   EXPECT_NE(missing.output.find("NOT_FOUND"), std::string::npos) << missing.output;
 }
 
+TEST(ServerInfoTest, DescribesTheBuildTheIsaAndTheLimits) {
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY,
+      {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR, "--max_queue_size=7",
+       "--max_request_cost=999", "--max_queue_wait=250ms", "--threads=1"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  client::ClientOptions options;
+  options.address = server->grpc_address();
+  client::HeedClient heed(options);
+  absl::StatusOr<heed::v1::ServerInfo> info = heed.GetServerInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_FALSE(info->version().empty());
+  EXPECT_FALSE(info->git_revision().empty());
+  EXPECT_FALSE(info->isa().empty());
+  EXPECT_EQ(info->compute_threads(), 1);
+  EXPECT_FALSE(info->authentication_required());
+  ASSERT_EQ(info->compute_types_size(), 3);
+  EXPECT_EQ(info->compute_types(0).compute_type(), heed::v1::COMPUTE_TYPE_FLOAT32);
+  EXPECT_TRUE(info->compute_types(0).native());
+  // The same decision the models report for themselves.
+  absl::StatusOr<std::vector<heed::v1::Model>> models = heed.ListModels();
+  ASSERT_TRUE(models.ok()) << models.status();
+  ASSERT_FALSE(models->empty());
+  for (const heed::v1::Model& model : *models) {
+    for (const auto& type : info->compute_types()) {
+      if (type.compute_type() != model.requested_compute_type()) continue;
+      EXPECT_EQ(type.runs_as(), model.compute_type()) << model.name();
+      EXPECT_EQ(type.native(), model.compute_type_native()) << model.name();
+    }
+  }
+  const heed::v1::ServerLimits& limits = info->limits();
+  EXPECT_EQ(limits.max_texts_per_request(), 256);
+  EXPECT_EQ(limits.max_text_bytes(), 1 << 20);
+  EXPECT_EQ(limits.max_request_cost(), 999);
+  EXPECT_EQ(limits.max_queue_size(), 7);
+  EXPECT_EQ(limits.max_queue_wait().nanos(), 250'000'000);
+
+  CommandResult text = RunCommand(std::string(HEED_CLI_BINARY) +
+                                  " --address=" + server->grpc_address() + " info");
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("queue per model  7 requests, 0.250 s of work"),
+            std::string::npos)
+      << text.output;
+}
+
 TEST(CliTest, UnreachableServerIsAnError) {
   // Port 1 on loopback: nothing listens there, so the call fails UNAVAILABLE.
   CommandResult result = RunCommand(std::string(HEED_CLI_BINARY) +
