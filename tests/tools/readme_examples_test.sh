@@ -30,6 +30,8 @@ translations=$("${heed[@]}" translate --stream --beam=1 --max-tokens=40 < exampl
 summary=$("${heed[@]}" summarize --json "$(cat examples/description.txt)")
 /usr/bin/python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert r["text"] and r["model"]["name"] == "bart-synopsis-demo", r' "$summary"
 "${heed[@]}" sentiment "What a wonderful film." "Dull and tedious." | grep -q '^POSITIVE'
+# The server describes itself.
+"${heed[@]}" info | grep -q '^version  *[0-9]'
 # An error prints its details as the README shows them.
 error=$("${heed[@]}" translate --beam=17 "Hello" 2>&1 || true)
 [[ $error == *"reason: OPTION_OUT_OF_RANGE"*"field: options.beam_size"* ]] ||
