@@ -8,29 +8,9 @@
 #include "grpcpp/grpcpp.h"
 #include "heed_version.h"
 #include "server/service/request_validation.h"
+#include "server/service/response_builders.h"
 
 namespace heed::server {
-namespace {
-
-heed::v1::ComputeType ToApi(ops::ComputeType type) {
-  switch (type) {
-    case ops::ComputeType::kBFloat16:
-      return heed::v1::COMPUTE_TYPE_BFLOAT16;
-    case ops::ComputeType::kInt8:
-      return heed::v1::COMPUTE_TYPE_INT8;
-    case ops::ComputeType::kFloat32:
-      break;
-  }
-  return heed::v1::COMPUTE_TYPE_FLOAT32;
-}
-
-void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
-  const int64_t ns = absl::ToInt64Nanoseconds(d);
-  out->set_seconds(ns / 1'000'000'000);
-  out->set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
-}
-
-}  // namespace
 
 heed::v1::ServerInfo BuildServerInfo(const ServerOptions& options, int compute_threads) {
   heed::v1::ServerInfo info;
@@ -45,8 +25,8 @@ heed::v1::ServerInfo BuildServerInfo(const ServerOptions& options, int compute_t
                                 ops::ComputeType::kInt8}) {
     const ops::ComputeTypeChoice choice = ops::ChooseComputeType(type);
     heed::v1::ComputeTypeSupport* support = info.add_compute_types();
-    support->set_compute_type(ToApi(type));
-    support->set_runs_as(ToApi(choice.used));
+    support->set_compute_type(ToApiComputeType(type));
+    support->set_runs_as(ToApiComputeType(choice.used));
     support->set_native(choice.native);
     support->set_detail(choice.detail);
   }

@@ -1,7 +1,6 @@
 #include "server/service/response_builders.h"
 
 namespace heed::server {
-namespace {
 
 void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
   if (d < absl::ZeroDuration() || d == absl::InfiniteDuration()) d = absl::ZeroDuration();
@@ -9,8 +8,6 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
   out->set_seconds(nanos / 1000000000);
   out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
 }
-
-}  // namespace
 
 void FillTiming(const WorkItem& work, absl::Time arrival, heed::v1::Timing* timing) {
   const absl::Time now = absl::Now();
@@ -26,8 +23,6 @@ void FillModelRef(const ServedModel& model, heed::v1::ModelRef* ref) {
   ref->set_version(model.info.version);
 }
 
-namespace {
-
 heed::v1::ComputeType ToApiComputeType(ops::ComputeType type) {
   switch (type) {
     case ops::ComputeType::kFloat32:
@@ -39,8 +34,6 @@ heed::v1::ComputeType ToApiComputeType(ops::ComputeType type) {
   }
   return heed::v1::COMPUTE_TYPE_UNSPECIFIED;
 }
-
-}  // namespace
 
 void FillModel(const ModelInfo& info, heed::v1::Model* model) {
   model->set_name(info.name);

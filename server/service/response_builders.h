@@ -28,6 +28,9 @@ void FillModelRef(const ServedModel& model, heed::v1::ModelRef* ref);
 void FillModel(const ModelInfo& info, heed::v1::Model* model);
 
 heed::v1::Task ToApiTask(pipelines::Task task);
+heed::v1::ComputeType ToApiComputeType(ops::ComputeType type);
+// A protobuf Duration; negative and infinite durations become zero.
+void SetDuration(absl::Duration d, google::protobuf::Duration* out);
 // nullopt for TASK_UNSPECIFIED (every task).
 std::optional<pipelines::Task> FromApiTask(heed::v1::Task task);
 void FillToken(const tokenizers::Token& token, heed::v1::Token* out);

@@ -4,6 +4,7 @@
 
 #include "core/pipelines/status_details.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/service/response_builders.h"
 
 namespace heed::server {
 namespace {
@@ -47,9 +48,7 @@ google::rpc::Status RichStatusOf(const absl::Status& status) {
   }
   if (std::optional<absl::Duration> delay = RetryDelayOf(status)) {
     google::rpc::RetryInfo retry;
-    const int64_t ns = absl::ToInt64Nanoseconds(*delay);
-    retry.mutable_retry_delay()->set_seconds(ns / 1'000'000'000);
-    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
+    SetDuration(*delay, retry.mutable_retry_delay());
     rich.add_details()->PackFrom(retry);
   }
   return rich;
