@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev grpc-proto
   libabsl-dev
   libdnnl-dev ocl-icd-opencl-dev opencl-headers
-  prometheus-cpp-dev libspdlog-dev
+  prometheus-cpp-dev libcivetweb-dev libspdlog-dev
   nlohmann-json3-dev libicu-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

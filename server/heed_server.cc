@@ -293,6 +293,17 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
   health->SetServingStatus("", false);
   health->SetServingStatus("heed.v1.Inference", false);
   health->SetServingStatus("liveness", true);
+  if (!options.http_address.empty()) {
+    HttpGatewayOptions http;
+    http.address = options.http_address;
+    http.max_body_bytes = options.max_message_bytes;
+    http.requests = &server->metrics_.http_requests_total();
+    auto gateway = HttpGateway::Start(
+        http, server->grpc_server_->InProcessChannel(grpc::ChannelArguments()));
+    if (!gateway.ok()) return gateway.status();
+    server->http_gateway_ = *std::move(gateway);
+    server->http_port_ = server->http_gateway_->port();
+  }
   HeedServer* raw = server.get();
   server->loader_ = std::thread([raw] { raw->LoadModels(); });
   return server;
@@ -314,6 +325,9 @@ void HeedServer::Shutdown() {
   const auto deadline =
       std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
   grpc_server_->Shutdown(deadline);
+  // HTTP requests that came meanwhile got UNAVAILABLE from the in-process
+  // channel; the gateway's threads are done once its calls are.
+  http_gateway_.reset();
   host_.Shutdown(absl::ZeroDuration());
 }
 

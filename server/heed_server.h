@@ -13,6 +13,7 @@
 #include "grpcpp/server.h"
 #include "server/config/server_options.h"
 #include "server/engine/model_host.h"
+#include "server/http/http_gateway.h"
 #include "server/logging/request_log.h"
 #include "server/metrics/process_collector.h"
 #include "server/metrics/server_metrics.h"
@@ -36,6 +37,8 @@ class HeedServer {
   int grpc_port() const { return grpc_port_; }
   // 0 when metrics are disabled.
   int metrics_port() const { return metrics_port_; }
+  // 0 when HTTP is disabled.
+  int http_port() const { return http_port_; }
 
   // Stops accepting calls, lets in-flight ones finish within the grace period,
   // cancels the rest. Safe to call from any thread, once or more.
@@ -69,6 +72,9 @@ class HeedServer {
   std::thread loader_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // After grpc_server_: its calls go through the server's in-process channel.
+  std::unique_ptr<HttpGateway> http_gateway_;
+  int http_port_ = 0;
   void LoadModels();
   absl::Status ApplyDefaultModels();
   std::vector<ModelSpec> specs_;

@@ -119,6 +119,9 @@ int main(int argc, char** argv) {
   if ((*server)->metrics_port() != 0) {
     spdlog::info("metrics listening on port {}", (*server)->metrics_port());
   }
+  if ((*server)->http_port() != 0) {
+    spdlog::info("http listening on port {}", (*server)->http_port());
+  }
 
   std::thread signal_waiter([&signals, srv = server->get()] {
     int received = 0;

@@ -19,6 +19,10 @@ ABSL_FLAG(std::string, grpc_address, "127.0.0.1:50051",
 ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9464",
           "host:port of the Prometheus /metrics endpoint; empty disables it; "
           "port 0 picks a free port.");
+ABSL_FLAG(std::string, http_address, "",
+          "host:port of the HTTP/JSON API (/v1/{Method}, Hugging Face task formats at "
+          "/models/{name}, /healthz, /readyz); empty disables it; port 0 picks a free "
+          "port.");
 ABSL_FLAG(std::string, models_dir, "models",
           "Directory whose subdirectories are Hugging Face model directories.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -161,6 +165,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   ServerOptions options;
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.http_address = absl::GetFlag(FLAGS_http_address);
   options.models_dir = absl::GetFlag(FLAGS_models_dir);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
@@ -256,6 +261,11 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   if (!options.metrics_address.empty()) {
     if (absl::Status s = CheckAddress("--metrics_address", options.metrics_address);
         !s.ok()) {
+      return s;
+    }
+  }
+  if (!options.http_address.empty()) {
+    if (absl::Status s = CheckAddress("--http_address", options.http_address); !s.ok()) {
       return s;
     }
   }

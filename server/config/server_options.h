@@ -19,6 +19,8 @@ struct ServerOptions {
   std::string grpc_address = "127.0.0.1:50051";
   // host:port for the Prometheus /metrics endpoint; empty disables it.
   std::string metrics_address = "127.0.0.1:9464";
+  // host:port for HTTP/JSON (server/http/http_gateway.h); empty disables it.
+  std::string http_address;
   // A directory whose subdirectories are Hugging Face model directories.
   std::string models_dir = "models";
   // How long in-flight calls may run after SIGTERM before they are cancelled.

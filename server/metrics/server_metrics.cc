@@ -20,6 +20,12 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                              "Requests answered, by model, task and gRPC status code; "
                              "model is \"unknown\" unless it names a loaded model.")
                          .Register(r);
+  http_requests_total_ = &prometheus::BuildCounter()
+                              .Name("heed_http_requests_total")
+                              .Help(
+                                  "HTTP/JSON requests by route (a fixed set) and HTTP "
+                                  "status code.")
+                              .Register(r);
   request_duration_ = &prometheus::BuildHistogram()
                            .Name("heed_request_duration_seconds")
                            .Help(

@@ -25,6 +25,11 @@ class ServerMetrics {
   void SetBuildInfo(const std::string& version, const std::string& isa);
 
   prometheus::Family<prometheus::Counter>& requests_total() { return *requests_total_; }
+  // The HTTP/JSON front end's requests by route and HTTP status (its calls
+  // also count in requests_total, like gRPC's).
+  prometheus::Family<prometheus::Counter>& http_requests_total() {
+    return *http_requests_total_;
+  }
   prometheus::Family<prometheus::Histogram>& request_duration() {
     return *request_duration_;
   }
@@ -75,6 +80,7 @@ class ServerMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>* build_info_;
   prometheus::Family<prometheus::Counter>* requests_total_;
+  prometheus::Family<prometheus::Counter>* http_requests_total_;
   prometheus::Family<prometheus::Histogram>* request_duration_;
   prometheus::Family<prometheus::Histogram>* queue_duration_;
   prometheus::Family<prometheus::Histogram>* inference_duration_;

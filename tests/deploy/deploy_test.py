@@ -194,7 +194,7 @@ check("k8s manifests parse", {"Deployment", "Service", "HorizontalPodAutoscaler"
 deployment = next(d for d in docs if d["kind"] == "Deployment")
 container = deployment["spec"]["template"]["spec"]["containers"][0]
 ports = {p["containerPort"] for p in container["ports"]}
-check("k8s ports are the server's", ports == {50051, 9464}, ports)
+check("k8s ports are the server's", ports == {50051, 9464, 8080}, ports)
 check("k8s imagePullPolicy IfNotPresent", container.get("imagePullPolicy") == "IfNotPresent")
 probes = {kind: container.get(kind + "Probe") for kind in ("startup", "readiness", "liveness")}
 check("k8s startup, readiness and liveness probes use gRPC health on 50051",

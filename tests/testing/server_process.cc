@@ -68,6 +68,7 @@ ServerProcess::ServerProcess(ServerProcess&& other) noexcept
       stdout_fd_(other.stdout_fd_),
       grpc_port_(other.grpc_port_),
       metrics_port_(other.metrics_port_),
+      http_port_(other.http_port_),
       output_(std::move(other.output_)) {
   other.pid_ = -1;
   other.stdout_fd_ = -1;
@@ -107,6 +108,7 @@ absl::Status ServerProcess::ReadUntilPorts(absl::Duration timeout) {
     output_.append(buffer, n);
     grpc_port_ = PortAfter(output_, "grpc listening on port ");
     metrics_port_ = PortAfter(output_, "metrics listening on port ");
+    http_port_ = PortAfter(output_, "http listening on port ");
   }
   return absl::OkStatus();
 }

@@ -28,6 +28,8 @@ class ServerProcess {
 
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // 0 unless the server was started with --http_address.
+  int http_port() const { return http_port_; }
   std::string grpc_address() const;
 
   // Sends `signal` and waits for exit; returns the exit code (or 128 + signal if
@@ -45,6 +47,7 @@ class ServerProcess {
   int stdout_fd_ = -1;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  int http_port_ = 0;
   std::string output_;
 };
 

@@ -8,6 +8,8 @@
     below the front ends and the configuration;
   - server/metrics/ knows neither gRPC nor models;
   - server/service/ (gRPC) reaches core only through core/pipelines/;
+  - server/http/ (HTTP/JSON) is a client of the gRPC service: it reaches core
+    only through core/pipelines/ and never the engine;
   - server/config/ does not depend on the gRPC service;
   - client/ uses the API (proto) only, never core/ or server/.
 Usage (ctest runs it): include_rules_test.py SOURCE_DIR
@@ -33,7 +35,10 @@ RULES = [
     ("server/service", ("core/cpu/", "core/io/", "core/kernels/", "core/models/", "core/ops/",
                         "core/tensor/", "core/tokenizers/", "core/generation/",
                         "server/config/"), None),
-    ("server/config", ("server/service/", "grpc"), None),
+    ("server/http", ("core/cpu/", "core/io/", "core/kernels/", "core/models/", "core/ops/",
+                     "core/tensor/", "core/tokenizers/", "core/generation/",
+                     "server/config/", "server/engine/"), None),
+    ("server/config", ("server/service/", "server/http/", "grpc"), None),
     ("client", ("core/", "server/"), None),
 ]
 

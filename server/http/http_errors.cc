@@ -1,0 +1,116 @@
+#include "server/http/http_errors.h"
+
+#include <cmath>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace heed::server {
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+}  // namespace
+
+int HttpStatusOf(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::CANCELLED:
+      return 499;  // the client went away (nginx's convention)
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+HttpError HttpErrorOf(const grpc::Status& status) {
+  HttpError error;
+  error.status = HttpStatusOf(status.error_code());
+  nlohmann::json body = {{"error", status.error_message()},
+                         {"code", CodeName(status.error_code())}};
+  google::rpc::Status rich;
+  if (!status.error_details().empty() && rich.ParseFromString(status.error_details())) {
+    for (const google::protobuf::Any& detail : rich.details()) {
+      if (google::rpc::ErrorInfo info; detail.UnpackTo(&info)) {
+        body["reason"] = info.reason();
+        if (!info.metadata().empty()) {
+          body["metadata"] = std::map<std::string, std::string>(info.metadata().begin(),
+                                                                info.metadata().end());
+        }
+      } else if (google::rpc::BadRequest bad; detail.UnpackTo(&bad)) {
+        nlohmann::json violations = nlohmann::json::array();
+        for (const auto& v : bad.field_violations()) {
+          violations.push_back({{"field", v.field()}, {"description", v.description()}});
+        }
+        body["field_violations"] = std::move(violations);
+      } else if (google::rpc::RetryInfo retry; detail.UnpackTo(&retry)) {
+        const double seconds =
+            retry.retry_delay().seconds() + retry.retry_delay().nanos() * 1e-9;
+        body["retry_delay_seconds"] = seconds;
+        error.retry_after_seconds = std::max(1, static_cast<int>(std::ceil(seconds)));
+      }
+    }
+  }
+  // The same text through any bytes: invalid UTF-8 in a message is replaced.
+  error.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return error;
+}
+
+}  // namespace heed::server
