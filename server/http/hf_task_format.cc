@@ -199,14 +199,25 @@ absl::Status ApplyGenerationParameters(const json& parameters,
   heed::v1::SamplingOptions sampling;
   bool any_sampling = false;
   if (auto s = ReadFloat(p, "temperature", &f, &present); !s.ok()) return s;
-  if (present) sampling.set_temperature(f), any_sampling = true;
+  if (present) {
+    sampling.set_temperature(f);
+    any_sampling = true;
+  }
   if (auto s = ReadInt(p, "top_k", &i, &present); !s.ok()) return s;
-  if (present) sampling.set_top_k(i), any_sampling = true;
+  if (present) {
+    sampling.set_top_k(i);
+    any_sampling = true;
+  }
   if (auto s = ReadFloat(p, "top_p", &f, &present); !s.ok()) return s;
-  if (present) sampling.set_top_p(f), any_sampling = true;
+  if (present) {
+    sampling.set_top_p(f);
+    any_sampling = true;
+  }
   if (auto it = p.find("seed"); it != p.end()) {
-    if (!it->is_number_unsigned())
-      return WrongType("parameters.seed", "an unsigned integer");
+    if (!it->is_number_unsigned() &&
+        !(it->is_number_integer() && it->get<int64_t>() >= 0)) {
+      return WrongType("parameters.seed", "a non-negative integer");
+    }
     sampling.set_seed(it->get<uint64_t>());
     any_sampling = true;
   }
