@@ -15,10 +15,14 @@ for f in LICENSE CHANGELOG.md examples/sentences.txt examples/description.txt ex
 done
 version=$(sed -n 's/^project(heed VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 grep -q "^## $version " CHANGELOG.md || { echo "FAIL: CHANGELOG.md has no entry for $version"; exit 1; }
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+http_port=$(free_port)
 log=$(mktemp)
 "$build/server/heed-server" --config=examples/config.json --grpc_address="127.0.0.1:$port" \
-  --metrics_address= --request_log=json >"$log" 2>&1 &
+  --metrics_address= --http_address="127.0.0.1:$http_port" --request_log=json >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 300); do grep -q ' info serving$' "$log" && break; sleep 0.1; done
@@ -30,15 +34,24 @@ translations=$("${heed[@]}" translate --stream --beam=1 --max-tokens=40 < exampl
 summary=$("${heed[@]}" summarize --json "$(cat examples/description.txt)")
 /usr/bin/python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert r["text"] and r["model"]["name"] == "bart-synopsis-demo", r' "$summary"
 "${heed[@]}" sentiment "What a wonderful film." "Dull and tedious." | grep -q '^POSITIVE'
+# The config file's names and defaults are what the catalog says.
+"${heed[@]}" models | grep -q '^sentiment .*(default)'
+# Every call above has its request log line.
+[[ $(grep -c '"code":"OK"' "$log") -eq $(( $(wc -l < examples/sentences.txt) + 2 )) ]] ||
+  { cat "$log"; echo "FAIL: request log lines"; exit 1; }
+# The curl examples, as the README writes them but on this run's port.
+[[ $(curl -s "127.0.0.1:$http_port/models/marian-en-de-demo" -d '{"inputs": "Two dogs are playing in the snow."}') == \
+   '[{"translation_text":"Zwei Hunde spielen im Schnee."}]' ]] || { echo "FAIL: curl translation"; exit 1; }
+curl -s "127.0.0.1:$http_port/text-classification" -d '{"inputs": "A wonderful, moving film."}' |
+  grep -q '^\[\[{"label":"POSITIVE"' || { echo "FAIL: curl text-classification"; exit 1; }
+curl -sN "127.0.0.1:$http_port/v1/TranslateStream" -d '{"text": "A man is riding a bicycle."}' |
+  grep -q '^data: {"done":{"text":"Ein Mann fährt Fahrrad."' || { echo "FAIL: curl SSE"; exit 1; }
+[[ $(curl -s "127.0.0.1:$http_port/v1/Summarize" -d '{"text": "x", "options": {"beamSize": 40}}') == \
+   *'"reason":"OPTION_OUT_OF_RANGE"'* ]] || { echo "FAIL: curl error"; exit 1; }
 # The server describes itself.
 "${heed[@]}" info | grep -q '^version  *[0-9]'
 # An error prints its details as the README shows them.
 error=$("${heed[@]}" translate --beam=17 "Hello" 2>&1 || true)
 [[ $error == *"reason: OPTION_OUT_OF_RANGE"*"field: options.beam_size"* ]] ||
   { echo "FAIL: error details: $error"; exit 1; }
-# The config file's names and defaults are what the catalog says.
-"${heed[@]}" models | grep -q '^sentiment .*(default)'
-# Every call above has its request log line.
-[[ $(grep -c '"code":"OK"' "$log") -eq $(( $(wc -l < examples/sentences.txt) + 2 )) ]] ||
-  { cat "$log"; echo "FAIL: request log lines"; exit 1; }
 echo "README examples: ok"
