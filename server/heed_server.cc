@@ -14,6 +14,7 @@
 #include "core/io/json_file.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "heed_version.h"
@@ -273,6 +274,11 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
   }
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
+  if (options.max_grpc_memory > 0) {
+    grpc::ResourceQuota quota("heed-server");
+    quota.Resize(static_cast<size_t>(options.max_grpc_memory));
+    builder.SetResourceQuota(quota);
+  }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   server->inference_service_.SetServerInfo(

@@ -66,6 +66,9 @@ ABSL_FLAG(absl::Duration, max_queue_wait, absl::Seconds(1),
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "Close a connection that has not completed its TLS/HTTP2 handshake by then "
           "(silent TCP connections must not hold file descriptors).");
+ABSL_FLAG(int64_t, max_grpc_memory, int64_t{1} << 30,
+          "Bytes gRPC may hold for connections and calls; near the bound it drops new "
+          "connections instead of taking more memory (0: unbounded).");
 ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
           "Send GOAWAY to a connection that carried no call for this long.");
 ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
@@ -166,6 +169,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.http_address = absl::GetFlag(FLAGS_http_address);
+  options.max_grpc_memory = absl::GetFlag(FLAGS_max_grpc_memory);
+  if (options.max_grpc_memory < 0) {
+    return absl::InvalidArgumentError("--max_grpc_memory must not be negative");
+  }
   options.models_dir = absl::GetFlag(FLAGS_models_dir);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);

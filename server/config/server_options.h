@@ -58,6 +58,10 @@ struct ServerOptions {
   // clients reconnect, so that balancers see new replicas; a connection
   // carries at most max_concurrent_streams calls at once.
   absl::Duration handshake_timeout = absl::Seconds(10);
+  // gRPC's memory quota for connections and calls, in bytes (0: gRPC's
+  // default, unbounded). Near it gRPC drops new connections and shrinks
+  // buffers: gRPC 1.51's only bound on the number of connections.
+  int64_t max_grpc_memory = int64_t{1} << 30;
   absl::Duration max_connection_idle = absl::Minutes(5);
   absl::Duration max_connection_age = absl::ZeroDuration();
   int max_concurrent_streams = 100;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -542,6 +543,44 @@ TEST(ConnectionsTest, ManyConnectionsDoNotStopTheListener) {
   EXPECT_FALSE(models_listed->empty());
   const std::string page = Scrape(*server);
   EXPECT_THAT(page, HasSubstr("process_max_fds "));
+}
+
+TEST(ConnectionsTest, AFloodOfConnectionsMeetsTheMemoryQuota) {
+  // 1,000 connections that send the HTTP/2 preface and then nothing, against
+  // a 4 MB quota: gRPC drops connections beyond it, and calls still work.
+  TempDir models;
+  MakeModelsDir(models.path(), /*with_broken_model=*/false);
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {"--models_dir=" + models.str(), "--max_grpc_memory=4000000"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\4\0\0\0\0\0";
+  std::vector<int> connections;
+  for (int i = 0; i < 1000; ++i) {
+    const int fd = ConnectTo(server->grpc_port());
+    ASSERT_GE(fd, 0) << "connection " << i;
+    ASSERT_EQ(send(fd, kPreface, sizeof(kPreface) - 1, MSG_NOSIGNAL),
+              static_cast<ssize_t>(sizeof(kPreface) - 1));
+    connections.push_back(fd);
+  }
+  absl::SleepFor(absl::Seconds(1));
+  int dropped = 0;
+  for (int fd : connections) {
+    char buffer[4096];
+    ssize_t n;
+    while ((n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT)) > 0) {
+    }
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) ++dropped;
+  }
+  std::printf("%d of 1000 connections dropped\n", dropped);
+  EXPECT_GT(dropped, 0);
+
+  client::ClientOptions options;
+  options.address = server->grpc_address();
+  options.deadline = absl::Seconds(10);
+  client::HeedClient heed(options);
+  auto listed = heed.ListModels();
+  EXPECT_TRUE(listed.ok()) << listed.status();
+  for (int fd : connections) close(fd);
 }
 
 TEST(RequestLimitsTest, MalformedRequestBytesAreInvalidArgument) {
