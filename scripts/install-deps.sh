@@ -32,6 +32,7 @@ TEST_PACKAGES=(
   prometheus curl openssl nginx-light python3-yaml docker-compose
   clang-14 libclang-rt-14-dev clang-format
   python3-grpcio python3-protobuf python3-numpy
+  python3-venv python3-pip python3-setuptools python3-wheel
 )
 
 # tools/ (training, the PyTorch reference, golden vectors): large, and not
