@@ -54,4 +54,17 @@ curl -sN "127.0.0.1:$http_port/v1/TranslateStream" -d '{"text": "A man is riding
 error=$("${heed[@]}" translate --beam=17 "Hello" 2>&1 || true)
 [[ $error == *"reason: OPTION_OUT_OF_RANGE"*"field: options.beam_size"* ]] ||
   { echo "FAIL: error details: $error"; exit 1; }
+# The Python example, with the package installed into a fresh venv (from a
+# copy, so that the build leaves nothing in the source tree).
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$log" "$work"' EXIT
+cp -r client/python "$work/package"
+/usr/bin/python3 -m venv --system-site-packages "$work/venv"
+HEED_PROTO_DIR="$PWD/proto" "$work/venv/bin/pip" install --quiet --no-build-isolation \
+  --no-index "$work/package" >/dev/null
+sed -n '/^```python$/,/^```$/p' README.md | sed '1d;$d' |
+  sed "s/127.0.0.1:50051/127.0.0.1:$port/" >"$work/example.py"
+python_output=$(cd "$work" && env -u PYTHONPATH venv/bin/python example.py)
+[[ $python_output == "Zwei Hunde spielen im Schnee."*"OPTION_OUT_OF_RANGE"*"options.beam_size"* ]] ||
+  { echo "FAIL: the Python example printed: $python_output"; exit 1; }
 echo "README examples: ok"
