@@ -275,6 +275,13 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     if (absl::Status s = CheckAddress("--http_address", options.http_address); !s.ok()) {
       return s;
     }
+    // Debian's civetweb crashes on its first TLS request (OpenSSL 3): rather
+    // than serve plaintext beside a TLS gRPC port, refuse the combination.
+    if (!options.tls_cert_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--http_address cannot be combined with --tls_cert: the HTTP front end "
+          "serves plaintext only; terminate TLS in a proxy in front of it");
+    }
   }
   if (options.shutdown_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--shutdown_grace must not be negative");

@@ -264,6 +264,15 @@ with tempfile.NamedTemporaryFile("w", suffix=".txt") as tokens:
     finally:
         server.stop()
 
+# The HTTP front end speaks plaintext only: beside a TLS gRPC port it is
+# refused at start-up rather than served unencrypted.
+r = subprocess.run([server_bin, "--grpc_address=127.0.0.1:0", "--metrics_address=",
+                    "--http_address=127.0.0.1:0", "--models_dir=" + models,
+                    "--tls_cert=/nonexistent.pem", "--tls_key=/nonexistent.key"],
+                   capture_output=True, text=True, timeout=60)
+check("--http_address with --tls_cert is refused (exit 2)", r.returncode == 2 and
+      "terminate TLS in a proxy" in r.stdout + r.stderr, r.stdout + r.stderr)
+
 # A full queue: 429 with Retry-After and the delay in the body.
 server = Server("--max_queue_size=1", "--max_batch_size=1")
 try:
