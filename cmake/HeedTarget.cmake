@@ -35,13 +35,15 @@ function(heed_target_defaults target)
     endforeach()
   endforeach()
   file(MAKE_DIRECTORY ${public_root} ${private_root})
+  # Build-tree paths only: installed targets (the client library) name their
+  # install include directory themselves.
   if(type STREQUAL "EXECUTABLE")
     target_include_directories(${target} PRIVATE ${public_root})
   else()
-    target_include_directories(${target} PUBLIC ${public_root})
+    target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${public_root}>)
   endif()
   target_include_directories(${target} PRIVATE ${private_root}
-    PUBLIC ${PROJECT_BINARY_DIR}/generated)
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>)
 endfunction()
 
 # Links HEADER (a file in the source tree) into ROOT at its path in the tree.
