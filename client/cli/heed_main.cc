@@ -23,6 +23,8 @@ ABSL_FLAG(std::string, address, "127.0.0.1:50051", "heed-server's host:port.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(30), "Deadline of each call.");
 ABSL_FLAG(bool, json, false, "Print machine-readable JSON, one object per line.");
 ABSL_FLAG(std::string, model, "", "Model name; empty: the task's default model.");
+ABSL_FLAG(std::string, task, "translation",
+          "tokenize: whose default model splits the text when --model is empty.");
 ABSL_FLAG(int, beam, 0, "Beam size (0: the model's default; 1: greedy).");
 ABSL_FLAG(int, max_tokens, 0, "Most tokens to generate (0: the model's default).");
 ABSL_FLAG(float, temperature, 0, "Sample with this temperature instead of searching.");
@@ -56,6 +58,7 @@ Commands:
   sentiment [TEXT...]  Classify the sentiment of the TEXTs (or stdin lines), in one call.
   models [NAME]        List the loaded models, or describe one.
   info                 The server's version, instruction set, compute types and limits.
+  tokenize TEXT        The tokens a model makes of TEXT (--model, or --task's default).
   health [SERVICE]     Ask grpc.health.v1 whether the server (or SERVICE) is serving;
                        exit 0 only when SERVING.
 
@@ -89,6 +92,14 @@ Flags: --model --explain --truncate --chunks --json --deadline --address
 )";
 constexpr char kModelsHelp[] =
     "heed models [NAME]\n\nLists the loaded models, or describes NAME.\n";
+constexpr char kTokenizeHelp[] =
+    "heed tokenize [--model=NAME | --task=TASK] TEXT\n\nPrints the tokens the model "
+    "makes "
+    "of TEXT, one \"ID PIECE BEGIN END\" line each\n(special tokens have BEGIN == END), "
+    "then "
+    "the count and the model's limit.\nWithout --model: the default model of --task "
+    "(translation, summarization\nor sentiment; default translation). --json: the whole "
+    "response.\n";
 constexpr char kInfoHelp[] =
     "heed info\n\nPrints the server's version, git revision, instruction-set level,\n"
     "compute types as they run there, and the limits every request meets\n"
@@ -259,6 +270,41 @@ int RunModels(heed::client::HeedClient& client, const std::vector<std::string>& 
   return 0;
 }
 
+int RunTokenize(heed::client::HeedClient& client, const std::vector<std::string>& args) {
+  if (args.size() != 1) {
+    std::fputs(kTokenizeHelp, stderr);
+    return 2;
+  }
+  heed::v1::TokenizeRequest request;
+  request.set_text(args[0]);
+  request.set_model(absl::GetFlag(FLAGS_model));
+  const std::string task = absl::GetFlag(FLAGS_task);
+  if (task == "translation") {
+    request.set_task(heed::v1::TASK_TRANSLATION);
+  } else if (task == "summarization") {
+    request.set_task(heed::v1::TASK_SUMMARIZATION);
+  } else if (task == "sentiment") {
+    request.set_task(heed::v1::TASK_SENTIMENT);
+  } else {
+    std::fprintf(stderr,
+                 "heed: --task must be translation, summarization or sentiment\n");
+    return 2;
+  }
+  absl::StatusOr<heed::v1::TokenizeResponse> response = client.Tokenize(request);
+  if (!response.ok()) return Fail(response.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("%s\n", ToJson(*response).c_str());
+    return 0;
+  }
+  for (const heed::v1::Token& token : response->tokens()) {
+    std::printf("%d\t%s\t%d\t%d\n", token.id(), token.piece().c_str(), token.begin(),
+                token.end());
+  }
+  std::printf("%d tokens; %s accepts %d\n", response->tokens_size(),
+              response->model().name().c_str(), response->max_input_tokens());
+  return 0;
+}
+
 int RunInfo(heed::client::HeedClient& client) {
   absl::StatusOr<heed::v1::ServerInfo> info = client.GetServerInfo();
   if (!info.ok()) return Fail(info.status());
@@ -313,6 +359,7 @@ int main(int argc, char** argv) {
                          : command_for_help == "models"    ? kModelsHelp
                          : command_for_help == "health"    ? kHealthHelp
                          : command_for_help == "info"      ? kInfoHelp
+                         : command_for_help == "tokenize"  ? kTokenizeHelp
                                                            : kUsage;
       std::fputs(help, stdout);
       return 0;
@@ -366,6 +413,7 @@ int main(int argc, char** argv) {
   if (command == "health") return RunHealth(**client, args);
   if (command == "models") return RunModels(**client, args);
   if (command == "info") return RunInfo(**client);
+  if (command == "tokenize") return RunTokenize(**client, args);
   std::fprintf(stderr, "heed: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return 2;
 }

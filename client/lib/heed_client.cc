@@ -173,6 +173,16 @@ absl::StatusOr<heed::v1::Model> HeedClient::GetModel(const std::string& name) {
   return response;
 }
 
+absl::StatusOr<heed::v1::TokenizeResponse> HeedClient::Tokenize(
+    const heed::v1::TokenizeRequest& request) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  heed::v1::TokenizeResponse response;
+  grpc::Status status = inference_->Tokenize(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 absl::StatusOr<heed::v1::ServerInfo> HeedClient::GetServerInfo() {
   grpc::ClientContext context;
   PrepareContext(&context);

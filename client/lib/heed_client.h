@@ -58,6 +58,9 @@ class HeedClient {
 
   absl::StatusOr<heed::v1::ServerInfo> GetServerInfo();
 
+  absl::StatusOr<heed::v1::TokenizeResponse> Tokenize(
+      const heed::v1::TokenizeRequest& request);
+
   absl::StatusOr<heed::v1::TranslateResponse> Translate(
       const heed::v1::TranslateRequest& request);
   absl::StatusOr<heed::v1::SummarizeResponse> Summarize(

@@ -69,6 +69,12 @@ class SentimentClassifier {
       const std::vector<std::string>& texts, LongInput long_input,
       bool attributions) const;
 
+  // The tokens the model would see, special tokens included, with no input
+  // limit applied (the Tokenize RPC).
+  std::vector<tokenizers::Token> Encode(const std::string& text) const {
+    return tokenizer_->Encode(text);
+  }
+
   const std::vector<std::string>& labels() const { return model_->config().labels; }
   const io::ModelConfig& config() const { return model_->config(); }
   int max_input_tokens() const { return config().max_position_embeddings; }

@@ -112,6 +112,12 @@ class TextGenerator {
       const std::function<absl::Status()>& between_steps = nullptr) const;
   absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request) const;
 
+  // The source tokens the model would see, special tokens included, with no
+  // input limit applied (the Tokenize RPC).
+  std::vector<tokenizers::Token> EncodeSource(const std::string& text) const {
+    return tokenizer_->Encode(text);
+  }
+
   // Text of generated ids (streaming deltas: decode the prefix, send the new part).
   std::string DecodeIds(std::span<const int> ids) const {
     return tokenizer_->Decode(ids);

@@ -128,7 +128,8 @@ std::string RouteLabel(absl::string_view path) {
                                         "/v1/ClassifySentiment",
                                         "/v1/ListModels",
                                         "/v1/GetModel",
-                                        "/v1/GetServerInfo"};
+                                        "/v1/GetServerInfo",
+                                        "/v1/Tokenize"};
   for (const char* route : kRoutes) {
     if (path == route) return route;
   }
@@ -346,6 +347,7 @@ class HttpGateway::Router : public CivetHandler {
     if (method == "ListModels") return Unary(request, &Stub::ListModels);
     if (method == "GetModel") return Unary(request, &Stub::GetModel);
     if (method == "GetServerInfo") return Unary(request, &Stub::GetServerInfo);
+    if (method == "Tokenize") return Unary(request, &Stub::Tokenize);
     if (method == "TranslateStream") return Stream(request, &Stub::TranslateStream);
     if (method == "SummarizeStream") return Stream(request, &Stub::SummarizeStream);
     NotFound(request.conn, request.path);

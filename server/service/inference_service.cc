@@ -407,6 +407,59 @@ grpc::ServerUnaryReactor* InferenceService::GetModel(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* InferenceService::Tokenize(
+    grpc::CallbackServerContext* context, const heed::v1::TokenizeRequest* request,
+    heed::v1::TokenizeResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto fail = [reactor](const absl::Status& status) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  };
+  if (absl::Status s = Authenticate(context); !s.ok()) return fail(s);
+  if (absl::Status s = ValidateText(request->text(), "text"); !s.ok()) return fail(s);
+  ServedModel* model = nullptr;
+  if (!request->model().empty()) {
+    absl::StatusOr<ModelInfo> info = host_->Describe(request->model());
+    if (!info.ok()) return fail(pipelines::WithField(info.status(), "model"));
+    model = host_->Find(request->model());
+  } else {
+    std::optional<pipelines::Task> task = FromApiTask(request->task());
+    if (!task) {
+      return fail(pipelines::InvalidField(
+          "EMPTY_INPUT", "task", "name a model, or a task for its default model"));
+    }
+    absl::StatusOr<ServedModel*> served = host_->Resolve("", *task);
+    if (!served.ok()) return fail(served.status());
+    model = *served;
+  }
+  if (model == nullptr) return fail(absl::NotFoundError("the model is gone"));
+  // The text is copied: the request does not outlive this handler.
+  const bool queued = tokenize_worker_.TrySubmit(
+      [context, reactor, text = request->text(), response, model] {
+        if (context->IsCancelled()) {
+          reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+          return;
+        }
+        const pipelines::LoadedModel& loaded = *model->loaded;
+        const std::vector<tokenizers::Token> tokens =
+            loaded.generator != nullptr ? loaded.generator->EncodeSource(text)
+                                        : loaded.classifier->Encode(text);
+        for (const tokenizers::Token& token : tokens)
+          FillToken(token, response->add_tokens());
+        FillModelRef(*model, response->mutable_model());
+        response->set_max_input_tokens(model->info.max_input_tokens);
+        reactor->Finish(grpc::Status::OK);
+      });
+  if (!queued) {
+    return fail(pipelines::WithRetryDelay(
+        pipelines::WithReason(absl::ResourceExhaustedError(
+                                  "too many Tokenize calls are waiting; retry later"),
+                              "QUEUE_FULL"),
+        absl::Milliseconds(100)));
+  }
+  return reactor;
+}
+
 void InferenceService::SetServerInfo(heed::v1::ServerInfo info) {
   server_info_ = std::move(info);
   server_info_.set_authentication_required(!auth_tokens_.empty());

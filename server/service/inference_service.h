@@ -14,6 +14,7 @@
 #include "server/logging/request_log.h"
 #include "server/metrics/server_metrics.h"
 #include "server/service/reactors.h"
+#include "server/service/side_worker.h"
 
 namespace heed::server {
 
@@ -47,6 +48,9 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const heed::v1::ListModelsRequest* request,
                                        heed::v1::ListModelsResponse* response) override;
+  grpc::ServerUnaryReactor* Tokenize(grpc::CallbackServerContext* context,
+                                     const heed::v1::TokenizeRequest* request,
+                                     heed::v1::TokenizeResponse* response) override;
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
                                           const heed::v1::GetServerInfoRequest* request,
                                           heed::v1::ServerInfo* response) override;
@@ -115,6 +119,8 @@ class InferenceService final : public heed::v1::Inference::CallbackService {
   const RequestLog* request_log_;
   const StreamLimits stream_limits_;
   heed::v1::ServerInfo server_info_;
+  // Tokenize's texts are split here, off gRPC's threads (at most 64 waiting).
+  SideWorker tokenize_worker_{64};
 };
 
 }  // namespace heed::server

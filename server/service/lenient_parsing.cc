@@ -165,6 +165,8 @@ void InferenceService::UseLenientParsing() {
                                                 &InferenceService::ListModels);
   MarkLenientUnary<heed::v1::internal::LenientGetModelRequest>(
       "GetModel", std::nullopt, &InferenceService::GetModel);
+  MarkLenientUnary<heed::v1::internal::LenientTokenizeRequest>(
+      "Tokenize", std::nullopt, &InferenceService::Tokenize);
   MarkLenientUnary<heed::v1::GetServerInfoRequest>("GetServerInfo", std::nullopt,
                                                    &InferenceService::GetServerInfo);
 }

@@ -69,6 +69,8 @@ with heed.Client(address, timeout=20) as client:
           ["bert-tiny", "distilbert-tiny"])
     check("model", client.model("marian-tiny").max_input_tokens > 0)
     check("server_info", client.server_info().limits.max_texts_per_request == 256)
+    tokens = client.tokenize("A dog runs.", task="translation").tokens
+    check("tokenize", tokens[-1].piece == "</s>" and tokens[0].begin == 0, tokens)
     r = client.translate("A dog runs.", max_output_tokens=3)
     check("translate", r.usage.output_tokens == 3 and r.model.name == "marian-tiny", r)
     r = client.translate("A dog runs.", beam_size=2, num_return_sequences=2,

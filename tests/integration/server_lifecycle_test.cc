@@ -214,6 +214,58 @@ TEST(ServerInfoTest, DescribesTheBuildTheIsaAndTheLimits) {
       << text.output;
 }
 
+TEST(TokenizeTest, SplitsTheTextAsTheModelWouldWithoutRunningIt) {
+  auto server = ServerProcess::Start(
+      HEED_SERVER_BINARY, {std::string("--models_dir=") + HEED_GOLDEN_MODELS_DIR});
+  ASSERT_TRUE(server.ok()) << server.status();
+  client::ClientOptions options;
+  options.address = server->grpc_address();
+  client::HeedClient heed(options);
+
+  heed::v1::TokenizeRequest request;
+  request.set_text("A dog runs.");
+  request.set_task(heed::v1::TASK_TRANSLATION);
+  absl::StatusOr<heed::v1::TokenizeResponse> tokens = heed.Tokenize(request);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_EQ(tokens->model().name(), "marian-tiny");
+  ASSERT_GE(tokens->tokens_size(), 2);
+  EXPECT_EQ(tokens->tokens(tokens->tokens_size() - 1).piece(), "</s>");
+  EXPECT_EQ(tokens->tokens(0).begin(), 0);
+  EXPECT_EQ(tokens->tokens(tokens->tokens_size() - 2).end(), 11);  // the text's end
+  EXPECT_GT(tokens->max_input_tokens(), 0);
+
+  // The same count the model's limit is checked against: no limit applies.
+  std::string long_text;
+  for (int i = 0; i < 200; ++i) long_text += "word ";
+  request.set_text(long_text);
+  tokens = heed.Tokenize(request);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_GT(tokens->tokens_size(), tokens->max_input_tokens());
+
+  request.set_text("What a film!");
+  request.set_model("bert-tiny");
+  tokens = heed.Tokenize(request);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_EQ(tokens->tokens(0).piece(), "[CLS]");
+
+  request.set_model("nope");
+  EXPECT_EQ(client::DetailsOf(heed.Tokenize(request).status()).reason, "MODEL_NOT_FOUND");
+  request.clear_model();
+  request.clear_task();
+  EXPECT_EQ(heed.Tokenize(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_task(heed::v1::TASK_SENTIMENT);
+  request.set_text("");
+  EXPECT_EQ(client::DetailsOf(heed.Tokenize(request).status()).reason, "EMPTY_INPUT");
+
+  CommandResult text =
+      RunCommand(std::string(HEED_CLI_BINARY) + " --address=" + server->grpc_address() +
+                 " tokenize --task=sentiment hi");
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("[CLS]"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find(" tokens; bert-tiny accepts "), std::string::npos)
+      << text.output;
+}
+
 TEST(CliTest, UnreachableServerIsAnError) {
   // Port 1 on loopback: nothing listens there, so the call fails UNAVAILABLE.
   CommandResult result = RunCommand(std::string(HEED_CLI_BINARY) +

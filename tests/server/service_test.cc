@@ -3,12 +3,14 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/synchronization/notification.h"
 #include "core/pipelines/status_details.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/service/request_validation.h"
 #include "server/service/response_builders.h"
+#include "server/service/side_worker.h"
 #include "server/service/status_mapping.h"
 
 namespace heed::server {
@@ -132,6 +134,27 @@ TEST(StatusMappingTest, EveryErrorCarriesARichStatus) {
   EXPECT_EQ(retry.retry_delay().seconds(), 1);
   EXPECT_EQ(retry.retry_delay().nanos(), 500'000'000);
   EXPECT_EQ(RetryDelayOf(absl::InternalError("bug")), std::nullopt);
+}
+
+TEST(SideWorkerTest, RunsJobsInOrderAndRefusesBeyondItsQueue) {
+  absl::Notification release;
+  std::vector<int> ran;
+  absl::Mutex mu;
+  {
+    SideWorker worker(2);
+    // The first job holds the thread; two more wait; a fourth is refused.
+    ASSERT_TRUE(worker.TrySubmit([&] { release.WaitForNotification(); }));
+    absl::SleepFor(absl::Milliseconds(50));  // the thread has taken it
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_TRUE(worker.TrySubmit([&, i] {
+        absl::MutexLock lock(&mu);
+        ran.push_back(i);
+      }));
+    }
+    EXPECT_FALSE(worker.TrySubmit([] {}));
+    release.Notify();
+  }  // the destructor runs what is queued
+  EXPECT_EQ(ran, (std::vector<int>{0, 1}));
 }
 
 TEST(StatusMappingTest, CanonicalCodesMapOneToOne) {

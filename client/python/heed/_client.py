@@ -17,7 +17,7 @@ import grpc.aio
 
 from heed._errors import HeedError
 from heed._options import (classify_request, generation_request, health_request,
-                           health_status, list_request)
+                           health_status, list_request, tokenize_request)
 from heed.v1 import inference_pb2 as pb
 from heed.v1 import inference_pb2_grpc as pb_grpc
 
@@ -153,6 +153,11 @@ class Client(_Base):
     def server_info(self) -> pb.ServerInfo:
         return self._unary(self._stub.GetServerInfo, pb.GetServerInfoRequest())
 
+    def tokenize(self, text: str, *, model: str = "",
+                 task: Optional[str] = None) -> pb.TokenizeResponse:
+        """The tokens `model` (or the default model of `task`) makes of `text`."""
+        return self._unary(self._stub.Tokenize, tokenize_request(text, model, task))
+
     def health(self, service: str = "") -> str:
         """SERVING, NOT_SERVING, ... of the server or of `service`."""
         return health_status(self._unary(
@@ -258,6 +263,10 @@ class AsyncClient(_Base):
 
     async def server_info(self) -> pb.ServerInfo:
         return await self._unary(self._stub.GetServerInfo, pb.GetServerInfoRequest())
+
+    async def tokenize(self, text: str, *, model: str = "",
+                       task: Optional[str] = None) -> pb.TokenizeResponse:
+        return await self._unary(self._stub.Tokenize, tokenize_request(text, model, task))
 
     async def health(self, service: str = "") -> str:
         return health_status(await self._unary(

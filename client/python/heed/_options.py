@@ -49,6 +49,10 @@ def list_request(task: Optional[str]):
     return pb.ListModelsRequest(task=_TASKS[task])
 
 
+def tokenize_request(text: str, model: str, task: Optional[str]):
+    return pb.TokenizeRequest(text=text, model=model, task=_TASKS[task])
+
+
 def health_request(service: str) -> bytes:
     """grpc.health.v1.HealthCheckRequest{service}, encoded by hand: a health
     stub of our own named grpc.* would shadow grpcio."""
