@@ -7,42 +7,22 @@ Usage (ctest runs it): clients_test.py BUILD_DIR SOURCE_DIR
 """
 import json
 import os
-import re
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testing"))
+import harness  # noqa: E402
 
 build, source = sys.argv[1], sys.argv[2]
 server_bin = os.path.join(build, "server", "heed-server")
 heed = os.path.join(build, "client", "heed")
 loadgen = os.path.join(build, "client", "heed-loadgen")
-failures, passed = [], 0
+check = harness.Checks()
 
-
-def check(name, condition, detail=""):
-    global passed
-    if condition:
-        passed += 1
-        print("ok:", name)
-    else:
-        failures.append(name)
-        print("FAIL:", name, detail)
-
-
-server = subprocess.Popen([server_bin, "--grpc_address=127.0.0.1:0", "--metrics_address=",
-                           "--models_dir=" + os.path.join(source, "tests", "golden", "models")],
-                          stdout=subprocess.PIPE, text=True)
-port = None
-deadline = time.time() + 60
-output = ""
-while time.time() < deadline:
-    line = server.stdout.readline()
-    output += line
-    match = re.search(r" grpc listening on port (\d+)$", line)
-    if match:
-        port = match.group(1)
-    if line.rstrip().endswith(" info serving"):
-        break
+server, ports = harness.start_server(server_bin, "--metrics_address=",
+                                     "--models_dir=" + os.path.join(source, "tests", "golden",
+                                                                    "models"))
+port = ports["grpc"]
 address = f"--address=127.0.0.1:{port}"
 
 
@@ -102,8 +82,6 @@ try:
                         "sentiment", "nice", "bad"], capture_output=True, text=True, env=env)
     check("python sentiment", r.returncode == 0 and len(r.stdout.splitlines()) == 2, r.stderr)
 finally:
-    server.terminate()
-    server.wait(timeout=30)
+    harness.stop(server)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

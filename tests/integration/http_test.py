@@ -19,46 +19,20 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testing"))
+import harness  # noqa: E402
+
 build, source = sys.argv[1], sys.argv[2]
 server_bin = os.path.join(build, "server", "heed-server")
 models = os.path.join(source, "tests", "golden", "models")
-failures, passed = [], 0
-
-
-def check(name, condition, detail=""):
-    global passed
-    if condition:
-        passed += 1
-        print("ok:", name)
-    else:
-        failures.append(name)
-        print("FAIL:", name, str(detail)[:2000])
+check = harness.Checks()
 
 
 class Server:
     def __init__(self, *flags):
-        self.process = subprocess.Popen(
-            [server_bin, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-             "--http_address=127.0.0.1:0", "--models_dir=" + models, *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.port = self.metrics_port = None
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            match = re.search(r" http listening on port (\d+)$", line)
-            if match:
-                self.port = int(match.group(1))
-            match = re.search(r" metrics listening on port (\d+)$", line)
-            if match:
-                self.metrics_port = int(match.group(1))
-            if line.rstrip().endswith(" info serving"):
-                break
-        if self.port is None:
-            raise RuntimeError("the server did not start")
-        # Keep draining the log so that the server never blocks on it.
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        self.process, ports = harness.start_server(
+            server_bin, "--http_address=127.0.0.1:0", "--models_dir=" + models, *flags)
+        self.port, self.metrics_port = ports["http"], ports["metrics"]
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -74,8 +48,7 @@ class Server:
         return response.status, parsed, response, raw
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        harness.stop(self.process)
 
 
 def curl(*args):
@@ -297,5 +270,4 @@ try:
 finally:
     server.stop()
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -8,12 +8,13 @@ after the server's RetryInfo delay.
 Usage (ctest runs it): python_client_test.py BUILD_DIR SOURCE_DIR
 """
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testing"))
+import harness  # noqa: E402
 
 build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 server_bin = os.path.join(build, "server", "heed-server")
@@ -21,25 +22,7 @@ models = os.path.join(source, "tests", "golden", "models")
 
 
 def start_server(*flags):
-    process = subprocess.Popen(
-        [server_bin, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-         "--models_dir=" + models, *flags],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ports = {}
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        for kind in ("grpc", "metrics"):
-            match = re.search(kind + r" listening on port (\d+)$", line)
-            if match:
-                ports[kind] = int(match.group(1))
-        if line.rstrip().endswith(" info serving"):
-            break
-    if "grpc" not in ports:
-        raise RuntimeError("the server did not start")
-    return process, ports
+    return harness.start_server(server_bin, "--models_dir=" + models, *flags)
 
 
 # What runs inside the virtual environment, against the servers.
@@ -48,17 +31,10 @@ import asyncio, sys, threading, urllib.request
 import grpc
 import heed
 
-address, busy_address, busy_metrics = sys.argv[1], sys.argv[2], sys.argv[3]
-failures, passed = [], 0
-
-def check(name, condition, detail=""):
-    global passed
-    if condition:
-        passed += 1
-        print("ok:", name)
-    else:
-        failures.append(name)
-        print("FAIL:", name, str(detail)[:1000])
+address, busy_address, busy_metrics, testing = sys.argv[1:5]
+sys.path.append(testing)
+import harness
+check = harness.Checks()
 
 with heed.Client(address, timeout=20) as client:
     check("health", client.health() == "SERVING")
@@ -157,8 +133,7 @@ refused = refused_attempts()
 check("retries after RetryInfo: refused attempts were retried",
       seen["other"] == 0 and refused > seen["exhausted"] and seen["ok"] > 0, (seen, refused))
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()
 '''
 
 with tempfile.TemporaryDirectory() as work:
@@ -187,12 +162,12 @@ with tempfile.TemporaryDirectory() as work:
         # the one imported (not client/python from the source tree).
         r = subprocess.run([os.path.join(venv, "bin", "python"), script,
                             f"127.0.0.1:{ports['grpc']}", f"127.0.0.1:{busy_ports['grpc']}",
-                            str(busy_ports["metrics"])],
+                            str(busy_ports["metrics"]),
+                            os.path.join(source, "tests", "testing")],
                            cwd=work, capture_output=True, text=True, timeout=240,
                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
         print(r.stdout, r.stderr)
         sys.exit(r.returncode)
     finally:
         for process in (server, busy):
-            process.terminate()
-            process.wait(timeout=30)
+            harness.stop(process)
