@@ -304,8 +304,12 @@ absl::StatusOr<std::unique_ptr<HeedServer>> HeedServer::Start(
     http.address = options.http_address;
     http.max_body_bytes = options.max_message_bytes;
     http.requests = &server->metrics_.http_requests_total();
-    auto gateway = HttpGateway::Start(
-        http, server->grpc_server_->InProcessChannel(grpc::ChannelArguments()));
+    // The gateway's calls meet the same message limit as any gRPC client's.
+    grpc::ChannelArguments channel_args;
+    channel_args.SetMaxReceiveMessageSize(options.max_message_bytes);
+    channel_args.SetMaxSendMessageSize(options.max_message_bytes);
+    auto gateway =
+        HttpGateway::Start(http, server->grpc_server_->InProcessChannel(channel_args));
     if (!gateway.ok()) return gateway.status();
     server->http_gateway_ = *std::move(gateway);
     server->http_port_ = server->http_gateway_->port();
