@@ -34,5 +34,7 @@ if [[ "$ALL" == false ]]; then
   done
   FILTER=(-E "^($(IFS='|'; echo "${others[*]}"))/")
 fi
+# The soak runs two minutes here (one in the plain run).
+HEED_SOAK_SECONDS=${HEED_SOAK_SECONDS:-120} \
 OMP_WAIT_POLICY=PASSIVE ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" \
   --timeout 600 "${FILTER[@]}" "$@"

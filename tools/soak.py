@@ -32,10 +32,14 @@ import time
 parser = argparse.ArgumentParser()
 parser.add_argument("build")
 parser.add_argument("models")
+# HEED_SOAK_SECONDS overrides --seconds: the sanitizer run soaks longer
+# (scripts/test-sanitizers.sh) than the plain test run's ctest entry.
 parser.add_argument("--seconds", type=float, default=120)
 parser.add_argument("--max-rss-slope", type=float, default=6.0,
                     help="MB per minute over the second half of the run")
 args = parser.parse_args()
+if os.environ.get("HEED_SOAK_SECONDS"):
+    args.seconds = float(os.environ["HEED_SOAK_SECONDS"])
 sys.path.insert(0, os.path.join(args.build, "client", "python"))
 
 import grpc  # noqa: E402
