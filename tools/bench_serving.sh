@@ -39,9 +39,11 @@ for f in ("vocab.txt", "tokenizer_config.json"):
     shutil.copy(os.path.join(golden, "distilbert-tiny", f), os.path.join(work, "models", "distilbert-base", f))
 PY
 
+# --max_queue_wait=0: saturation is measured, so no request is shed for its
+# expected queue wait.
 serve() {  # serve MAX_BATCH: starts heed-server in the background, waits for "serving"
   "$SERVER" --models_dir="$WORK/models" --grpc_address=127.0.0.1:50071 --metrics_address= \
-    --max_batch_size="$1" --max_queue_size=1024 >"$WORK/server.log" 2>&1 &
+    --max_batch_size="$1" --max_queue_size=1024 --max_queue_wait=0 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 600); do grep -q ' info serving$' "$WORK/server.log" && return; sleep 0.1; done
   echo "server did not start"; cat "$WORK/server.log"; exit 1

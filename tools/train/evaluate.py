@@ -49,7 +49,10 @@ class Server:
         self.process = subprocess.Popen(
             [os.path.join(ROOT, "build", "server", "heed-server"), f"--models_dir={models_dir}",
              f"--grpc_address=127.0.0.1:{self.port}", f"--metrics_address=127.0.0.1:{free_port()}",
-             f"--compute_type={compute_type}"],
+             f"--compute_type={compute_type}",
+             # An evaluation queues its whole set at once: no request may be
+             # refused for the queue's wait.
+             "--max_queue_wait=0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in self.process.stdout:
             if line.rstrip().endswith(" info serving"):
