@@ -124,7 +124,6 @@ absl::StatusOr<HfRequest> ParseHfRequest(absl::string_view body) {
   if (inputs->is_string()) {
     request.inputs.push_back(inputs->get<std::string>());
   } else if (inputs->is_array()) {
-    request.batched = true;
     for (const json& item : *inputs) {
       if (!item.is_string()) return WrongType("inputs", "a string or a list of strings");
       request.inputs.push_back(item.get<std::string>());

@@ -22,8 +22,9 @@
 namespace heed::server {
 
 struct HfRequest {
+  // One text, or the list's texts; either way the answer is a list with one
+  // result per text.
   std::vector<std::string> inputs;
-  bool batched = false;                                  // "inputs" was a list
   nlohmann::json parameters = nlohmann::json::object();  // nulls removed
 };
 absl::StatusOr<HfRequest> ParseHfRequest(absl::string_view body);

@@ -21,12 +21,10 @@ TEST(HfTaskFormatTest, InputsAreATextOrAListOfTexts) {
   auto one = ParseHfRequest(R"({"inputs": "hello"})");
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->inputs, std::vector<std::string>{"hello"});
-  EXPECT_FALSE(one->batched);
   auto many = ParseHfRequest(
       R"({"inputs": ["a", "b"], "parameters": {"top_k": null, "truncation": true},
           "options": {"wait_for_model": true}})");
   ASSERT_TRUE(many.ok()) << many.status();
-  EXPECT_TRUE(many->batched);
   EXPECT_EQ(many->inputs.size(), 2u);
   EXPECT_FALSE(many->parameters.contains("top_k"));  // null means absent
   EXPECT_TRUE(many->parameters.contains("truncation"));
