@@ -151,50 +151,10 @@ absl::StatusOr<std::string> HeedClient::CheckHealth(const std::string& service) 
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
-absl::StatusOr<std::vector<heed::v1::Model>> HeedClient::ListModels(heed::v1::Task task) {
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  heed::v1::ListModelsRequest request;
-  request.set_task(task);
-  heed::v1::ListModelsResponse response;
-  grpc::Status status = inference_->ListModels(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return std::vector<heed::v1::Model>(response.models().begin(), response.models().end());
-}
-
-absl::StatusOr<heed::v1::Model> HeedClient::GetModel(const std::string& name) {
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  heed::v1::GetModelRequest request;
-  request.set_name(name);
-  heed::v1::Model response;
-  grpc::Status status = inference_->GetModel(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
-}
-
-absl::StatusOr<heed::v1::TokenizeResponse> HeedClient::Tokenize(
-    const heed::v1::TokenizeRequest& request) {
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  heed::v1::TokenizeResponse response;
-  grpc::Status status = inference_->Tokenize(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
-}
-
-absl::StatusOr<heed::v1::ServerInfo> HeedClient::GetServerInfo() {
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  heed::v1::ServerInfo response;
-  grpc::Status status =
-      inference_->GetServerInfo(&context, heed::v1::GetServerInfoRequest(), &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
-}
-
 namespace {
 
+// One unary call with the client's deadline and token; `call(context,
+// response)` makes it.
 template <typename Response, typename Call>
 absl::StatusOr<Response> Unary(const HeedClient& client, Call call) {
   grpc::ClientContext context;
@@ -204,6 +164,43 @@ absl::StatusOr<Response> Unary(const HeedClient& client, Call call) {
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
+
+}  // namespace
+
+absl::StatusOr<std::vector<heed::v1::Model>> HeedClient::ListModels(heed::v1::Task task) {
+  heed::v1::ListModelsRequest request;
+  request.set_task(task);
+  auto response =
+      Unary<heed::v1::ListModelsResponse>(*this, [&](auto* context, auto* response) {
+        return inference_->ListModels(context, request, response);
+      });
+  if (!response.ok()) return response.status();
+  return std::vector<heed::v1::Model>(response->models().begin(),
+                                      response->models().end());
+}
+
+absl::StatusOr<heed::v1::Model> HeedClient::GetModel(const std::string& name) {
+  heed::v1::GetModelRequest request;
+  request.set_name(name);
+  return Unary<heed::v1::Model>(*this, [&](auto* context, auto* response) {
+    return inference_->GetModel(context, request, response);
+  });
+}
+
+absl::StatusOr<heed::v1::TokenizeResponse> HeedClient::Tokenize(
+    const heed::v1::TokenizeRequest& request) {
+  return Unary<heed::v1::TokenizeResponse>(*this, [&](auto* context, auto* response) {
+    return inference_->Tokenize(context, request, response);
+  });
+}
+
+absl::StatusOr<heed::v1::ServerInfo> HeedClient::GetServerInfo() {
+  return Unary<heed::v1::ServerInfo>(*this, [&](auto* context, auto* response) {
+    return inference_->GetServerInfo(context, heed::v1::GetServerInfoRequest(), response);
+  });
+}
+
+namespace {
 
 template <typename Response, typename Message>
 absl::StatusOr<Response> ReadStream(

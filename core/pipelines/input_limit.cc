@@ -13,18 +13,23 @@ absl::Status CheckInputText(absl::string_view text) {
   return absl::OkStatus();
 }
 
+absl::Status InputTooLong(int tokens, int limit, absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status = WithMetadata(std::move(status), "limit", absl::StrCat(limit));
+  status = WithMetadata(std::move(status), "tokens", absl::StrCat(tokens));
+  return WithReason(std::move(status), "INPUT_TOO_LONG");
+}
+
 absl::Status FitInputLimit(std::vector<tokenizers::Token>* tokens, int limit,
                            bool truncate, bool* truncated) {
   *truncated = false;
   const int count = static_cast<int>(tokens->size());
   if (count <= limit) return absl::OkStatus();
   if (!truncate) {
-    absl::Status status = absl::InvalidArgumentError(
+    return InputTooLong(
+        count, limit,
         absl::StrCat("the input is ", count, " tokens long; the model accepts at most ",
                      limit, " (set truncate_input to cut it)"));
-    status = WithMetadata(std::move(status), "limit", absl::StrCat(limit));
-    status = WithMetadata(std::move(status), "tokens", absl::StrCat(count));
-    return WithReason(std::move(status), "INPUT_TOO_LONG");
   }
   const tokenizers::Token last = tokens->back();
   tokens->resize(limit - 1);

@@ -15,6 +15,10 @@ namespace heed::pipelines {
 // INVALID_ARGUMENT "is not valid UTF-8" for anything else.
 absl::Status CheckInputText(absl::string_view text);
 
+// INVALID_ARGUMENT with reason INPUT_TOO_LONG and the token count and the
+// limit as metadata; `message` says what to do about it.
+absl::Status InputTooLong(int tokens, int limit, absl::string_view message);
+
 // If tokens exceed `limit`: with `truncate`, keeps the first limit - 1 tokens
 // and the final special token (</s> or [SEP]) and sets *truncated; otherwise
 // INVALID_ARGUMENT naming both counts.

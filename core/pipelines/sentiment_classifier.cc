@@ -64,12 +64,11 @@ absl::StatusOr<Classification> SentimentClassifier::Prepare(const std::string& t
     return c;
   }
   if (count > kMaxChunkedTokens) {
-    absl::Status status = absl::InvalidArgumentError(absl::StrCat(
-        "the input is ", count, " tokens long; long_input CHUNKS classifies at most ",
-        kMaxChunkedTokens, " tokens"));
-    status = WithMetadata(std::move(status), "limit", absl::StrCat(kMaxChunkedTokens));
-    status = WithMetadata(std::move(status), "tokens", absl::StrCat(count));
-    return WithReason(std::move(status), "INPUT_TOO_LONG");
+    return InputTooLong(
+        count, kMaxChunkedTokens,
+        absl::StrCat("the input is ", count,
+                     " tokens long; long_input CHUNKS classifies at most ",
+                     kMaxChunkedTokens, " tokens"));
   }
   // Sentences end at a token of only '.', '!' or '?' that whitespace (or the
   // end of the text) follows, so "3.14" does not split (abbreviations do).

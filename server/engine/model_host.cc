@@ -192,27 +192,31 @@ ServedModel* ModelHost::Find(const std::string& name) {
 }
 
 absl::StatusOr<ServedModel*> ModelHost::Resolve(const std::string& name,
-                                                pipelines::Task task) {
+                                                std::optional<pipelines::Task> task) {
   absl::MutexLock lock(&mu_);
   std::string wanted = name;
   if (wanted.empty()) {
-    auto it = defaults_.find(task);
+    if (!task) {
+      return pipelines::InvalidField("EMPTY_INPUT", "task",
+                                     "name a model, or a task for its default model");
+    }
+    auto it = defaults_.find(*task);
     if (it == defaults_.end()) {
       return pipelines::WithReason(
           absl::NotFoundError(
-              absl::StrCat("this server has no model for ", ApiTaskName(task))),
+              absl::StrCat("this server has no model for ", ApiTaskName(*task))),
           "NO_MODEL_FOR_TASK");
     }
     wanted = it->second;
   }
   auto it = models_.find(wanted);
   if (it == models_.end()) return ModelNotFound(wanted, "model");
-  if (it->second->info.task != task) {
+  if (task && it->second->info.task != *task) {
     return pipelines::WithField(
         pipelines::WithReason(
             absl::FailedPreconditionError(absl::StrCat(
                 "model ", QuoteName(wanted), " serves ",
-                ApiTaskName(it->second->info.task), ", not ", ApiTaskName(task))),
+                ApiTaskName(it->second->info.task), ", not ", ApiTaskName(*task))),
             "WRONG_TASK"),
         "model");
   }

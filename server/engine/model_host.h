@@ -80,9 +80,11 @@ class ModelHost {
 
   // The served model with this name, or nullptr.
   ServedModel* Find(const std::string& name) ABSL_LOCKS_EXCLUDED(mu_);
-  // A request's model: `name`, which must serve `task`, or the task's default
-  // when empty. NOT_FOUND / FAILED_PRECONDITION name the problem.
-  absl::StatusOr<ServedModel*> Resolve(const std::string& name, pipelines::Task task)
+  // A request's model: `name`, which must serve `task` if one is given, or
+  // the task's default when `name` is empty (then `task` is required).
+  // NOT_FOUND / FAILED_PRECONDITION name the problem.
+  absl::StatusOr<ServedModel*> Resolve(const std::string& name,
+                                       std::optional<pipelines::Task> task)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // The catalog: one model, or every model (of `task` if given), by name.

@@ -3,8 +3,7 @@
 #include <cmath>
 
 #include "absl/status/status.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
+#include "client/lib/heed_client.h"
 #include "nlohmann/json.hpp"
 
 namespace heed::server {
@@ -54,28 +53,21 @@ HttpError HttpErrorOf(const grpc::Status& status) {
   error.status = HttpStatusOf(status.error_code());
   nlohmann::json body = {{"error", status.error_message()},
                          {"code", CodeName(status.error_code())}};
-  google::rpc::Status rich;
-  if (!status.error_details().empty() && rich.ParseFromString(status.error_details())) {
-    for (const google::protobuf::Any& detail : rich.details()) {
-      if (google::rpc::ErrorInfo info; detail.UnpackTo(&info)) {
-        body["reason"] = info.reason();
-        if (!info.metadata().empty()) {
-          body["metadata"] = std::map<std::string, std::string>(info.metadata().begin(),
-                                                                info.metadata().end());
-        }
-      } else if (google::rpc::BadRequest bad; detail.UnpackTo(&bad)) {
-        nlohmann::json violations = nlohmann::json::array();
-        for (const auto& v : bad.field_violations()) {
-          violations.push_back({{"field", v.field()}, {"description", v.description()}});
-        }
-        body["field_violations"] = std::move(violations);
-      } else if (google::rpc::RetryInfo retry; detail.UnpackTo(&retry)) {
-        const double seconds =
-            retry.retry_delay().seconds() + retry.retry_delay().nanos() * 1e-9;
-        body["retry_delay_seconds"] = seconds;
-        error.retry_after_seconds = std::max(1, static_cast<int>(std::ceil(seconds)));
-      }
+  // The details as any gRPC client reads them.
+  const client::ErrorDetails details = client::DetailsOf(client::FromGrpcStatus(status));
+  if (!details.reason.empty()) body["reason"] = details.reason;
+  if (!details.metadata.empty()) body["metadata"] = details.metadata;
+  if (!details.field_violations.empty()) {
+    nlohmann::json violations = nlohmann::json::array();
+    for (const auto& [field, description] : details.field_violations) {
+      violations.push_back({{"field", field}, {"description", description}});
     }
+    body["field_violations"] = std::move(violations);
+  }
+  if (details.retry_delay) {
+    const double seconds = absl::ToDoubleSeconds(*details.retry_delay);
+    body["retry_delay_seconds"] = seconds;
+    error.retry_after_seconds = std::max(1, static_cast<int>(std::ceil(seconds)));
   }
   // The same text through any bytes: invalid UTF-8 in a message is replaced.
   error.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -381,45 +381,53 @@ class HttpGateway::Router : public CivetHandler {
         !s.ok()) {
       return SendError(request.conn, s);
     }
-    const bool translation = task == heed::v1::TASK_TRANSLATION;
-    // All inputs at once: the scheduler batches them together.
-    const size_t n = hf->inputs.size();
+    if (task == heed::v1::TASK_TRANSLATION) {
+      HfGenerate<heed::v1::TranslateRequest, heed::v1::TranslateResponse>(
+          request, *hf, model, options, truncate, &TranslationOutput,
+          [this](auto* context, auto* call_request, auto* response, auto done) {
+            inference_->async()->Translate(context, call_request, response,
+                                           std::move(done));
+          });
+    } else {
+      HfGenerate<heed::v1::SummarizeRequest, heed::v1::SummarizeResponse>(
+          request, *hf, model, options, truncate, &SummaryOutput,
+          [this](auto* context, auto* call_request, auto* response, auto done) {
+            inference_->async()->Summarize(context, call_request, response,
+                                           std::move(done));
+          });
+    }
+  }
+
+  // One call per input, all started at once (the scheduler batches them),
+  // answered in the inputs' order with `output` of each text. `start(context,
+  // request, response, done)` starts one call.
+  template <typename Req, typename Resp, typename Start>
+  void HfGenerate(const Request& request, const HfRequest& hf, const std::string& model,
+                  const heed::v1::GenerationOptions& options, bool truncate,
+                  json (*output)(const std::string&), Start start) {
+    const size_t n = hf.inputs.size();
     std::vector<grpc::ClientContext> contexts(n);
-    std::vector<std::string> texts(n);
+    std::vector<Req> requests(n);
+    std::vector<Resp> responses(n);
     std::vector<grpc::Status> statuses(n);
     absl::BlockingCounter pending(static_cast<int>(n));
-    std::vector<heed::v1::TranslateRequest> translate(n);
-    std::vector<heed::v1::TranslateResponse> translated(n);
-    std::vector<heed::v1::SummarizeRequest> summarize(n);
-    std::vector<heed::v1::SummarizeResponse> summarized(n);
     for (size_t i = 0; i < n; ++i) {
       Prepare(request.conn, &contexts[i]);
-      auto finished = [&, i](grpc::Status status) {
-        statuses[i] = std::move(status);
-        texts[i] = translation ? translated[i].text() : summarized[i].text();
-        pending.DecrementCount();
-      };
-      if (translation) {
-        translate[i].set_text(hf->inputs[i]);
-        translate[i].set_model(model);
-        translate[i].set_truncate_input(truncate);
-        *translate[i].mutable_options() = options;
-        inference_->async()->Translate(&contexts[i], &translate[i], &translated[i],
-                                       finished);
-      } else {
-        summarize[i].set_text(hf->inputs[i]);
-        summarize[i].set_model(model);
-        summarize[i].set_truncate_input(truncate);
-        *summarize[i].mutable_options() = options;
-        inference_->async()->Summarize(&contexts[i], &summarize[i], &summarized[i],
-                                       finished);
-      }
+      requests[i].set_text(hf.inputs[i]);
+      requests[i].set_model(model);
+      requests[i].set_truncate_input(truncate);
+      *requests[i].mutable_options() = options;
+      start(&contexts[i], &requests[i], &responses[i],
+            std::function<void(grpc::Status)>([&, i](grpc::Status status) {
+              statuses[i] = std::move(status);
+              pending.DecrementCount();
+            }));
     }
     pending.Wait();
     json out = json::array();
     for (size_t i = 0; i < n; ++i) {
       if (!statuses[i].ok()) return SendError(request.conn, statuses[i]);
-      out.push_back(translation ? TranslationOutput(texts[i]) : SummaryOutput(texts[i]));
+      out.push_back(output(responses[i].text()));
     }
     Send(request.conn, 200, out.dump(-1, ' ', false, json::error_handler_t::replace));
   }

@@ -417,22 +417,12 @@ grpc::ServerUnaryReactor* InferenceService::Tokenize(
   };
   if (absl::Status s = Authenticate(context); !s.ok()) return fail(s);
   if (absl::Status s = ValidateText(request->text(), "text"); !s.ok()) return fail(s);
-  ServedModel* model = nullptr;
-  if (!request->model().empty()) {
-    absl::StatusOr<ModelInfo> info = host_->Describe(request->model());
-    if (!info.ok()) return fail(pipelines::WithField(info.status(), "model"));
-    model = host_->Find(request->model());
-  } else {
-    std::optional<pipelines::Task> task = FromApiTask(request->task());
-    if (!task) {
-      return fail(pipelines::InvalidField(
-          "EMPTY_INPUT", "task", "name a model, or a task for its default model"));
-    }
-    absl::StatusOr<ServedModel*> served = host_->Resolve("", *task);
-    if (!served.ok()) return fail(served.status());
-    model = *served;
-  }
-  if (model == nullptr) return fail(absl::NotFoundError("the model is gone"));
+  // The task matters only when no model is named.
+  absl::StatusOr<ServedModel*> served = host_->Resolve(
+      request->model(),
+      request->model().empty() ? FromApiTask(request->task()) : std::nullopt);
+  if (!served.ok()) return fail(served.status());
+  ServedModel* model = *served;
   // The text is copied: the request does not outlive this handler.
   const bool queued = tokenize_worker_.TrySubmit(
       [context, reactor, text = request->text(), response, model] {
