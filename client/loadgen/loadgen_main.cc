@@ -38,7 +38,8 @@ ABSL_FLAG(bool, poisson, false, "Open loop: exponential gaps instead of fixed on
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
           "Measured run length (0: no limit).");
 ABSL_FLAG(int64_t, requests, 0,
-          "Measured requests (0: no limit). Runs stop at the first bound.");
+          "Measured requests (0: no limit). Runs stop at the first bound (--in_order: "
+          "also at the end of --texts).");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured warm-up before the run.");
 ABSL_FLAG(
     std::string, mix, "translate=1",
@@ -47,6 +48,12 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, texts, "",
           "File with one input text per line (default: built-in).");
 ABSL_FLAG(int, max_tokens, 16, "max_output_tokens of generation requests.");
+ABSL_FLAG(int, min_tokens, 0,
+          "min_output_tokens of generation requests (0: the model's); equal to "
+          "--max_tokens, every request does the same work.");
+ABSL_FLAG(bool, in_order, false,
+          "Send each text of --texts once, in order (with --warmup=0 and no --requests "
+          "or --duration bound below the file's length, the whole file is measured).");
 ABSL_FLAG(int, beam, 0, "Beam size of generation requests (0: the model's default).");
 ABSL_FLAG(bool, stream, false, "Use the streaming RPCs and measure time to first token.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(30), "Deadline of each request.");
@@ -71,6 +78,7 @@ struct Sample {
   std::string task;
   double latency = 0;  // seconds
   double ttft = -1;    // seconds, streams only
+  int output_tokens = 0;
   absl::StatusCode code = absl::StatusCode::kOk;
 };
 
@@ -127,6 +135,9 @@ Sample Send(heed::client::HeedClient& client, const std::string& task,
   const bool stream = absl::GetFlag(FLAGS_stream);
   heed::v1::GenerationOptions options;
   options.set_max_output_tokens(absl::GetFlag(FLAGS_max_tokens));
+  if (absl::GetFlag(FLAGS_min_tokens) > 0) {
+    options.set_min_output_tokens(absl::GetFlag(FLAGS_min_tokens));
+  }
   if (absl::GetFlag(FLAGS_beam) > 0) options.set_beam_size(absl::GetFlag(FLAGS_beam));
   absl::Status status;
   auto on_delta = [&](const heed::v1::TextDelta&) {
@@ -142,14 +153,16 @@ Sample Send(heed::client::HeedClient& client, const std::string& task,
     heed::v1::TranslateRequest r;
     r.set_text(text);
     *r.mutable_options() = options;
-    status = stream ? client.TranslateStream(r, on_delta).status()
-                    : client.Translate(r).status();
+    auto response = stream ? client.TranslateStream(r, on_delta) : client.Translate(r);
+    status = response.status();
+    if (response.ok()) s.output_tokens = response->usage().output_tokens();
   } else {
     heed::v1::SummarizeRequest r;
     r.set_text(text);
     *r.mutable_options() = options;
-    status = stream ? client.SummarizeStream(r, on_delta).status()
-                    : client.Summarize(r).status();
+    auto response = stream ? client.SummarizeStream(r, on_delta) : client.Summarize(r);
+    status = response.status();
+    if (response.ok()) s.output_tokens = response->usage().output_tokens();
   }
   s.latency = absl::ToDoubleSeconds(absl::Now() - intended);
   s.code = status.code();
@@ -171,9 +184,11 @@ int main(int argc, char** argv) {
   }
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
   const int64_t max_requests = absl::GetFlag(FLAGS_requests);
-  if (duration <= absl::ZeroDuration() && max_requests <= 0) {
-    std::fprintf(
-        stderr, "heed-loadgen: give --duration or --requests: runs are always bounded\n");
+  if (duration <= absl::ZeroDuration() && max_requests <= 0 &&
+      !(absl::GetFlag(FLAGS_in_order) && !absl::GetFlag(FLAGS_texts).empty())) {
+    std::fprintf(stderr,
+                 "heed-loadgen: give --duration, --requests or --in_order with --texts: "
+                 "runs are always bounded\n");
     return 2;
   }
   std::vector<std::string> texts(std::begin(kDefaultTexts), std::end(kDefaultTexts));
@@ -206,6 +221,9 @@ int main(int argc, char** argv) {
   const absl::Time warm_end = absl::Now() + absl::GetFlag(FLAGS_warmup);
   const absl::Time end =
       duration > absl::ZeroDuration() ? warm_end + duration : absl::InfiniteFuture();
+  const bool in_order = absl::GetFlag(FLAGS_in_order);
+  std::atomic<size_t> next_text{0};
+  // False once --in_order has handed out every text.
   auto pick = [&](std::mt19937_64& rng, std::string* task, std::string* text) {
     int r = static_cast<int>(rng() % total_weight);
     for (const auto& [name, weight] : mix) {
@@ -214,11 +232,19 @@ int main(int argc, char** argv) {
         break;
       }
     }
-    *text = texts[rng() % texts.size()];
+    if (!in_order) {
+      *text = texts[rng() % texts.size()];
+      return true;
+    }
+    const size_t i = next_text++;
+    if (i >= texts.size()) return false;
+    *text = texts[i];
+    return true;
   };
   auto measured = [&](absl::Time t) { return t >= warm_end; };
   auto more = [&] {
-    return absl::Now() < end && (max_requests <= 0 || issued.load() < max_requests);
+    return absl::Now() < end && (max_requests <= 0 || issued.load() < max_requests) &&
+           (!in_order || next_text.load() < texts.size());
   };
 
   std::atomic<bool> done{false};
@@ -244,7 +270,7 @@ int main(int argc, char** argv) {
         std::mt19937_64 rng(absl::GetFlag(FLAGS_seed) + w);
         std::string task, text;
         while (more()) {
-          pick(rng, &task, &text);
+          if (!pick(rng, &task, &text)) break;
           const absl::Time start = absl::Now();
           const bool counted = measured(start);
           if (counted) ++issued;
@@ -274,7 +300,7 @@ int main(int argc, char** argv) {
           }
           absl::SleepFor(when - absl::Now());
           if (when >= end) return;
-          pick(local, &task, &text);
+          if (!pick(local, &task, &text)) return;
           Sample s = Send(*clients[w % clients.size()], task, text, when);
           if (measured(when)) stats.Add(std::move(s));
         }
@@ -287,15 +313,21 @@ int main(int argc, char** argv) {
   const double seconds = absl::ToDoubleSeconds(std::min(absl::Now(), end) - warm_end);
 
   const std::vector<Sample> samples = stats.Take();
-  std::vector<double> latencies, ttfts;
+  std::vector<double> latencies, ttfts, tpots;
   std::map<std::string, int> codes;
   int ok = 0;
+  int64_t output_tokens = 0;
   for (const Sample& s : samples) {
     codes[std::string(absl::StatusCodeToString(s.code))]++;
     if (s.code == absl::StatusCode::kOk) {
       ++ok;
       latencies.push_back(s.latency);
+      output_tokens += s.output_tokens;
       if (s.ttft >= 0) ttfts.push_back(s.ttft);
+      // Time per output token after the first (streams).
+      if (s.ttft >= 0 && s.output_tokens > 1) {
+        tpots.push_back((s.latency - s.ttft) / (s.output_tokens - 1));
+      }
     }
   }
   std::string code_json;
@@ -303,16 +335,20 @@ int main(int argc, char** argv) {
     absl::StrAppend(&code_json, code_json.empty() ? "" : ", ", "\"", code, "\": ", count);
   }
   const double throughput = seconds > 0 ? ok / seconds : 0;
+  const double tokens_per_s = seconds > 0 ? output_tokens / seconds : 0;
   auto ms = [](double s) { return s * 1000; };
   if (absl::GetFlag(FLAGS_json)) {
     std::printf(
         "{\"requests\": %zu, \"ok\": %d, \"seconds\": %.3f, \"throughput_per_s\": %.2f, "
         "\"latency_ms\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"p99.9\": %.3f}, "
-        "\"ttft_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"codes\": {%s}}\n",
+        "\"ttft_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+        "\"tpot_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"output_tokens\": %lld, "
+        "\"output_tokens_per_s\": %.2f, \"codes\": {%s}}\n",
         samples.size(), ok, seconds, throughput, ms(Percentile(latencies, 50)),
         ms(Percentile(latencies, 90)), ms(Percentile(latencies, 99)),
         ms(Percentile(latencies, 99.9)), ms(Percentile(ttfts, 50)),
-        ms(Percentile(ttfts, 99)), code_json.c_str());
+        ms(Percentile(ttfts, 99)), ms(Percentile(tpots, 50)), ms(Percentile(tpots, 99)),
+        static_cast<long long>(output_tokens), tokens_per_s, code_json.c_str());
   } else {
     std::fprintf(stderr, "\n");
     std::printf("requests %zu (ok %d) in %.2f s: %.1f/s\n", samples.size(), ok, seconds,
@@ -323,6 +359,14 @@ int main(int argc, char** argv) {
     if (!ttfts.empty()) {
       std::printf("time to first token ms: p50 %.2f  p99 %.2f\n",
                   ms(Percentile(ttfts, 50)), ms(Percentile(ttfts, 99)));
+    }
+    if (!tpots.empty()) {
+      std::printf("time per output token ms: p50 %.2f  p99 %.2f\n",
+                  ms(Percentile(tpots, 50)), ms(Percentile(tpots, 99)));
+    }
+    if (output_tokens > 0) {
+      std::printf("output tokens %lld: %.1f/s\n", static_cast<long long>(output_tokens),
+                  tokens_per_s);
     }
     std::printf("codes: {%s}\n", code_json.c_str());
   }

@@ -1,6 +1,7 @@
 #include "core/generation/beam_search.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -91,9 +92,16 @@ void BeamSearch::Advance(std::span<const float> logits, int vocab) {
   std::vector<Beam> next;
   for (size_t i = 0; i < picks.size(); ++i) {
     auto [parent, token] = picks[i];
-    Beam beam{beams_[parent].ids, pick_scores[i],
-              --uses[parent] == 0 ? std::move(beams_[parent].state)
-                                  : beams_[parent].state.Clone()};
+    models::DecoderState state;
+    if (--uses[parent] == 0) {
+      state = std::move(beams_[parent].state);
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      state = beams_[parent].state.Clone();
+      kv_copy_seconds_ +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    Beam beam{beams_[parent].ids, pick_scores[i], std::move(state)};
     beam.ids.push_back(token);
     next.push_back(std::move(beam));
   }

@@ -21,6 +21,7 @@ class BeamSearch final : public Search {
              const GenerationParams& params, const SearchOptions& options);
 
   bool done() const override { return done_; }
+  double kv_copy_seconds() const override { return kv_copy_seconds_; }
   void Inputs(std::vector<models::DecoderState*>* states,
               std::vector<int32_t>* tokens) override;
   void Advance(std::span<const float> logits, int vocab) override;
@@ -45,6 +46,7 @@ class BeamSearch final : public Search {
   SearchOptions options_;
   std::vector<Beam> beams_;
   std::vector<Finished> finished_;  // at most num_beams, best kept
+  double kv_copy_seconds_ = 0;
   double worst_finished_ = 1e9;
   int length_ = 1;
   bool done_ = false;

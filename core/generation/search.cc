@@ -1,6 +1,7 @@
 #include "core/generation/search.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -45,7 +46,7 @@ absl::StatusOr<std::unique_ptr<Search>> StartSearch(
 }
 
 absl::Status StepSearches(const models::Seq2SeqModel& model,
-                          std::span<Search* const> searches) {
+                          std::span<Search* const> searches, StepProfile* profile) {
   std::vector<models::DecoderState*> states;
   std::vector<int32_t> tokens;
   std::vector<size_t> rows = {0};
@@ -59,11 +60,20 @@ absl::Status StepSearches(const models::Seq2SeqModel& model,
   if (states.empty()) return absl::OkStatus();
   const int vocab = model.vocab_size();
   std::vector<float> logits(states.size() * vocab);
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = profile ? Clock::now() : Clock::time_point();
   if (absl::Status s = model.Step(states, tokens, logits.data()); !s.ok()) return s;
+  const Clock::time_point stepped = profile ? Clock::now() : Clock::time_point();
   for (size_t i = 0; i < active.size(); ++i) {
     active[i]->Advance(std::span<const float>(logits).subspan(
                            rows[i] * vocab, (rows[i + 1] - rows[i]) * vocab),
                        vocab);
+  }
+  if (profile) {
+    profile->steps += 1;
+    profile->rows += static_cast<int64_t>(states.size());
+    profile->model_seconds += std::chrono::duration<double>(stepped - start).count();
+    profile->search_seconds += std::chrono::duration<double>(Clock::now() - stepped).count();
   }
   return absl::OkStatus();
 }
@@ -82,13 +92,13 @@ absl::StatusOr<std::vector<Hypothesis>> Generate(const models::Seq2SeqModel& mod
 }
 
 absl::Status RunToEnd(const models::Seq2SeqModel& model,
-                      std::span<Search* const> searches) {
+                      std::span<Search* const> searches, StepProfile* profile) {
   auto running = [&] {
     return std::any_of(searches.begin(), searches.end(),
                        [](const Search* s) { return !s->done(); });
   };
   while (running()) {
-    if (absl::Status s = StepSearches(model, searches); !s.ok()) return s;
+    if (absl::Status s = StepSearches(model, searches, profile); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

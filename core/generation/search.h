@@ -57,6 +57,18 @@ class Search {
   // Tokens of the leading hypothesis that are final (streaming): greedy and
   // sampling finalize every token; beam search only at the end.
   virtual std::vector<int> FinalTokens() const = 0;
+  // Seconds Advance spent copying key/value caches (beam search copies a
+  // parent's caches when it continues as more than one beam).
+  virtual double kv_copy_seconds() const { return 0; }
+};
+
+// Where the decoding steps' time went, for benchmarks: the model call, and
+// the searches' own work (scores, top-k, bookkeeping, cache copies).
+struct StepProfile {
+  int64_t steps = 0;
+  int64_t rows = 0;  // decoder rows fed, summed over steps
+  double model_seconds = 0;
+  double search_seconds = 0;
 };
 
 absl::StatusOr<std::unique_ptr<Search>> StartSearch(
@@ -66,14 +78,15 @@ absl::StatusOr<std::unique_ptr<Search>> StartSearch(
 
 // One decoding step for every search that is not done, in one model call.
 absl::Status StepSearches(const models::Seq2SeqModel& model,
-                          std::span<Search* const> searches);
+                          std::span<Search* const> searches,
+                          StepProfile* profile = nullptr);
 
 // Steps the searches together until every one is done: the one generation
 // loop of the code base (Generate, TextGenerator::Generate and the benchmarks
 // run through it; a scheduler calls StepSearches itself, to let searches join
 // and leave between steps).
 absl::Status RunToEnd(const models::Seq2SeqModel& model,
-                      std::span<Search* const> searches);
+                      std::span<Search* const> searches, StepProfile* profile = nullptr);
 
 // Encodes, then steps one search until it is done.
 absl::StatusOr<std::vector<Hypothesis>> Generate(const models::Seq2SeqModel& model,

@@ -43,14 +43,20 @@ absl::StatusOr<DecoderLayer> DecoderLayer::Load(const WeightLoader& loader,
   return layer;
 }
 
-absl::StatusOr<KvCache> DecoderLayer::CrossKeysValues(const float* hidden,
-                                                      int length) const {
+absl::StatusOr<std::vector<KvCache>> DecoderLayer::CrossKeysValues(
+    const float* hidden, std::span<const int32_t> offsets) const {
   const int64_t d = d_model_;
-  std::vector<float> kv(int64_t{length} * 2 * d);
-  if (absl::Status s = cross_kv_->Forward(hidden, length, kv.data()); !s.ok()) return s;
-  KvCache cache(heads_, static_cast<int>(d / heads_));
-  cache.Append(kv.data(), kv.data() + d, length, 2 * d);
-  return cache;
+  const int64_t tokens = offsets.back();
+  std::vector<float> kv(tokens * 2 * d);
+  if (absl::Status s = cross_kv_->Forward(hidden, tokens, kv.data()); !s.ok()) return s;
+  std::vector<KvCache> caches;
+  for (size_t b = 0; b + 1 < offsets.size(); ++b) {
+    KvCache cache(heads_, static_cast<int>(d / heads_));
+    const float* rows = kv.data() + offsets[b] * 2 * d;
+    cache.Append(rows, rows + d, offsets[b + 1] - offsets[b], 2 * d);
+    caches.push_back(std::move(cache));
+  }
+  return caches;
 }
 
 DecoderLayer::Scratch::Scratch(int64_t batch, int64_t d_model, int64_t ffn_dim)

@@ -30,9 +30,11 @@ class DecoderLayer {
                                            int heads, int ffn_dim,
                                            ops::Activation activation, float eps);
 
-  // The cross-attention keys and values of an encoder's hidden states,
-  // [length][d_model], computed once per request.
-  absl::StatusOr<KvCache> CrossKeysValues(const float* hidden, int length) const;
+  // The cross-attention keys and values of encoder hidden states,
+  // [tokens][d_model] for sequences back to back (`offsets` delimits them),
+  // one cache per sequence; computed once per request.
+  absl::StatusOr<std::vector<KvCache>> CrossKeysValues(
+      const float* hidden, std::span<const int32_t> offsets) const;
 
   // Buffers one decoding step reuses across layers, sized for `batch` rows.
   struct Scratch {

@@ -158,33 +158,60 @@ absl::Status Seq2SeqModel::Embed(std::span<const int32_t> ids,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const EncoderOutput>> Seq2SeqModel::Encode(
-    std::span<const int32_t> input_ids) const {
-  const int length = static_cast<int>(input_ids.size());
+absl::Status Seq2SeqModel::CheckInputLength(int length) const {
   if (length == 0 || length > config_.max_position_embeddings) {
     return absl::InvalidArgumentError(absl::StrCat("the input has ", length,
                                                    " tokens; the model accepts 1 to ",
                                                    config_.max_position_embeddings));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const EncoderOutput>> Seq2SeqModel::Encode(
+    std::span<const int32_t> input_ids) const {
+  const std::span<const int32_t> inputs[1] = {input_ids};
+  auto outputs = EncodeBatch(inputs);
+  if (!outputs.ok()) return outputs.status();
+  return std::move(outputs->front());
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const EncoderOutput>>> Seq2SeqModel::EncodeBatch(
+    std::span<const std::span<const int32_t>> inputs) const {
+  std::vector<int32_t> offsets = {0}, ids;
+  std::vector<int> positions;
+  for (std::span<const int32_t> input : inputs) {
+    const int length = static_cast<int>(input.size());
+    if (absl::Status s = CheckInputLength(length); !s.ok()) return s;
+    offsets.push_back(offsets.back() + length);
+    ids.insert(ids.end(), input.begin(), input.end());
+    for (int i = 0; i < length; ++i) positions.push_back(i);
+  }
   const int64_t d = config_.d_model;
-  auto out = std::make_shared<EncoderOutput>();
-  out->length = length;
-  out->hidden = Tensor(DType::kF32, {length, d});
-  std::vector<int> positions(length);
-  for (int i = 0; i < length; ++i) positions[i] = i;
-  float* x = out->hidden.data<float>();
-  if (absl::Status s = Embed(input_ids, positions, /*decoder=*/false, x); !s.ok())
-    return s;
-  const int32_t offsets[2] = {0, length};
+  const int64_t tokens = offsets.back();
+  std::vector<float> x(tokens * d);
+  if (absl::Status s = Embed(ids, positions, /*decoder=*/false, x.data()); !s.ok()) return s;
   for (const EncoderLayer& layer : encoder_layers_) {
-    if (absl::Status s = layer.Forward(x, offsets); !s.ok()) return s;
+    if (absl::Status s = layer.Forward(x.data(), offsets); !s.ok()) return s;
   }
+  std::vector<std::shared_ptr<EncoderOutput>> outputs;
+  for (size_t b = 0; b < inputs.size(); ++b) {
+    auto out = std::make_shared<EncoderOutput>();
+    out->length = offsets[b + 1] - offsets[b];
+    out->hidden = Tensor(DType::kF32, {out->length, d});
+    std::memcpy(out->hidden.data<float>(), x.data() + offsets[b] * d,
+                out->length * d * sizeof(float));
+    outputs.push_back(std::move(out));
+  }
+  // Each decoder layer's cross-attention keys and values: one projection
+  // over every token, split per sequence.
   for (const DecoderLayer& layer : decoder_layers_) {
-    absl::StatusOr<KvCache> cache = layer.CrossKeysValues(x, length);
-    if (!cache.ok()) return cache.status();
-    out->cross.push_back(*std::move(cache));
+    absl::StatusOr<std::vector<KvCache>> caches = layer.CrossKeysValues(x.data(), offsets);
+    if (!caches.ok()) return caches.status();
+    for (size_t b = 0; b < inputs.size(); ++b) {
+      outputs[b]->cross.push_back(std::move((*caches)[b]));
+    }
   }
-  return out;
+  return std::vector<std::shared_ptr<const EncoderOutput>>(outputs.begin(), outputs.end());
 }
 
 DecoderState Seq2SeqModel::StartDecoding(

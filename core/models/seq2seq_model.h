@@ -60,6 +60,14 @@ class Seq2SeqModel {
 
   absl::StatusOr<std::shared_ptr<const EncoderOutput>> Encode(
       std::span<const int32_t> input_ids) const;
+  // Encodes several sources in one pass, one output each, equal to encoding
+  // each alone: the layers see the sequences back to back without padding
+  // (each attends only within itself), so the projections and feed-forward
+  // layers run as one matrix product over all their tokens.
+  absl::StatusOr<std::vector<std::shared_ptr<const EncoderOutput>>> EncodeBatch(
+      std::span<const std::span<const int32_t>> inputs) const;
+  // OK if an input of `length` tokens can be encoded; the error Encode gives.
+  absl::Status CheckInputLength(int length) const;
   DecoderState StartDecoding(std::shared_ptr<const EncoderOutput> encoder) const;
 
   // Feeds one token to each state and writes the next-token logits,

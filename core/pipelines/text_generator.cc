@@ -89,18 +89,54 @@ absl::StatusOr<PreparedGeneration> TextGenerator::PrepareOptions(
 
 absl::StatusOr<std::unique_ptr<GenerationJob>> TextGenerator::Start(
     PreparedGeneration prepared, bool return_alignment) const {
-  if (absl::Status s = Tokenize(&prepared); !s.ok()) return s;
-  auto job = std::make_unique<GenerationJob>();
-  job->prepared_ = std::move(prepared);
-  job->return_alignment_ = return_alignment;
-  auto encoder = model_->Encode(job->prepared_.source_ids);
-  if (!encoder.ok()) return encoder.status();
-  job->encoder_ = *std::move(encoder);
-  auto search = generation::StartSearch(*model_, job->encoder_, job->prepared_.params,
-                                        job->prepared_.search);
-  if (!search.ok()) return search.status();
-  job->search_ = *std::move(search);
-  return job;
+  std::vector<PreparedGeneration> one;
+  one.push_back(std::move(prepared));
+  return std::move(StartBatch(std::move(one), {return_alignment}).front());
+}
+
+std::vector<absl::StatusOr<std::unique_ptr<GenerationJob>>> TextGenerator::StartBatch(
+    std::vector<PreparedGeneration> prepared,
+    const std::vector<bool>& return_alignment) const {
+  std::vector<absl::StatusOr<std::unique_ptr<GenerationJob>>> jobs;
+  // The requests that can be encoded: tokenized, and of a length the model
+  // takes; the others end here with their own error.
+  std::vector<std::span<const int32_t>> sources;
+  std::vector<size_t> encoded;
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    absl::Status s = Tokenize(&prepared[i]);
+    if (s.ok()) {
+      s = model_->CheckInputLength(static_cast<int>(prepared[i].source_ids.size()));
+    }
+    if (!s.ok()) {
+      jobs.push_back(s);
+      continue;
+    }
+    auto job = std::make_unique<GenerationJob>();
+    job->prepared_ = std::move(prepared[i]);
+    job->return_alignment_ = return_alignment[i];
+    sources.push_back(job->prepared_.source_ids);
+    encoded.push_back(jobs.size());
+    jobs.push_back(std::move(job));
+  }
+  if (sources.empty()) return jobs;
+  auto encoders = model_->EncodeBatch(sources);
+  for (size_t j = 0; j < encoded.size(); ++j) {
+    auto& slot = jobs[encoded[j]];
+    if (!encoders.ok()) {
+      slot = encoders.status();
+      continue;
+    }
+    GenerationJob& job = **slot;
+    job.encoder_ = (*encoders)[j];
+    auto search = generation::StartSearch(*model_, job.encoder_, job.prepared_.params,
+                                          job.prepared_.search);
+    if (search.ok()) {
+      job.search_ = *std::move(search);
+    } else {
+      slot = search.status();
+    }
+  }
+  return jobs;
 }
 
 absl::Status TextGenerator::Step(std::span<GenerationJob* const> jobs) const {

@@ -100,6 +100,12 @@ class TextGenerator {
   // Encodes the source (tokenizing it first if needed) and starts the search.
   absl::StatusOr<std::unique_ptr<GenerationJob>> Start(PreparedGeneration prepared,
                                                        bool return_alignment) const;
+  // Start for several requests with one encoder pass over all their sources
+  // (Seq2SeqModel::EncodeBatch): one job, or the request's error, per
+  // request in order. `return_alignment` has one flag per request.
+  std::vector<absl::StatusOr<std::unique_ptr<GenerationJob>>> StartBatch(
+      std::vector<PreparedGeneration> prepared,
+      const std::vector<bool>& return_alignment) const;
   // One decoding step of every job that is not done, in one model call.
   absl::Status Step(std::span<GenerationJob* const> jobs) const;
   // The result of a done job: texts, token offsets, scores and (if asked)

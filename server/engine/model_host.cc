@@ -118,23 +118,21 @@ absl::StatusOr<std::vector<ModelSpec>> ModelHost::SpecsFromDirectory(
 
 ModelHost::LoadReport ModelHost::LoadAll(const std::vector<ModelSpec>& specs, int cores,
                                          bool stop_at_failure) {
-  // Running computations x threads per computation never exceed the cores:
-  // by default every computation uses all cores and one runs at a time
-  // (models take turns at batch or step granularity), so a lone busy model is
-  // not held to a share of the machine; configured thread counts make room
-  // for cores / threads computations at once.
+  // The threads of the computations running at once never exceed the cores
+  // (ComputeSlots counts threads): by default every computation uses all
+  // cores and one runs at a time (models take turns at batch or step
+  // granularity), so a lone busy model is not held to a share of the
+  // machine; smaller configured thread counts let computations run side by
+  // side within the budget.
   cores = std::max(1, cores);
-  int threads = cores;
-  for (const ModelSpec& spec : specs) {
-    if (spec.threads > 0) threads = std::min(threads, spec.threads);
-  }
-  slots_ = std::make_unique<ComputeSlots>(std::max(1, cores / threads));
+  slots_ = std::make_unique<ComputeSlots>(cores);
   // Warm-up computes on this thread: with the budget, not OpenMP's default of
   // every core the machine has (more than a container's CPU quota).
-  cpu::SetComputeThreads(threads);
+  cpu::SetComputeThreads(cores);
   LoadReport report;
   for (const ModelSpec& spec : specs) {
-    if (absl::Status s = Load(spec, spec.threads > 0 ? spec.threads : threads); !s.ok()) {
+    const int threads = spec.threads > 0 ? std::min(spec.threads, cores) : cores;
+    if (absl::Status s = Load(spec, threads); !s.ok()) {
       spdlog::error("cannot load model {}: {}", spec.directory, s.ToString());
       report.failures.push_back(absl::StrCat(spec.directory, ": ", s.ToString()));
       if (stop_at_failure) break;

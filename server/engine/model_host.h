@@ -101,6 +101,9 @@ class ModelHost {
   // Every scheduler stops accepting now and gives up after `grace`; returns at once.
   void BeginShutdown(absl::Duration grace);
 
+  // The compute threads the models share (after LoadAll).
+  const ComputeSlots& compute_slots() const { return *slots_; }
+
  private:
   absl::Status Load(const ModelSpec& spec, int threads_per_worker);
   // Adds a loaded model; the first of a task is its default unless a later one

@@ -8,15 +8,22 @@
 
 namespace heed::server {
 
-void ComputeSlots::Acquire() {
+void ComputeSlots::Acquire(int threads) {
+  threads = std::clamp(threads, 1, budget_);
   absl::MutexLock lock(&mu_);
   const uint64_t ticket = next_ticket_++;
-  auto my_turn = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return free_ > 0 && now_serving_ == ticket;
+  auto my_turn = [this, ticket, threads]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return free_ >= threads && now_serving_ == ticket;
   };
   mu_.Await(absl::Condition(&my_turn));
-  --free_;
+  free_ -= threads;
+  peak_in_use_ = std::max(peak_in_use_, budget_ - free_);
   ++now_serving_;
+}
+
+int ComputeSlots::peak_in_use() const {
+  absl::MutexLock lock(&mu_);
+  return peak_in_use_;
 }
 
 int ComputeSlots::waiting() const {
@@ -24,20 +31,25 @@ int ComputeSlots::waiting() const {
   return static_cast<int>(next_ticket_ - now_serving_);
 }
 
-void ComputeSlots::Release() {
+void ComputeSlots::Release(int threads) {
+  threads = std::clamp(threads, 1, budget_);
   absl::MutexLock lock(&mu_);
-  ++free_;
+  free_ += threads;
 }
 
 namespace {
 
+// Holds a computation's threads for its scope.
 class SlotGuard {
  public:
-  explicit SlotGuard(ComputeSlots* slots) : slots_(slots) { slots_->Acquire(); }
-  ~SlotGuard() { slots_->Release(); }
+  SlotGuard(ComputeSlots* slots, int threads) : slots_(slots), threads_(threads) {
+    slots_->Acquire(threads_);
+  }
+  ~SlotGuard() { slots_->Release(threads_); }
 
  private:
   ComputeSlots* slots_;
+  int threads_;
 };
 
 }  // namespace
@@ -50,21 +62,37 @@ int EstimatedTokens(const std::string& text, int limit) {
   return static_cast<int>(std::min<size_t>(text.size() / 4 + 2, std::max(limit, 1)));
 }
 
-absl::Status GenerationRunner::Start(WorkItem& item) {
-  auto& work = static_cast<GenerationWork&>(item);
-  // Tokenizing here, on the model's worker and before taking a compute slot,
-  // keeps long texts off gRPC's threads (health checks stay fast) and out of
-  // the other models' way.
-  if (absl::Status s = generator_->Tokenize(&work.prepared); !s.ok()) {
-    return pipelines::WithField(s, "text");
+std::vector<absl::Status> GenerationRunner::Start(std::span<WorkItem* const> items) {
+  std::vector<absl::Status> statuses(items.size());
+  std::vector<pipelines::PreparedGeneration> prepared;
+  std::vector<bool> alignments;
+  std::vector<size_t> starting;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto& work = *static_cast<GenerationWork*>(items[i]);
+    // Tokenizing here, on the model's worker and before taking a compute
+    // slot, keeps long texts off gRPC's threads (health checks stay fast) and
+    // out of the other models' way.
+    if (absl::Status s = generator_->Tokenize(&work.prepared); !s.ok()) {
+      statuses[i] = pipelines::WithField(s, "text");
+      continue;
+    }
+    work.size = GenerationWorkSize(static_cast<int>(work.prepared.source_ids.size()),
+                                   work.prepared);
+    prepared.push_back(work.prepared);
+    alignments.push_back(work.return_alignment);
+    starting.push_back(i);
   }
-  work.size = GenerationWorkSize(static_cast<int>(work.prepared.source_ids.size()),
-                                 work.prepared);
-  SlotGuard slot(slots_);
-  auto job = generator_->Start(work.prepared, work.return_alignment);
-  if (!job.ok()) return job.status();
-  work.job = *std::move(job);
-  return absl::OkStatus();
+  if (starting.empty()) return statuses;
+  SlotGuard slot(slots_, threads_);
+  auto jobs = generator_->StartBatch(std::move(prepared), alignments);
+  for (size_t j = 0; j < starting.size(); ++j) {
+    if (!jobs[j].ok()) {
+      statuses[starting[j]] = jobs[j].status();
+      continue;
+    }
+    static_cast<GenerationWork*>(items[starting[j]])->job = *std::move(jobs[j]);
+  }
+  return statuses;
 }
 
 absl::Status GenerationRunner::Step(const std::vector<WorkItem*>& active) {
@@ -73,7 +101,7 @@ absl::Status GenerationRunner::Step(const std::vector<WorkItem*>& active) {
   for (WorkItem* item : active)
     jobs.push_back(static_cast<GenerationWork*>(item)->job.get());
   {
-    SlotGuard slot(slots_);
+    SlotGuard slot(slots_, threads_);
     if (absl::Status s = generator_->Step(jobs); !s.ok()) return s;
   }
   for (WorkItem* item : active) {
@@ -108,7 +136,7 @@ void GenerationRunner::Finish(WorkItem& item) {
   auto& work = static_cast<GenerationWork&>(item);
   absl::StatusOr<pipelines::GenerationResult> result;
   {
-    SlotGuard slot(slots_);
+    SlotGuard slot(slots_, threads_);
     // Alignments re-run the decoder: between its steps the other models get
     // their turn, and the request stops at its deadline or cancellation.
     auto between_steps = [this, &work]() -> absl::Status {
@@ -163,7 +191,7 @@ void ClassificationRunner::RunBatch(const std::vector<WorkItem*>& batch) {
   }
   absl::Status status;
   {
-    SlotGuard slot(slots_);
+    SlotGuard slot(slots_, threads_);
     status = classifier_->Run(texts, attributions);
   }
   for (WorkItem* item : ready) item->Complete(status);

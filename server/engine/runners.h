@@ -18,22 +18,30 @@
 
 namespace heed::server {
 
-// Limits concurrent compute across all models so that running computations
-// times threads per computation never exceeds the thread budget. Slots are
-// handed out first come, first served: a runner that releases its slot
-// between steps and asks again queues behind the other models' runners, so a
-// long request cannot keep the compute to itself.
+// The process's compute threads, shared by every model: a computation
+// acquires the threads it will run on, so that the threads of the
+// computations running at once never exceed the budget, whatever mix of
+// per-model thread counts is configured. Threads are handed out first come,
+// first served: a runner that releases them between steps and asks again
+// queues behind the other models' runners, so a long request cannot keep the
+// compute to itself.
 class ComputeSlots {
  public:
-  explicit ComputeSlots(int slots) : free_(slots) {}
-  void Acquire();
-  void Release();
+  explicit ComputeSlots(int threads) : budget_(threads), free_(threads) {}
+  // Blocks until `threads` (at most the budget) are free and every earlier
+  // caller has been served.
+  void Acquire(int threads = 1);
+  void Release(int threads = 1);
   // Runners waiting in Acquire right now.
   int waiting() const;
+  // The most threads held at once so far.
+  int peak_in_use() const;
 
  private:
   mutable absl::Mutex mu_;
+  const int budget_;
   int free_ ABSL_GUARDED_BY(mu_);
+  int peak_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t now_serving_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -81,7 +89,7 @@ class GenerationRunner final : public StepRunner {
                    int threads)
       : generator_(generator), slots_(slots), threads_(threads) {}
   void OnWorkerStart() override;
-  absl::Status Start(WorkItem& item) override;
+  std::vector<absl::Status> Start(std::span<WorkItem* const> items) override;
   absl::Status Step(const std::vector<WorkItem*>& active) override;
   bool Done(WorkItem& item) override;
   void Finish(WorkItem& item) override;

@@ -207,16 +207,25 @@ void Scheduler::RunContinuous() {
     if (static_cast<int>(active.size()) < options_.max_batch_size &&
         tokens_in_flight < options_.max_tokens_in_flight) {
       const absl::Duration wait = active.empty() ? kIdleWait : absl::ZeroDuration();
-      for (auto& item :
-           DropDead(queue_.Pop(options_.max_batch_size - active.size(), wait))) {
-        item->started_at = absl::Now();
-        if (absl::Status s = step_runner_->Start(*item); !s.ok()) {
-          item->Complete(s);
-          continue;
+      std::vector<std::shared_ptr<WorkItem>> joining =
+          DropDead(queue_.Pop(options_.max_batch_size - active.size(), wait));
+      if (!joining.empty()) {
+        std::vector<WorkItem*> items;
+        const absl::Time start = absl::Now();
+        for (auto& item : joining) {
+          item->started_at = start;
+          items.push_back(item.get());
         }
-        if (observer_.on_start) observer_.on_start(absl::Now() - item->started_at);
-        tokens_in_flight += item->size;
-        active.push_back(std::move(item));
+        const std::vector<absl::Status> started = step_runner_->Start(items);
+        if (observer_.on_start) observer_.on_start(absl::Now() - start);
+        for (size_t i = 0; i < joining.size(); ++i) {
+          if (!started[i].ok()) {
+            joining[i]->Complete(started[i]);
+            continue;
+          }
+          tokens_in_flight += joining[i]->size;
+          active.push_back(std::move(joining[i]));
+        }
       }
     }
     active = DropDead(std::move(active));

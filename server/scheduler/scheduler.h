@@ -14,6 +14,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,8 +44,10 @@ class StepRunner {
  public:
   virtual ~StepRunner() = default;
   virtual void OnWorkerStart() {}
-  // Prepares an item (e.g. encodes its input); an error completes it.
-  virtual absl::Status Start(WorkItem& item) = 0;
+  // Prepares the items that join at a step boundary, all together (e.g.
+  // encodes their inputs in one pass); returns one status per item, and an
+  // error completes its item.
+  virtual std::vector<absl::Status> Start(std::span<WorkItem* const> items) = 0;
   // Advances every active item by one step; an error completes them all.
   virtual absl::Status Step(const std::vector<WorkItem*>& active) = 0;
   virtual bool Done(WorkItem& item) = 0;
@@ -56,8 +59,8 @@ class StepRunner {
 // scheduler knowing Prometheus.
 struct SchedulerObserver {
   std::function<void(int batch_size, absl::Duration compute)> on_batch;
-  // Continuous batching: the backend's Start of one item (for generation, the
-  // encoder pass of its source).
+  // Continuous batching: the backend's Start of the items that joined at a
+  // step boundary (for generation, one encoder pass over their sources).
   std::function<void(absl::Duration compute)> on_start;
   // `capacity`: the queued requests admitted now (Capacity()).
   std::function<void(int queued, int running, int capacity)> on_load;

@@ -14,6 +14,8 @@
 #include "absl/synchronization/notification.h"
 #include "core/pipelines/model_registry.h"
 #include "gtest/gtest.h"
+#include "server/engine/model_host.h"
+#include "server/metrics/server_metrics.h"
 
 namespace heed::server {
 namespace {
@@ -153,6 +155,72 @@ TEST(ClassificationRunnerTest, BatchedRequestsEqualTheirSoloClassification) {
 
 // A runner that gives its slot back between steps and asks again queues
 // behind a runner that was already waiting: first come, first served.
+// Two models with different thread counts (1 and 2) kept busy at once on a
+// budget of 2 threads: the computations running together never hold more
+// threads than the budget. (Counting computations instead of threads, as
+// heed did before, let the 1-thread and the 2-thread model run side by side
+// on 3 threads.)
+TEST(ComputeSlotsTest, TwoBusyModelsNeverOversubscribeTheThreads) {
+  ServerMetrics metrics;
+  ModelHost host(&metrics, ModelHostOptions{});
+  const std::string dir = HEED_GOLDEN_MODELS_DIR;
+  ModelSpec translator, classifier;
+  translator.directory = dir + "/marian-tiny";
+  translator.threads = 1;
+  classifier.directory = dir + "/distilbert-tiny";
+  classifier.threads = 2;
+  ASSERT_EQ(host.LoadAll({translator, classifier}, /*cores=*/2, true).loaded, 2);
+  std::atomic<int> pending{0};
+  absl::Notification all_done;
+  auto finished = [&] {
+    if (--pending == 0) all_done.Notify();
+  };
+  std::vector<std::shared_ptr<WorkItem>> works;
+  ServedModel* marian = host.Find("marian-tiny");
+  ServedModel* distilbert = host.Find("distilbert-tiny");
+  ASSERT_NE(marian, nullptr);
+  ASSERT_NE(distilbert, nullptr);
+  pending = 2 * 24;
+  for (int i = 0; i < 24; ++i) {
+    pipelines::GenerationRequest request;
+    request.text = kTexts[i % kTexts.size()];
+    request.max_output_tokens = 12;
+    auto prepared = marian->loaded->generator->Prepare(request);
+    ASSERT_TRUE(prepared.ok()) << prepared.status();
+    auto generation = std::make_shared<GenerationWork>();
+    generation->prepared = *std::move(prepared);
+    generation->on_done = [&](const absl::Status&, GenerationWork&) { finished(); };
+    auto classification = std::make_shared<ClassificationWork>();
+    classification->inputs = {kTexts[i % kTexts.size()]};
+    classification->on_done = [&](const absl::Status&, ClassificationWork&) { finished(); };
+    ASSERT_TRUE(marian->scheduler->Submit(generation).ok());
+    ASSERT_TRUE(distilbert->scheduler->Submit(classification).ok());
+    works.push_back(generation);
+    works.push_back(classification);
+  }
+  ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  EXPECT_GE(host.compute_slots().peak_in_use(), 1);
+  EXPECT_LE(host.compute_slots().peak_in_use(), 2);
+  host.Shutdown(absl::Seconds(5));
+}
+
+TEST(ComputeSlotsTest, ATwoThreadComputationWaitsUntilTwoThreadsAreFree) {
+  ComputeSlots slots(2);
+  slots.Acquire(1);
+  std::atomic<bool> acquired{false};
+  std::thread wide([&] {
+    slots.Acquire(2);
+    acquired = true;
+    slots.Release(2);
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(acquired);  // one thread free of two
+  slots.Release(1);
+  wide.join();
+  EXPECT_TRUE(acquired);
+  EXPECT_EQ(slots.peak_in_use(), 2);
+}
+
 TEST(ComputeSlotsTest, ReleasingAndAskingAgainQueuesBehindAWaiter) {
   ComputeSlots slots(1);
   slots.Acquire();  // the long request holds the only slot
@@ -196,7 +264,9 @@ class SlotStepRunner : public StepRunner {
  public:
   SlotStepRunner(SharedCompute* shared, absl::Duration step, bool slow)
       : shared_(shared), step_(step), slow_(slow) {}
-  absl::Status Start(WorkItem&) override { return absl::OkStatus(); }
+  std::vector<absl::Status> Start(std::span<WorkItem* const> items) override {
+    return std::vector<absl::Status>(items.size());
+  }
   absl::Status Step(const std::vector<WorkItem*>& active) override {
     shared_->slots.Acquire();
     absl::SleepFor(step_);

@@ -64,9 +64,9 @@ class FakeBatchRunner : public BatchRunner {
 class FakeStepRunner : public StepRunner {
  public:
   explicit FakeStepRunner(absl::Duration step = absl::Milliseconds(1)) : step_(step) {}
-  absl::Status Start(WorkItem& item) override {
-    static_cast<FakeItem&>(item).started = true;
-    return absl::OkStatus();
+  std::vector<absl::Status> Start(std::span<WorkItem* const> items) override {
+    for (WorkItem* item : items) static_cast<FakeItem*>(item)->started = true;
+    return std::vector<absl::Status>(items.size());
   }
   absl::Status Step(const std::vector<WorkItem*>& active) override {
     absl::SleepFor(step_);

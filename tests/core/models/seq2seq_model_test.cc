@@ -210,6 +210,46 @@ TEST_P(Seq2SeqModelTest, StatesAtDifferentPositionsBatchTogether) {
   EXPECT_LE(MaxAbsDiff(logits.data() + vocab, cases[1].step_logits[0]), 1e-4);
 }
 
+TEST_P(Seq2SeqModelTest, EncodingSeveralSourcesAtOnceEqualsEncodingEachAlone) {
+  // The server encodes the requests that join a step in one pass; each must
+  // get the reference encoder output, and the cross-attention keys and values
+  // of encoding it alone.
+  auto model = Seq2SeqModel::Load(Dir(), ops::ComputeType::kFloat32);
+  ASSERT_TRUE(model.ok());
+  const std::vector<Case> cases = ReadCases(Dir());
+  ASSERT_GE(cases.size(), 2u);
+  std::vector<std::span<const int32_t>> sources;
+  for (const Case& c : cases) sources.push_back(c.ids);
+  auto batch = (*model)->EncodeBatch(sources);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_EQ(batch->size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const EncoderOutput& together = *(*batch)[i];
+    EXPECT_EQ(together.length, static_cast<int>(cases[i].ids.size()));
+    EXPECT_LE(MaxAbsDiff(together.hidden.data<float>(), cases[i].encoder_output), 1e-4)
+        << cases[i].text;
+    auto alone = (*model)->Encode(cases[i].ids);
+    ASSERT_TRUE(alone.ok());
+    ASSERT_EQ(together.cross.size(), (*alone)->cross.size());
+    for (size_t l = 0; l < together.cross.size(); ++l) {
+      const auto a = together.cross[l].View(), b = (*alone)->cross[l].View();
+      ASSERT_EQ(a.length, b.length);
+      const int64_t heads = (*model)->config().decoder_heads;
+      for (int64_t h = 0; h < heads; ++h) {
+        const int64_t n = int64_t{a.length} * (*model)->config().d_model / heads;
+        std::vector<float> k(b.k + h * b.head_stride, b.k + h * b.head_stride + n);
+        std::vector<float> v(b.v + h * b.head_stride, b.v + h * b.head_stride + n);
+        EXPECT_LE(MaxAbsDiff(a.k + h * a.head_stride, k), 1e-5) << "layer " << l;
+        EXPECT_LE(MaxAbsDiff(a.v + h * a.head_stride, v), 1e-5) << "layer " << l;
+      }
+    }
+  }
+  // One bad source fails the batch with the reason Encode gives.
+  sources.push_back({});
+  EXPECT_EQ((*model)->EncodeBatch(sources).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(Seq2SeqModelTest, RejectsInputsBeyondTheModel) {
   auto model = Seq2SeqModel::Load(Dir(), ops::ComputeType::kFloat32);
   ASSERT_TRUE(model.ok());
