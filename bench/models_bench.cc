@@ -38,6 +38,9 @@ ABSL_FLAG(int, new_tokens, 30, "Tokens generated per sequence.");
 ABSL_FLAG(std::string, compute_type, "float32", "float32, bfloat16 or int8.");
 ABSL_FLAG(int, threads, 1, "Compute threads.");
 ABSL_FLAG(int, limit, 0, "Use at most this many inputs (0: all).");
+ABSL_FLAG(bool, encode_together, true,
+          "Encode a batch's sources in one pass (as heed-server does); false: one "
+          "sequence at a time (the comparison).");
 
 namespace {
 
@@ -169,11 +172,21 @@ int main(int argc, char** argv) {
     const auto encode_start = Clock::now();
     // One encoder pass over the batch's sources, as heed-server encodes the
     // requests that join a step.
-    std::vector<std::span<const int32_t>> sources(inputs.begin() + begin,
-                                                  inputs.begin() + end);
-    auto encoders = (*model)->EncodeBatch(sources);
-    if (!encoders.ok()) return encoders.status();
-    for (const auto& encoder : *encoders) {
+    std::vector<std::shared_ptr<const heed::models::EncoderOutput>> encoders;
+    if (absl::GetFlag(FLAGS_encode_together)) {
+      std::vector<std::span<const int32_t>> sources(inputs.begin() + begin,
+                                                    inputs.begin() + end);
+      auto together = (*model)->EncodeBatch(sources);
+      if (!together.ok()) return together.status();
+      encoders = *std::move(together);
+    } else {
+      for (size_t i = begin; i < end; ++i) {
+        auto alone = (*model)->Encode(inputs[i]);
+        if (!alone.ok()) return alone.status();
+        encoders.push_back(*std::move(alone));
+      }
+    }
+    for (const auto& encoder : encoders) {
       auto search = heed::generation::StartSearch(**model, encoder, params, options);
       if (!search.ok()) return search.status();
       active.push_back(search->get());

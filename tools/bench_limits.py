@@ -270,7 +270,7 @@ class Server:
              f"--metrics_address=127.0.0.1:{self.metrics_port}",
              f"--compute_type={compute}", f"--threads={args.threads}",
              "--max_batch_size=32", "--max_queue_size=1024", "--max_queue_wait=0",
-             *([] if name else ["--allow_no_models"])],
+             *([] if name else ["--allow_no_models"]), *args.server_flag],
             stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(600):
             with open(self.log_path) as f:
@@ -398,8 +398,16 @@ def main():
                         help="fewer inputs, float32 only, no 1-thread runs")
     parser.add_argument("--skip", default="",
                         help="comma-separated parts to skip: inprocess,serving,flickr")
+    parser.add_argument("--models", default="",
+                        help="comma-separated model names to run (default: all)")
+    parser.add_argument("--server-flag", action="append", default=[],
+                        help="an extra heed-server flag (repeatable), to measure a setting")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    only = set(filter(None, args.models.split(",")))
+
+    def wanted(name):
+        return not only or name in only
     os.makedirs(args.work, exist_ok=True)
     env_isa = os.environ.get("HEED_ISA", "")
     doc = {"cpu": cpu_model(), "threads": args.threads, "heed_isa_env": env_isa,
@@ -427,6 +435,8 @@ def main():
     in_process_rates = {}
     if "inprocess" not in skip:
         for name, task, source, counts in grid:
+            if not wanted(name):
+                continue
             arch = Arch(models[name])
             for compute in compute_types:
                 for batch, count in counts.items():
@@ -453,6 +463,7 @@ def main():
                         case["thread_scaling"] = round(case["per_s"] / case["per_s_1_thread"], 2)
                     doc["in_process"].append(case)
                     log("in-process", json.dumps(case))
+    if "inprocess" not in skip and wanted("marian-base"):
         # Beam 4 at batch 32: the search's share of a step.
         arch = Arch(models["marian-base"])
         result = in_process(args, models["marian-base"], "generate", 32, "float32",
@@ -478,6 +489,8 @@ def main():
                    ("distilbert-base", "sentiment", inputs["paragraphs"]),
                    ("distilbert-sentiment-demo", "sentiment", inputs["sentences"])]
         for name, task, texts in serving:
+            if not wanted(name):
+                continue
             for compute in (("float32",) if args.quick or "base" not in name else
                             ("float32", "int8")):
                 ref = in_process(args, models[name],
@@ -492,7 +505,7 @@ def main():
                 doc["serving"].append(case)
                 log("serving", json.dumps(case))
 
-    if "flickr" not in skip:
+    if "flickr" not in skip and wanted("marian-en-de-demo"):
         for compute in ("float32",) if args.quick else ("float32", "int8"):
             for beams in (1, 4):
                 case = {"compute_type": compute, "beams": beams}

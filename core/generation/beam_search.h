@@ -47,6 +47,7 @@ class BeamSearch final : public Search {
   std::vector<Beam> beams_;
   std::vector<Finished> finished_;  // at most num_beams, best kept
   double kv_copy_seconds_ = 0;
+  std::vector<float> scores_;  // this step's candidate scores, beams x vocabulary
   double worst_finished_ = 1e9;
   int length_ = 1;
   bool done_ = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/generation/logits_processors.h"
+#include "core/kernels/elementwise.h"
 #include "core/generation/token_scores.h"
 
 namespace heed::generation {
@@ -42,18 +43,16 @@ void SamplingSearch::Advance(std::span<const float> logits, int vocab) {
   size_t row = 0;
   for (Sequence& s : sequences_) {
     if (s.finished) continue;
-    std::vector<float> log_probs(logits.begin() + row * vocab,
-                                 logits.begin() + (row + 1) * vocab);
+    log_probs_.assign(logits.begin() + row * vocab, logits.begin() + (row + 1) * vocab);
     ++row;
-    ApplyRepetitionPenalty(params_.repetition_penalty, s.ids, log_probs);  // on logits
-    LogSoftmaxInPlace(log_probs);
-    std::vector<float> scores = log_probs;
-    ApplyLogitsProcessors(params_, s.ids, scores);
-    const int token =
-        sampling_ ? SampleToken(scores, *sampling_, rng_)
-                  : static_cast<int>(std::max_element(scores.begin(), scores.end()) -
-                                     scores.begin());
-    s.log_probability += log_probs[token];
+    ApplyRepetitionPenalty(params_.repetition_penalty, s.ids, log_probs_);  // on logits
+    LogSoftmaxInPlace(log_probs_);
+    scores_.assign(log_probs_.begin(), log_probs_.end());
+    ApplyLogitsProcessors(params_, s.ids, scores_);
+    const int token = sampling_
+                          ? SampleToken(scores_, *sampling_, rng_)
+                          : static_cast<int>(kernels::ArgMax(scores_.data(), vocab));
+    s.log_probability += log_probs_[token];
     s.ids.push_back(token);
     s.finished = token == params_.eos_token_id ||
                  static_cast<int>(s.ids.size()) >= params_.max_length;

@@ -37,6 +37,10 @@ class SamplingSearch final : public Search {
   std::optional<SamplingOptions> sampling_;
   std::mt19937_64 rng_;
   std::vector<Sequence> sequences_;
+  // One row's log-probabilities and processed scores, reused across rows
+  // and steps (a vocabulary-sized allocation per row would cost more than
+  // the arithmetic).
+  std::vector<float> log_probs_, scores_;
 };
 
 }  // namespace heed::generation

@@ -59,14 +59,23 @@ absl::Status StepSearches(const models::Seq2SeqModel& model,
   }
   if (states.empty()) return absl::OkStatus();
   const int vocab = model.vocab_size();
-  std::vector<float> logits(states.size() * vocab);
+  // Reused by the thread's next steps: a fresh rows x vocabulary buffer per
+  // step (16 MB at 128 rows of a 32k vocabulary) costs page faults and
+  // zeroing on every step.
+  thread_local std::vector<float> logits;
+  logits.resize(states.size() * vocab);
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = profile ? Clock::now() : Clock::time_point();
   if (absl::Status s = model.Step(states, tokens, logits.data()); !s.ok()) return s;
   const Clock::time_point stepped = profile ? Clock::now() : Clock::time_point();
-  for (size_t i = 0; i < active.size(); ++i) {
-    active[i]->Advance(std::span<const float>(logits).subspan(
-                           rows[i] * vocab, (rows[i + 1] - rows[i]) * vocab),
+  // The searches are independent: they score their rows on the compute
+  // threads together, instead of one thread scoring while the others wait.
+  // (`logits` is thread_local: the other threads reach it through `all`.)
+  const int64_t count = static_cast<int64_t>(active.size());
+  const std::span<const float> all(logits);
+#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+  for (int64_t i = 0; i < count; ++i) {
+    active[i]->Advance(all.subspan(rows[i] * vocab, (rows[i + 1] - rows[i]) * vocab),
                        vocab);
   }
   if (profile) {

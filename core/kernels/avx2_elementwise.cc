@@ -1,5 +1,6 @@
 // AVX2 + FMA versions of the element-wise and row-wise kernels; tails use
 // masked loads and stores, never a scalar loop.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -152,6 +153,45 @@ void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
     const __m256i live = FirstLanes(n - i);
     _mm256_maskstore_ps(y + i, live, _mm256_mul_ps(MaskedLoad(x + i, live), s));
   }
+}
+
+int64_t ArgMax(const float* x, int64_t n) {
+  if (n < 8) return std::max_element(x, x + n) - x;
+  // Each lane keeps its first largest value and that value's index; a later
+  // value must be strictly larger to replace it.
+  __m256 best = _mm256_loadu_ps(x);
+  __m256i best_index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i index = best_index;
+  const __m256i step = _mm256_set1_epi32(8);
+  int64_t i = 8;
+  for (; i + 8 <= n; i += 8) {
+    index = _mm256_add_epi32(index, step);
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 larger = _mm256_cmp_ps(v, best, _CMP_GT_OQ);
+    best = _mm256_blendv_ps(best, v, larger);
+    best_index = _mm256_castps_si256(_mm256_blendv_ps(
+        _mm256_castsi256_ps(best_index), _mm256_castsi256_ps(index), larger));
+  }
+  float values[8];
+  int32_t indices[8];
+  _mm256_storeu_ps(values, best);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(indices), best_index);
+  // Of the lanes that hold the maximum, the smallest index is the first.
+  int64_t arg = indices[0];
+  float value = values[0];
+  for (int lane = 1; lane < 8; ++lane) {
+    if (values[lane] > value || (values[lane] == value && indices[lane] < arg)) {
+      value = values[lane];
+      arg = indices[lane];
+    }
+  }
+  for (; i < n; ++i) {
+    if (x[i] > value) {
+      value = x[i];
+      arg = i;
+    }
+  }
+  return arg;
 }
 
 }  // namespace heed::kernels::avx2

@@ -13,6 +13,7 @@ const KernelTable& Avx2Kernels() {
       .layer_norm = &avx2::LayerNorm,
       .softmax = &avx2::Softmax,
       .log_softmax = &avx2::LogSoftmax,
+      .arg_max = &avx2::ArgMax,
       .gelu = &avx2::Gelu,
       .add = &avx2::Add,
       .scaled_copy = &avx2::ScaledCopy,

@@ -1,5 +1,6 @@
 // AVX-512 versions of the element-wise and row-wise kernels; tails use masked
 // loads and stores, never a scalar loop.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -144,6 +145,36 @@ void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
     _mm512_mask_storeu_ps(y + i, live,
                           _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + i), s));
   }
+}
+
+int64_t ArgMax(const float* x, int64_t n) {
+  if (n < 16) return std::max_element(x, x + n) - x;
+  // Each lane keeps its first largest value and that value's index; a later
+  // value must be strictly larger to replace it.
+  __m512 best = _mm512_loadu_ps(x);
+  __m512i best_index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i index = best_index;
+  const __m512i step = _mm512_set1_epi32(16);
+  int64_t i = 16;
+  for (; i + 16 <= n; i += 16) {
+    index = _mm512_add_epi32(index, step);
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __mmask16 larger = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
+    best = _mm512_mask_mov_ps(best, larger, v);
+    best_index = _mm512_mask_mov_epi32(best_index, larger, index);
+  }
+  const float max_value = _mm512_reduce_max_ps(best);
+  // Of the lanes that hold the maximum, the smallest index is the first.
+  const __mmask16 at_max = _mm512_cmp_ps_mask(best, _mm512_set1_ps(max_value), _CMP_EQ_OQ);
+  int64_t arg = _mm512_mask_reduce_min_epi32(at_max, best_index);
+  float value = max_value;
+  for (; i < n; ++i) {
+    if (x[i] > value) {
+      value = x[i];
+      arg = i;
+    }
+  }
+  return arg;
 }
 
 }  // namespace heed::kernels::avx512

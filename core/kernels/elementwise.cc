@@ -13,6 +13,7 @@ void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float
 void Softmax(float* x, int64_t rows, int64_t cols) { Kernels().softmax(x, rows, cols); }
 
 void LogSoftmax(float* x, int64_t n) { Kernels().log_softmax(x, n); }
+int64_t ArgMax(const float* x, int64_t n) { return Kernels().arg_max(x, n); }
 
 void Gelu(float* x, int64_t n, GeluForm form) { Kernels().gelu(x, n, form); }
 

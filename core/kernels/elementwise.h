@@ -24,6 +24,11 @@ void Softmax(float* x, int64_t rows, int64_t cols);
 // 8k-58k per step and sequence, so the fast paths matter for decoding).
 void LogSoftmax(float* x, int64_t n);
 
+// The index of the first largest of n >= 1 values (std::max_element's
+// answer): greedy decoding's pick over the vocabulary, once per sequence and
+// step.
+int64_t ArgMax(const float* x, int64_t n);
+
 // GELU, in place: the exact form x/2 (1 + erf(x/√2)) or the tanh approximation
 // x/2 (1 + tanh(√(2/π)(x + 0.044715x³))).
 enum class GeluForm { kErf, kTanh };

@@ -97,6 +97,8 @@ void LogSoftmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] -= log_normalizer;
 }
 
+int64_t ArgMax(const float* x, int64_t n) { return std::max_element(x, x + n) - x; }
+
 void Gelu(float* x, int64_t n, GeluForm form) {
   constexpr float kInvSqrt2 = 0.70710678118654752f;
   constexpr float kSqrt2OverPi = 0.79788456080286536f;
@@ -128,6 +130,7 @@ const KernelTable& Table() {
       .layer_norm = &LayerNorm,
       .softmax = &Softmax,
       .log_softmax = &LogSoftmax,
+      .arg_max = &ArgMax,
       .gelu = &Gelu,
       .add = &Add,
       .scaled_copy = &ScaledCopy,

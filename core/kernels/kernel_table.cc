@@ -20,6 +20,7 @@ static KernelTable MakeAvx512Table(cpu::Isa isa) {
       .layer_norm = &avx512::LayerNorm,
       .softmax = &avx512::Softmax,
       .log_softmax = &avx512::LogSoftmax,
+      .arg_max = &avx512::ArgMax,
       .gelu = &avx512::Gelu,
       .add = &avx512::Add,
       .scaled_copy = &avx512::ScaledCopy,

@@ -19,6 +19,7 @@ struct KernelTable {
                      const float* gamma, const float* beta, float eps);
   void (*softmax)(float* x, int64_t rows, int64_t cols);
   void (*log_softmax)(float* x, int64_t n);
+  int64_t (*arg_max)(const float* x, int64_t n);
   void (*gelu)(float* x, int64_t n, GeluForm form);
   void (*add)(float* y, const float* x, int64_t n);
   void (*scaled_copy)(const float* x, float* y, int64_t n, float scale);

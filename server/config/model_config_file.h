@@ -6,7 +6,7 @@
 //      "task": "translation",                 // checked against config.json
 //      "compute_type": "bfloat16",            // float32 | bfloat16 | int8
 //      "default": true,                       // the task's default model
-//      "max_batch_size": 32, "max_batch_tokens": 16384, "max_queue_delay_ms": 2,
+//      "max_batch_size": 32, "max_batch_tokens": 1024, "max_queue_delay_ms": 2,
 //      "max_queue_size": 256, "max_queue_wait_ms": 1000,
 //      "max_tokens_in_flight": 16384, "max_request_cost": 8192, "threads": 1,
 //      "long_input": "chunks"}                // classifiers: error | truncate | chunks

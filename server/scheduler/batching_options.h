@@ -8,7 +8,7 @@ namespace heed::server {
 
 struct BatchingOptions {
   int max_batch_size = 32;                                 // items per batch / step
-  int max_batch_tokens = 16384;                            // tokens per dynamic batch
+  int max_batch_tokens = 1024;                             // tokens per dynamic batch
   absl::Duration max_queue_delay = absl::Milliseconds(2);  // wait to fill a batch
   int max_queue_size = 256;                                // beyond: RESOURCE_EXHAUSTED
   // The latency bound of the queue: once the measured service time says the

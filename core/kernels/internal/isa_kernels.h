@@ -17,6 +17,7 @@ void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float
                const float* beta, float eps);
 void Softmax(float* x, int64_t rows, int64_t cols);
 void LogSoftmax(float* x, int64_t n);
+int64_t ArgMax(const float* x, int64_t n);
 void Gelu(float* x, int64_t n, GeluForm form);
 void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);
@@ -29,6 +30,7 @@ void LayerNorm(const float* x, float* y, int64_t rows, int64_t cols, const float
                const float* beta, float eps);
 void Softmax(float* x, int64_t rows, int64_t cols);
 void LogSoftmax(float* x, int64_t n);
+int64_t ArgMax(const float* x, int64_t n);
 void Gelu(float* x, int64_t n, GeluForm form);
 void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);

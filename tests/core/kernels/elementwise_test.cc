@@ -94,6 +94,32 @@ TEST_P(ElementwiseTest, LogSoftmaxMatchesReference) {
   }
 }
 
+TEST_P(ElementwiseTest, ArgMaxIsTheFirstLargest) {
+  std::vector<int64_t> sizes = kSizes;
+  sizes.push_back(8000);
+  sizes.push_back(58101);
+  for (int64_t n : sizes) {
+    std::vector<float> x = Random(n, -40.0f, 25.0f, n + 7);
+    EXPECT_EQ(ArgMax(x.data(), n), std::max_element(x.begin(), x.end()) - x.begin())
+        << "n=" << n;
+    // Ties: the first of equal maxima, wherever they fall (lanes, tail).
+    for (int64_t first : {int64_t{0}, n / 3, n - 1}) {
+      std::vector<float> y = x;
+      y[first] = 100.0f;
+      for (int64_t later = first + 1; later < n; later += std::max<int64_t>(1, n / 5)) {
+        y[later] = 100.0f;
+      }
+      EXPECT_EQ(ArgMax(y.data(), n), first) << "n=" << n;
+    }
+    // Forbidden tokens (-inf) everywhere but one, and everywhere.
+    std::vector<float> banned(n, -INFINITY);
+    banned[n / 2] = -3.0f;
+    EXPECT_EQ(ArgMax(banned.data(), n), n / 2);
+    std::fill(banned.begin(), banned.end(), -INFINITY);
+    EXPECT_EQ(ArgMax(banned.data(), n), 0);
+  }
+}
+
 TEST_P(ElementwiseTest, GeluBothForms) {
   for (int64_t n : kSizes) {
     const std::vector<float> orig = Random(n, -8.0f, 8.0f, n);
