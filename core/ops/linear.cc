@@ -68,9 +68,17 @@ struct Staging {
 };
 thread_local Staging t_staging;
 
+// Element-wise passes around the matrix product (int8 quantization and
+// dequantization, bf16 conversion) run on the compute threads above this many
+// elements: serial, they left the other threads waiting for a fifth of an
+// int8 decoding step at batch 32 (docs/benchmarks.md); below it, starting
+// the threads costs more than the pass.
+constexpr int64_t kParallelElements = 1 << 15;
+
 // One scale per row, max |x| / 127, so that a row's result never depends on
 // the other rows of the batch; writes x / scale + 128 as u8.
 void QuantizeRows(const float* x, int64_t m, int64_t k, uint8_t* out, float* scales) {
+#pragma omp parallel for schedule(static) if (m * k >= kParallelElements)
   for (int64_t i = 0; i < m; ++i) {
     const float* row = x + i * k;
     float max_abs = 0.0f;
@@ -219,7 +227,18 @@ absl::StatusOr<const Linear::Primitive*> Linear::PrimitiveFor(int64_t m) const {
 }
 
 absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
-  if (m <= 0) return absl::OkStatus();
+  for (int64_t row = 0; row < m; row += kMaxRowsPerCall) {
+    const int64_t rows = std::min(kMaxRowsPerCall, m - row);
+    if (absl::Status s =
+            ForwardRows(x + row * in_features_, rows, y + row * out_features_);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Linear::ForwardRows(const float* x, int64_t m, float* y) const {
   absl::StatusOr<const Primitive*> primitive = PrimitiveFor(m);
   if (!primitive.ok()) return primitive.status();
   const Primitive& p = **primitive;
@@ -231,7 +250,9 @@ absl::Status Linear::Forward(const float* x, int64_t m, float* y) const {
     Staging& staging = t_staging;
     if (compute_type_ == ComputeType::kBFloat16) {
       staging.bf16_src.resize(n_in);
-      for (int64_t i = 0; i < n_in; ++i) staging.bf16_src[i] = FloatToBf16(x[i]);
+      bf16* converted = staging.bf16_src.data();
+#pragma omp parallel for schedule(static) if (n_in >= kParallelElements)
+      for (int64_t i = 0; i < n_in; ++i) converted[i] = FloatToBf16(x[i]);
       src_data = staging.bf16_src.data();
     } else if (compute_type_ == ComputeType::kInt8) {
       staging.u8_src.resize(n_in);
@@ -264,6 +285,7 @@ void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_
   const float* bias =
       bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
   const int64_t n_out = out_features_;
+#pragma omp parallel for schedule(static) if (m * n_out >= kParallelElements)
   for (int64_t i = 0; i < m; ++i) {
     const int32_t* acc = sums + i * n_out;
     float* out = y + i * n_out;

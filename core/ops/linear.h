@@ -43,8 +43,16 @@ class Linear {
                                                         Activation activation);
 
   // y[m][out_features] = act(x[m][in_features] Wᵀ + b); rows are contiguous.
-  // Thread-safe: concurrent calls share the weights.
+  // Thread-safe: concurrent calls share the weights. More than
+  // kMaxRowsPerCall rows run in chunks of that many.
   absl::Status Forward(const float* x, int64_t m, float* y) const;
+
+  // Rows per matrix product. A primitive is made and cached per row count, so
+  // an unbounded count (a batch of encoder inputs has any number of tokens)
+  // would grow the cache with every new total; chunks keep it to at most this
+  // many primitives per layer, and products this tall already reuse each
+  // weight block across hundreds of rows.
+  static constexpr int64_t kMaxRowsPerCall = 512;
 
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }
@@ -67,6 +75,8 @@ class Linear {
   };
 
   Linear() = default;
+  // Forward for m <= kMaxRowsPerCall rows.
+  absl::Status ForwardRows(const float* x, int64_t m, float* y) const;
   absl::StatusOr<const Primitive*> PrimitiveFor(int64_t m) const;
   dnnl::matmul::primitive_desc MakePrimitiveDesc(
       int64_t m, const dnnl::memory::desc& weights_md) const;

@@ -100,6 +100,15 @@ TEST(LinearTest, AllComputeTypesAndActivations) {
 // Full-range operands: every activation row and weight row reaches its
 // quantization bounds, so 16-bit pair sums without VNNI would saturate (the
 // error was 2-10x the tolerance before weights got 7 bits there).
+TEST(LinearTest, InputsTallerThanOneCallRunInChunks) {
+  // kMaxRowsPerCall rows and more: every row against the double reference,
+  // the rows after a chunk boundary included.
+  for (ComputeType type :
+       {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
+    CheckLinear(type, Activation::kGeluErf, Linear::kMaxRowsPerCall + 77, 64, 48, true);
+  }
+}
+
 TEST(LinearTest, Int8FullRangeOperandsDoNotSaturate) {
   const int64_t m = 4, k = 512, n = 64;
   std::vector<float> w(n * k), x(m * k);
