@@ -129,6 +129,13 @@ absl::StatusOr<std::unique_ptr<Seq2SeqModel>> Seq2SeqModel::Load(
       loader.LinearFrom(model->shared_, &bias);
   if (!head.ok()) return head.status();
   model->lm_head_ = std::move(*head);
+  // The embedding table is the output layer's weights (tied): in float32 the
+  // layer's converted copy serves the embedding lookups too, and the table
+  // is freed (vocab x d_model floats: a quarter of a Marian-base model).
+  if (model->lm_head_->can_gather_weight_rows()) {
+    model->shared_ = Tensor();
+    model->embed_from_head_ = true;
+  }
   return model;
 }
 
@@ -136,11 +143,11 @@ absl::Status Seq2SeqModel::Embed(std::span<const int32_t> ids,
                                  std::span<const int> positions, bool decoder,
                                  float* x) const {
   const int64_t d = config_.d_model;
-  if (absl::Status s = kernels::EmbeddingGather(shared_.data<float>(), config_.vocab_size,
-                                                d, ids, embed_scale_, x);
-      !s.ok()) {
-    return s;
-  }
+  const absl::Status gathered =
+      embed_from_head_ ? lm_head_->GatherWeightRows(ids, embed_scale_, x)
+                      : kernels::EmbeddingGather(shared_.data<float>(), config_.vocab_size,
+                                                 d, ids, embed_scale_, x);
+  if (!gathered.ok()) return gathered;
   const bool marian = config_.family == io::ModelFamily::kMarian;
   const Tensor& table = marian || !decoder ? encoder_positions_ : decoder_positions_;
   for (size_t i = 0; i < ids.size(); ++i) {

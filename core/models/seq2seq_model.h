@@ -101,7 +101,8 @@ class Seq2SeqModel {
 
   io::ModelConfig config_;
   float embed_scale_ = 1.0f;
-  Tensor shared_;                                 // [vocab][d_model]
+  Tensor shared_;  // [vocab][d_model], unless lm_head_ serves the lookups
+  bool embed_from_head_ = false;
   Tensor encoder_positions_, decoder_positions_;  // learned (BART) or one sinusoid table
   std::unique_ptr<LayerNormWeights> encoder_embed_norm_, decoder_embed_norm_;  // BART
   std::vector<EncoderLayer> encoder_layers_;

@@ -98,6 +98,28 @@ void QuantizeRows(const float* x, int64_t m, int64_t k, uint8_t* out, float* sca
   }
 }
 
+// The offset term of index i of dimension `dim` in a oneDNN blocked layout:
+// the outer block's stride plus the position inside each inner block of that
+// dimension (inner blocks are a row-major array, the last one innermost).
+int64_t BlockedOffset(const dnnl_memory_desc_t& md, int dim, int64_t i) {
+  const dnnl_blocking_desc_t& blocking = md.format_desc.blocking;
+  int64_t block = 1;
+  for (int b = 0; b < blocking.inner_nblks; ++b) {
+    if (blocking.inner_idxs[b] == dim) block *= blocking.inner_blks[b];
+  }
+  int64_t offset = (i / block) * blocking.strides[dim];
+  int64_t within = 1, inner_stride = 1;
+  for (int b = blocking.inner_nblks - 1; b >= 0; --b) {
+    if (blocking.inner_idxs[b] == dim) {
+      offset += ((i / within) % blocking.inner_blks[b]) * inner_stride;
+      within *= blocking.inner_blks[b];
+    }
+    inner_stride *= blocking.inner_blks[b];
+  }
+  return offset;
+}
+
+
 }  // namespace
 
 dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
@@ -196,6 +218,11 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
     dnnl::reorder(source, linear->weights_)
         .execute(ThreadStream(), source, linear->weights_);
     ThreadStream().wait();
+    const dnnl_memory_desc_t& md = linear->weights_.get_desc().data;
+    if (compute_type == ComputeType::kFloat32 && md.format_kind == dnnl_blocked) {
+      linear->in_offsets_.resize(K);
+      for (int64_t k = 0; k < K; ++k) linear->in_offsets_[k] = BlockedOffset(md, 0, k);
+    }
   });
   if (!status.ok()) return status;
   return linear;
@@ -296,6 +323,34 @@ void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_
                (bias != nullptr ? bias[n] : 0.0f);
     }
   }
+}
+
+
+int64_t Linear::OutOffset(int64_t n) const {
+  const dnnl_memory_desc_t& md = weights_.get_desc().data;
+  return md.offset0 + BlockedOffset(md, 1, n);
+}
+
+absl::Status Linear::GatherWeightRows(std::span<const int32_t> rows, float scale,
+                                      float* out) const {
+  if (!can_gather_weight_rows()) {
+    return absl::FailedPreconditionError("the layer's weights cannot be gathered");
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= out_features_) {
+      return absl::InvalidArgumentError(absl::StrCat("token id ", rows[i], " at position ",
+                                                     i, " is outside the vocabulary of ",
+                                                     out_features_));
+    }
+  }
+  const float* weights = static_cast<const float*>(weights_.get_data_handle());
+  const int64_t k = in_features_;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const float* base = weights + OutOffset(rows[i]);
+    float* row = out + static_cast<int64_t>(i) * k;
+    for (int64_t j = 0; j < k; ++j) row[j] = base[in_offsets_[j]] * scale;
+  }
+  return absl::OkStatus();
 }
 
 int64_t Linear::weight_bytes() const {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,16 @@ class Linear {
   // oneDNN's name for the implementation that runs m rows, e.g. "brg:avx512_core".
   std::string ImplementationName(int64_t m) const;
 
+  // float32 layers: whether GatherWeightRows can read the converted weights.
+  bool can_gather_weight_rows() const { return !in_offsets_.empty(); }
+  // Writes scale x W[r][:] (a row of the weights given to Create,
+  // in_features values) for each r of `rows` into out, read from the
+  // converted weights: a model whose embedding table is also its output
+  // layer (tied weights) keeps the table once. An out-of-range row is
+  // INVALID_ARGUMENT naming the token id and its position.
+  absl::Status GatherWeightRows(std::span<const int32_t> rows, float scale,
+                                float* out) const;
+
  private:
   struct Primitive {
     dnnl::matmul matmul;
@@ -82,6 +93,11 @@ class Linear {
       int64_t m, const dnnl::memory::desc& weights_md) const;
   void DequantizeRows(const int32_t* sums, const float* row_scales, int64_t m,
                       float* y) const;
+  // Where weight (k, n) lies in the converted weights' blocked layout:
+  // in_offsets_[k] + OutOffset(n) elements (a blocked layout's offset is a
+  // sum of one term per dimension).
+  int64_t OutOffset(int64_t n) const;
+  std::vector<int64_t> in_offsets_;
 
   int64_t in_features_ = 0;
   int64_t out_features_ = 0;

@@ -109,6 +109,36 @@ TEST(LinearTest, InputsTallerThanOneCallRunInChunks) {
   }
 }
 
+TEST(LinearTest, WeightRowsReadBackFromTheConvertedLayout) {
+  // A tied embedding is gathered from its output layer's converted weights:
+  // every row must come back exactly, whatever blocking oneDNN chose.
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{77, 33}, {200, 512}, {2048, 512},
+                      {8000, 256}, {5961, 192}}) {
+    const std::vector<float> w = Random(n * k, 21);
+    auto linear =
+        Linear::Create({w.data(), nullptr, n, k}, ComputeType::kFloat32, Activation::kNone);
+    ASSERT_TRUE(linear.ok());
+    ASSERT_TRUE((*linear)->can_gather_weight_rows());
+    const std::vector<int32_t> rows = {0, static_cast<int32_t>(n - 1), static_cast<int32_t>(n / 2),
+                                       static_cast<int32_t>(n / 3), 0};
+    std::vector<float> out(rows.size() * k);
+    ASSERT_TRUE((*linear)->GatherWeightRows(rows, 2.0f, out.data()).ok());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      for (int64_t j = 0; j < k; ++j) {
+        ASSERT_EQ(out[i * k + j], 2.0f * w[rows[i] * k + j])
+            << "n=" << n << " k=" << k << " row " << rows[i] << " col " << j;
+      }
+    }
+    const int32_t outside[1] = {static_cast<int32_t>(n)};
+    EXPECT_EQ((*linear)->GatherWeightRows(outside, 1.0f, out.data()).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  auto int8 = Linear::Create({Random(64 * 64, 1).data(), nullptr, 64, 64},
+                             ComputeType::kInt8, Activation::kNone);
+  ASSERT_TRUE(int8.ok());
+  EXPECT_FALSE((*int8)->can_gather_weight_rows());  // quantized: not the f32 rows
+}
+
 TEST(LinearTest, Int8FullRangeOperandsDoNotSaturate) {
   const int64_t m = 4, k = 512, n = 64;
   std::vector<float> w(n * k), x(m * k);
