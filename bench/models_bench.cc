@@ -19,11 +19,11 @@
 #include "core/cpu/cpu_features.h"
 #include "core/cpu/threading.h"
 #include "core/generation/search.h"
+#include "core/io/model_config.h"
 #include "core/models/encoder_classifier.h"
 #include "core/models/seq2seq_model.h"
 #include "core/ops/linear.h"
 #include "core/pipelines/text_tokenizer.h"
-#include "core/io/model_config.h"
 
 ABSL_FLAG(std::string, model_dir, "", "Hugging Face model directory.");
 ABSL_FLAG(std::string, inputs, "",
@@ -94,7 +94,8 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> TokenizeTexts(
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     inputs.emplace_back();
-    for (const auto& token : (*tokenizer)->Encode(line)) inputs.back().push_back(token.id);
+    for (const auto& token : (*tokenizer)->Encode(line))
+      inputs.back().push_back(token.id);
     if (limit > 0 && static_cast<int>(inputs.size()) >= limit) break;
   }
   return inputs;
@@ -118,8 +119,9 @@ int main(int argc, char** argv) {
   if (!type.ok()) return Fail(type.status());
   std::vector<std::vector<int32_t>> inputs;
   if (!absl::GetFlag(FLAGS_texts).empty()) {
-    auto tokenized = TokenizeTexts(absl::GetFlag(FLAGS_model_dir), absl::GetFlag(FLAGS_texts),
-                                   absl::GetFlag(FLAGS_limit));
+    auto tokenized =
+        TokenizeTexts(absl::GetFlag(FLAGS_model_dir), absl::GetFlag(FLAGS_texts),
+                      absl::GetFlag(FLAGS_limit));
     if (!tokenized.ok()) return Fail(tokenized.status());
     inputs = std::move(*tokenized);
   } else {
@@ -218,8 +220,10 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
       "{\"sequences\": %zu, \"tokens\": %lld, \"seconds\": %.4f, \"per_s\": %.3f, %s, "
-      "\"profile\": {\"encode_s\": %.4f, \"step_model_s\": %.4f, \"step_search_s\": %.4f, "
-      "\"kv_copy_s\": %.4f, \"steps\": %lld, \"rows\": %lld}, \"after_load\": {%s}, %s, %s}\n",
+      "\"profile\": {\"encode_s\": %.4f, \"step_model_s\": %.4f, \"step_search_s\": "
+      "%.4f, "
+      "\"kv_copy_s\": %.4f, \"steps\": %lld, \"rows\": %lld}, \"after_load\": {%s}, %s, "
+      "%s}\n",
       inputs.size(), static_cast<long long>(tokens), seconds, tokens / seconds,
       LevelJson(*type).c_str(), encode_seconds, profile.model_seconds,
       profile.search_seconds, kv_copy_seconds, static_cast<long long>(profile.steps),

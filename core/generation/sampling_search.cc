@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "core/generation/logits_processors.h"
-#include "core/kernels/elementwise.h"
 #include "core/generation/token_scores.h"
+#include "core/kernels/elementwise.h"
 
 namespace heed::generation {
 

@@ -82,7 +82,8 @@ absl::Status StepSearches(const models::Seq2SeqModel& model,
     profile->steps += 1;
     profile->rows += static_cast<int64_t>(states.size());
     profile->model_seconds += std::chrono::duration<double>(stepped - start).count();
-    profile->search_seconds += std::chrono::duration<double>(Clock::now() - stepped).count();
+    profile->search_seconds +=
+        std::chrono::duration<double>(Clock::now() - stepped).count();
   }
   return absl::OkStatus();
 }

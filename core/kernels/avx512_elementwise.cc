@@ -152,7 +152,8 @@ int64_t ArgMax(const float* x, int64_t n) {
   // Each lane keeps its first largest value and that value's index; a later
   // value must be strictly larger to replace it.
   __m512 best = _mm512_loadu_ps(x);
-  __m512i best_index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i best_index =
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512i index = best_index;
   const __m512i step = _mm512_set1_epi32(16);
   int64_t i = 16;
@@ -165,7 +166,8 @@ int64_t ArgMax(const float* x, int64_t n) {
   }
   const float max_value = _mm512_reduce_max_ps(best);
   // Of the lanes that hold the maximum, the smallest index is the first.
-  const __mmask16 at_max = _mm512_cmp_ps_mask(best, _mm512_set1_ps(max_value), _CMP_EQ_OQ);
+  const __mmask16 at_max =
+      _mm512_cmp_ps_mask(best, _mm512_set1_ps(max_value), _CMP_EQ_OQ);
   int64_t arg = _mm512_mask_reduce_min_epi32(at_max, best_index);
   float value = max_value;
   for (; i < n; ++i) {

@@ -144,9 +144,10 @@ absl::Status Seq2SeqModel::Embed(std::span<const int32_t> ids,
                                  float* x) const {
   const int64_t d = config_.d_model;
   const absl::Status gathered =
-      embed_from_head_ ? lm_head_->GatherWeightRows(ids, embed_scale_, x)
-                      : kernels::EmbeddingGather(shared_.data<float>(), config_.vocab_size,
-                                                 d, ids, embed_scale_, x);
+      embed_from_head_
+          ? lm_head_->GatherWeightRows(ids, embed_scale_, x)
+          : kernels::EmbeddingGather(shared_.data<float>(), config_.vocab_size, d, ids,
+                                     embed_scale_, x);
   if (!gathered.ok()) return gathered;
   const bool marian = config_.family == io::ModelFamily::kMarian;
   const Tensor& table = marian || !decoder ? encoder_positions_ : decoder_positions_;
@@ -182,8 +183,8 @@ absl::StatusOr<std::shared_ptr<const EncoderOutput>> Seq2SeqModel::Encode(
   return std::move(outputs->front());
 }
 
-absl::StatusOr<std::vector<std::shared_ptr<const EncoderOutput>>> Seq2SeqModel::EncodeBatch(
-    std::span<const std::span<const int32_t>> inputs) const {
+absl::StatusOr<std::vector<std::shared_ptr<const EncoderOutput>>>
+Seq2SeqModel::EncodeBatch(std::span<const std::span<const int32_t>> inputs) const {
   std::vector<int32_t> offsets = {0}, ids;
   std::vector<int> positions;
   for (std::span<const int32_t> input : inputs) {
@@ -196,7 +197,8 @@ absl::StatusOr<std::vector<std::shared_ptr<const EncoderOutput>>> Seq2SeqModel::
   const int64_t d = config_.d_model;
   const int64_t tokens = offsets.back();
   std::vector<float> x(tokens * d);
-  if (absl::Status s = Embed(ids, positions, /*decoder=*/false, x.data()); !s.ok()) return s;
+  if (absl::Status s = Embed(ids, positions, /*decoder=*/false, x.data()); !s.ok())
+    return s;
   for (const EncoderLayer& layer : encoder_layers_) {
     if (absl::Status s = layer.Forward(x.data(), offsets); !s.ok()) return s;
   }
@@ -212,13 +214,15 @@ absl::StatusOr<std::vector<std::shared_ptr<const EncoderOutput>>> Seq2SeqModel::
   // Each decoder layer's cross-attention keys and values: one projection
   // over every token, split per sequence.
   for (const DecoderLayer& layer : decoder_layers_) {
-    absl::StatusOr<std::vector<KvCache>> caches = layer.CrossKeysValues(x.data(), offsets);
+    absl::StatusOr<std::vector<KvCache>> caches =
+        layer.CrossKeysValues(x.data(), offsets);
     if (!caches.ok()) return caches.status();
     for (size_t b = 0; b < inputs.size(); ++b) {
       outputs[b]->cross.push_back(std::move((*caches)[b]));
     }
   }
-  return std::vector<std::shared_ptr<const EncoderOutput>>(outputs.begin(), outputs.end());
+  return std::vector<std::shared_ptr<const EncoderOutput>>(outputs.begin(),
+                                                           outputs.end());
 }
 
 DecoderState Seq2SeqModel::StartDecoding(

@@ -119,7 +119,6 @@ int64_t BlockedOffset(const dnnl_memory_desc_t& md, int dim, int64_t i) {
   return offset;
 }
 
-
 }  // namespace
 
 dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
@@ -325,7 +324,6 @@ void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_
   }
 }
 
-
 int64_t Linear::OutOffset(int64_t n) const {
   const dnnl_memory_desc_t& md = weights_.get_desc().data;
   return md.offset0 + BlockedOffset(md, 1, n);
@@ -338,9 +336,9 @@ absl::Status Linear::GatherWeightRows(std::span<const int32_t> rows, float scale
   }
   for (size_t i = 0; i < rows.size(); ++i) {
     if (rows[i] < 0 || rows[i] >= out_features_) {
-      return absl::InvalidArgumentError(absl::StrCat("token id ", rows[i], " at position ",
-                                                     i, " is outside the vocabulary of ",
-                                                     out_features_));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token id ", rows[i], " at position ", i,
+                       " is outside the vocabulary of ", out_features_));
     }
   }
   const float* weights = static_cast<const float*>(weights_.get_data_handle());

@@ -103,8 +103,8 @@ class Linear {
   int64_t out_features_ = 0;
   ComputeType compute_type_ = ComputeType::kFloat32;
   Activation activation_ = Activation::kNone;
-  dnnl::memory weights_;                   // compute type, oneDNN's blocked layout
-  dnnl::memory bias_;                      // f32 [1][out_features], or empty
+  dnnl::memory weights_;  // compute type, oneDNN's blocked layout
+  dnnl::memory bias_;     // f32 [1][out_features], or empty
   int weight_levels_ = 0;
   std::vector<float> channel_scales_;        // int8: per-output-channel weight scales
   std::vector<int32_t> shift_compensation_;  // int8: 128 Σ_k q[n][k], the u8 shift

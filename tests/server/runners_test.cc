@@ -192,7 +192,9 @@ TEST(ComputeSlotsTest, TwoBusyModelsNeverOversubscribeTheThreads) {
     generation->on_done = [&](const absl::Status&, GenerationWork&) { finished(); };
     auto classification = std::make_shared<ClassificationWork>();
     classification->inputs = {kTexts[i % kTexts.size()]};
-    classification->on_done = [&](const absl::Status&, ClassificationWork&) { finished(); };
+    classification->on_done = [&](const absl::Status&, ClassificationWork&) {
+      finished();
+    };
     ASSERT_TRUE(marian->scheduler->Submit(generation).ok());
     ASSERT_TRUE(distilbert->scheduler->Submit(classification).ok());
     works.push_back(generation);

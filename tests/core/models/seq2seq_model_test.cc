@@ -7,10 +7,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/ops/compute_type.h"
-#include "core/ops/onednn_engine.h"
 #include "core/generation/search.h"
 #include "core/io/json_file.h"
+#include "core/ops/compute_type.h"
+#include "core/ops/onednn_engine.h"
 #include "core/tokenizers/byte_level_bpe_tokenizer.h"
 #include "core/tokenizers/sentencepiece_tokenizer.h"
 #include "gtest/gtest.h"
@@ -131,8 +131,7 @@ TEST_P(Seq2SeqModelTest, ReducedPrecisionAgreesOnTheNextToken) {
   for (auto [type, tolerance] : {std::pair{ops::ComputeType::kBFloat16, 0.03},
                                  std::pair{ops::ComputeType::kInt8, int8_tolerance}}) {
     // Below avx512_bf16 a bfloat16 request runs as float32 (compute_type.h).
-    if (ops::ChooseComputeType(type).used != type)
-      continue;
+    if (ops::ChooseComputeType(type).used != type) continue;
     auto model = Seq2SeqModel::Load(Dir(), type);
     ASSERT_TRUE(model.ok()) << model.status();
     int steps = 0, agree = 0;

@@ -112,14 +112,18 @@ TEST(LinearTest, InputsTallerThanOneCallRunInChunks) {
 TEST(LinearTest, WeightRowsReadBackFromTheConvertedLayout) {
   // A tied embedding is gathered from its output layer's converted weights:
   // every row must come back exactly, whatever blocking oneDNN chose.
-  for (auto [n, k] : {std::pair<int64_t, int64_t>{77, 33}, {200, 512}, {2048, 512},
-                      {8000, 256}, {5961, 192}}) {
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{77, 33},
+                      {200, 512},
+                      {2048, 512},
+                      {8000, 256},
+                      {5961, 192}}) {
     const std::vector<float> w = Random(n * k, 21);
-    auto linear =
-        Linear::Create({w.data(), nullptr, n, k}, ComputeType::kFloat32, Activation::kNone);
+    auto linear = Linear::Create({w.data(), nullptr, n, k}, ComputeType::kFloat32,
+                                 Activation::kNone);
     ASSERT_TRUE(linear.ok());
     ASSERT_TRUE((*linear)->can_gather_weight_rows());
-    const std::vector<int32_t> rows = {0, static_cast<int32_t>(n - 1), static_cast<int32_t>(n / 2),
+    const std::vector<int32_t> rows = {0, static_cast<int32_t>(n - 1),
+                                       static_cast<int32_t>(n / 2),
                                        static_cast<int32_t>(n / 3), 0};
     std::vector<float> out(rows.size() * k);
     ASSERT_TRUE((*linear)->GatherWeightRows(rows, 2.0f, out.data()).ok());
@@ -144,8 +148,8 @@ TEST(LinearTest, Int8FullRangeOperandsDoNotSaturate) {
   std::vector<float> w(n * k), x(m * k);
   for (int64_t i = 0; i < n * k; ++i) w[i] = (i % 3 == 0) ? 1.0f : -0.999f;
   for (int64_t i = 0; i < m * k; ++i) x[i] = (i % 2 == 0) ? 1.0f : 0.999f;
-  auto linear = Linear::Create({w.data(), nullptr, n, k}, ComputeType::kInt8,
-                               Activation::kNone);
+  auto linear =
+      Linear::Create({w.data(), nullptr, n, k}, ComputeType::kInt8, Activation::kNone);
   ASSERT_TRUE(linear.ok()) << linear.status();
   EXPECT_EQ((*linear)->weight_levels(), OneDnnHasInt8DotProducts() ? 127 : 63);
   std::vector<float> y(m * n);
