@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -176,21 +175,8 @@ def make_inputs(work, data):
 def make_models(work):
     """Base-size random-weight models with the test fixtures' tokenizers (so
     heed-server can serve them), and the bundled models."""
-    base = os.path.join(work, "models")
-    marian, distil = os.path.join(base, "marian-base"), os.path.join(base, "distilbert-base")
-    models_gen.make_marian(marian)
-    models_gen.make_distilbert(distil)
-    golden = os.path.join(ROOT, "tests", "golden", "models")
-    for f in ("source.spm", "target.spm", "vocab.json"):
-        shutil.copy(os.path.join(golden, "marian-tiny", f), os.path.join(marian, f))
-    pad = json.load(open(os.path.join(golden, "marian-tiny", "vocab.json")))["<pad>"]
-    config = json.load(open(os.path.join(marian, "config.json")))
-    config.update(pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0)
-    json.dump(config, open(os.path.join(marian, "config.json"), "w"))
-    json.dump({"bad_words_ids": [[pad]], "max_length": 64},
-              open(os.path.join(marian, "generation_config.json"), "w"))
-    for f in ("vocab.txt", "tokenizer_config.json"):
-        shutil.copy(os.path.join(golden, "distilbert-tiny", f), os.path.join(distil, f))
+    marian, distil = models_gen.make_servable_base_models(os.path.join(work, "models"),
+                                                          max_length=64)
     bundled = os.path.join(ROOT, "models")
     return {
         "marian-base": marian,
@@ -214,7 +200,7 @@ def in_process(args, model_dir, task, batch, compute, threads, source, count,
     return run_json(cmd)
 
 
-def generation_case(args, arch, result, limits, batch, beams, compute):
+def generation_case(args, arch, result, limits, batch, beams):
     flops = sum(arch.generation_flops(n, args.new_tokens, beams)
                 for n in result["input_lengths"])
     rate = result["per_s"]
@@ -435,7 +421,6 @@ def main():
         ("distilbert-sentiment-demo", "classify", ("texts", inputs["sentences"]),
          {1: 64, 8: 256, 32: 512}),
     ]
-    in_process_rates = {}
     if "inprocess" not in skip:
         for name, task, source, counts in grid:
             if not wanted(name):
@@ -450,7 +435,7 @@ def main():
                         result = in_process(args, models[name], task, batch, compute, t,
                                             source, count)
                         limits = doc["limits"][str(t)]
-                        shaped = (generation_case(args, arch, result, limits, batch, 1, compute)
+                        shaped = (generation_case(args, arch, result, limits, batch, 1)
                                   if task == "generate" else
                                   classification_case(arch, result, limits))
                         if t == args.threads:
@@ -459,10 +444,9 @@ def main():
                             case["rss_over_f32_weights"] = {
                                 "after_load": round(result["after_load"]["rss_mb"] * 2**20 / weights, 2),
                                 "peak": round(result["peak_rss_mb"] * 2**20 / weights, 2)}
-                            in_process_rates[(name, compute, batch)] = shaped["per_s"]
                         else:
                             case[f"per_s_{t}_thread"] = shaped["per_s"]
-                    if len(thread_counts) > 1 and f"per_s_1_thread" in case:
+                    if len(thread_counts) > 1 and "per_s_1_thread" in case:
                         case["thread_scaling"] = round(case["per_s"] / case["per_s_1_thread"], 2)
                     doc["in_process"].append(case)
                     log("in-process", json.dumps(case))
@@ -474,7 +458,7 @@ def main():
         case = {"model": "marian-base", "task": "generate", "compute_type": "float32",
                 "batch": 32, "beams": 4, "count": int(64 * scale)}
         case.update(generation_case(args, arch, result, doc["limits"][str(args.threads)],
-                                    32, 4, "float32"))
+                                    32, 4))
         doc["in_process"].append(case)
         log("in-process", json.dumps(case))
 

@@ -17,26 +17,10 @@ LOADGEN=build/client/heed-loadgen
 mkdir -p "$WORK/models"
 
 /usr/bin/python3 - "$WORK" <<'PY'
-import os, shutil, sys
+import os, sys
 sys.path.insert(0, "tools"); sys.path.insert(0, "tools/reference")
-import bench_vs_torch as b
-work = sys.argv[1]
-b.make_marian(os.path.join(work, "models", "marian-base"))
-b.make_distilbert(os.path.join(work, "models", "distilbert-base"))
-golden = "tests/golden/models"
-for f in ("source.spm", "target.spm", "vocab.json"):
-    shutil.copy(os.path.join(golden, "marian-tiny", f), os.path.join(work, "models", "marian-base", f))
-# The fixture vocabulary's </s> is id 0 and <pad> its last id; keep the base
-# model's config consistent with the tokenizer files.
-import json
-path = os.path.join(work, "models", "marian-base", "config.json")
-config = json.load(open(path))
-pad = json.load(open(os.path.join(golden, "marian-tiny", "vocab.json")))["<pad>"]
-config.update(pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0)
-json.dump(config, open(path, "w"))
-json.dump({"bad_words_ids": [[pad]], "max_length": 32}, open(os.path.join(work, "models", "marian-base", "generation_config.json"), "w"))
-for f in ("vocab.txt", "tokenizer_config.json"):
-    shutil.copy(os.path.join(golden, "distilbert-tiny", f), os.path.join(work, "models", "distilbert-base", f))
+import bench_vs_torch
+bench_vs_torch.make_servable_base_models(os.path.join(sys.argv[1], "models"), max_length=32)
 PY
 
 # --max_queue_wait=0: saturation is measured, so no request is shed for its

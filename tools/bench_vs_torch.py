@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -108,6 +109,33 @@ def make_distilbert(path, vocab=30522, d=768, layers=6, heads=12, ffn=3072, max_
               "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}
     with open(os.path.join(path, "config.json"), "w") as f:
         json.dump(config, f)
+
+
+def make_servable_base_models(models_dir, max_length):
+    """marian-base and distilbert-base under models_dir with the test
+    fixtures' tokenizer files, so that heed-server can serve them (the outputs
+    are meaningless, the work is real); generation stops at max_length."""
+    marian = os.path.join(models_dir, "marian-base")
+    distil = os.path.join(models_dir, "distilbert-base")
+    make_marian(marian)
+    make_distilbert(distil)
+    golden = os.path.join(HERE, "..", "tests", "golden", "models")
+    for f in ("source.spm", "target.spm", "vocab.json"):
+        shutil.copy(os.path.join(golden, "marian-tiny", f), os.path.join(marian, f))
+    # The fixture vocabulary's </s> is id 0 and <pad> its last id; keep the
+    # base model's config consistent with the tokenizer files.
+    with open(os.path.join(golden, "marian-tiny", "vocab.json")) as f:
+        pad = json.load(f)["<pad>"]
+    with open(os.path.join(marian, "config.json")) as f:
+        config = json.load(f)
+    config.update(pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0)
+    with open(os.path.join(marian, "config.json"), "w") as f:
+        json.dump(config, f)
+    with open(os.path.join(marian, "generation_config.json"), "w") as f:
+        json.dump({"bad_words_ids": [[pad]], "max_length": max_length}, f)
+    for f in ("vocab.txt", "tokenizer_config.json"):
+        shutil.copy(os.path.join(golden, "distilbert-tiny", f), os.path.join(distil, f))
+    return marian, distil
 
 
 class TorchMarian:
