@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """tools/train's evaluation pieces without torch: the BLEU and ROUGE scorers on
-textbook examples with published results, and the hash split."""
+textbook examples with published results, the hash split, the split by
+near-duplicate cluster, and the extra Debian descriptions."""
 import os
 import sys
 import unittest
@@ -9,6 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "tools", "train"))
 import bleu  # noqa: E402
 import corpora  # noqa: E402
+import debian_archive  # noqa: E402
 import rouge  # noqa: E402
 
 
@@ -70,6 +72,45 @@ class SplitTest(unittest.TestCase):
         # SHA-1 based, so the split never depends on the run or the order.
         self.assertEqual(corpora.split_of("A dog runs across the green field."),
                          corpora.split_of("A dog runs across the green field."))
+
+
+
+TRANSLATION_EN = """Package: 0ad-data
+Description-md5: 26581e685027d5ae84824362a4ba59ee
+Description-en: Real-time strategy game of ancient warfare (data files)
+ 0 A.D. (pronounced "zero ey-dee") is a free, open-source, cross-platform
+ real-time strategy (RTS) game of ancient warfare.
+ .
+ This package contains the main data files required by 0 A.D.
+
+Package: tiny
+Description-md5: 0
+Description-en: Too short to learn from
+ Only a few words here.
+"""
+
+
+class ExtraDescriptionsTest(unittest.TestCase):
+    def test_translation_en_is_formatted_as_the_corpus(self):
+        # As descriptions.tsv.gz: paragraphs joined by one space, the " ."
+        # separators dropped, descriptions under 20 words skipped.
+        self.assertEqual(debian_archive.parse_translation(TRANSLATION_EN), [(
+            '0 A.D. (pronounced "zero ey-dee") is a free, open-source, cross-platform '
+            "real-time strategy (RTS) game of ancient warfare. This package contains the "
+            "main data files required by 0 A.D.",
+            "Real-time strategy game of ancient warfare (data files)")])
+
+    def test_extras_near_a_held_out_pair_are_dropped(self):
+        def text(topic, i):
+            return (f"{topic} is a library for {topic} work number {i} with many distinct "
+                    f"words about {topic} alone so that clusters stay apart {i} {topic}")
+        splits = {"train": [(text("alpha", 1), "a")], "val": [(text("beta", 2), "b")],
+                  "test": [(text("gamma", 3), "c")]}
+        extra = [(text("gamma", 4), "near test"), (text("beta", 5), "near val"),
+                 (text("alpha", 6), "near train"), (text("delta", 7), "new"),
+                 (text("alpha", 1), "already known")]
+        self.assertEqual([s for _, s in corpora.training_extras(splits, extra)],
+                         ["near train", "new"])
 
 
 if __name__ == "__main__":

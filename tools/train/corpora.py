@@ -53,24 +53,48 @@ def descriptions(data, split):
     return [p for p in pairs if split_of(p[0]) == split]
 
 
+def _permille(text):
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) % 1000
+
+
 def description_splits(data):
-    """{"train", "test", "unseen"} → (description, synopsis) pairs, split by
-    near-duplicate cluster (near_duplicates.py), so that no cluster is on both
-    sides: a cluster is held out ("test") when a SHA-1 hash of its first
-    description falls in 5 %. "unseen": the old split's test pairs whose
-    cluster has no pair on the old split's train side — what a model trained
-    on the old split has never seen anything like."""
+    """{"train", "val", "test", "unseen"} → (description, synopsis) pairs,
+    split by near-duplicate cluster (near_duplicates.py), so that no cluster
+    is on two sides: a cluster is held out ("test") when a SHA-1 hash of its
+    first description falls in 5 % (split_of), and kept for validation
+    ("val", for choosing training and decoding settings) in another 3 %.
+    "unseen": the old split's test pairs whose cluster has no pair on the old
+    split's train side — what a model trained on the old split has never seen
+    anything like."""
     import near_duplicates
     pairs = _tsv_pairs(os.path.join(data, "debian", "descriptions.tsv.gz"))
     ids = near_duplicates.clusters([d for d, _ in pairs])
-    held_out = {c for c in set(ids) if split_of(pairs[c][0]) == "test"}
+    side = {}
+    for c in set(ids):
+        permille = _permille(pairs[c][0])
+        side[c] = "test" if permille < 50 else "val" if permille < 80 else "train"
     seen_in_old_train = {c for (d, _), c in zip(pairs, ids) if split_of(d) == "train"}
-    splits = {"train": [], "test": [], "unseen": []}
+    splits = {"train": [], "val": [], "test": [], "unseen": []}
     for pair, c in zip(pairs, ids):
-        splits["test" if c in held_out else "train"].append(pair)
+        splits[side[c]].append(pair)
         if split_of(pair[0]) == "test" and c not in seen_in_old_train:
             splits["unseen"].append(pair)
     return splits
+
+
+def training_extras(splits, extra_pairs):
+    """The pairs of extra_pairs (debian_archive.descriptions) that may join
+    splits["train"]: clustered together with the bookworm pairs, a pair is
+    dropped when its cluster holds a "val" or "test" pair, or when its
+    description is already in the bookworm data."""
+    import near_duplicates
+    own = splits["train"] + splits["val"] + splits["test"]
+    known = {d for d, _ in own}
+    extra = [p for p in extra_pairs if p[0] not in known]
+    ids = near_duplicates.clusters([d for d, _ in own] + [d for d, _ in extra])
+    n_train = len(splits["train"])
+    held = {ids[i] for i in range(n_train, len(own))}
+    return [p for p, c in zip(extra, ids[len(own):]) if c not in held]
 
 
 def near_duplicate_share(held_out, train, opening_words=12, jaccard=0.5):

@@ -16,6 +16,7 @@ Usage: /usr/bin/python3 tools/train/evaluate.py [--data ../shared/data]
 """
 import argparse
 import concurrent.futures
+import functools
 import json
 import os
 import random
@@ -99,24 +100,39 @@ def evaluate_translation(stub, data):
     return results
 
 
-def evaluate_summarization(stub, data, split="legacy", repetition_penalty=None):
-    """split: "legacy" (the old hash-of-text split the model was trained on),
-    "unseen" (its held-out pairs with no near-duplicate cluster in its
-    training side) or "clusters" (the leak-free split by cluster)."""
+@functools.lru_cache(maxsize=None)
+def _held_out_descriptions(data, split):
+    """(pairs, share with a near-duplicate in the training side) of a split
+    (see evaluate_summarization); computed once per process."""
     if split == "legacy":
         pairs = corpora.descriptions(data, "test")
         train = corpora.descriptions(data, "train")
     else:
         splits = corpora.description_splits(data)
-        pairs = splits["test" if split == "clusters" else "unseen"]
-        train = corpora.descriptions(data, "train") if split == "unseen" else splits["train"]
-    leak = corpora.near_duplicate_share([d for d, _ in pairs], [d for d, _ in train])
+        pairs = splits["test" if split == "clusters" else split]
+        if split == "unseen":
+            train = corpora.descriptions(data, "train")
+        else:
+            import debian_archive
+            train = splits["train"] + corpora.training_extras(splits,
+                                                              debian_archive.descriptions())
+    return pairs, corpora.near_duplicate_share([d for d, _ in pairs], [d for d, _ in train])
+
+
+def evaluate_summarization(stub, data, split="legacy", options=None):
+    """split: "legacy" (the old hash-of-text split), "unseen" (its held-out
+    pairs with no near-duplicate cluster in its training side), or the
+    leak-free split by cluster the bundled model is trained on: "clusters"
+    (its held-out pairs) or "val" (its validation pairs, for choosing
+    settings). options: SummarizeRequest.options fields (default: the
+    model's)."""
+    pairs, leak = _held_out_descriptions(data, split)
 
     def one(text):
         request = inference_pb2.SummarizeRequest(text=text, truncate_input=True,
                                                  return_alignment=True)  # for the tokens
-        if repetition_penalty is not None:
-            request.options.repetition_penalty = repetition_penalty
+        for field, value in (options or {}).items():
+            setattr(request.options, field, value)
         response = stub.Summarize(request, timeout=120)
         ids = [t.id for t in response.hypotheses[0].tokens]
         # Stutter: a token or a word repeated back to back ("text text",
@@ -130,9 +146,9 @@ def evaluate_summarization(stub, data, split="legacy", repetition_penalty=None):
     hyps = [h for h, _ in answers]
     refs = [s for _, s in pairs]
     stutter = sum(s for _, s in answers)
-    results = {"split": split, "pairs": len(pairs), "repetition_penalty": repetition_penalty,
+    results = {"split": split, "pairs": len(pairs), "options": options or {},
                "held_out_with_near_duplicate_in_training": round(leak, 4),
-               "heed greedy": rouge.corpus_rouge(refs, hyps),
+               "heed": rouge.corpus_rouge(refs, hyps),
                "stutter_rate": round(stutter / max(1, len(hyps)), 4),
                "seconds": round(time.time() - start, 1)}
     for n in (5, 7, 10, 12):
@@ -230,17 +246,21 @@ def main():
                                            "long_sentiment"])
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--description-split", default="legacy",
-                        choices=["legacy", "unseen", "clusters"],
+                        choices=["legacy", "unseen", "clusters", "val"],
                         help="summarization: which held-out descriptions (see corpora.py)")
     parser.add_argument("--repetition-penalty", type=float,
                         help="summarization: the request option (default: the model's)")
+    parser.add_argument("--num-beams", type=int,
+                        help="summarization: the request option (default: the model's)")
     args = parser.parse_args()
+    options = {k: v for k, v in (("repetition_penalty", args.repetition_penalty),
+                                 ("num_beams", args.num_beams)) if v is not None}
     server = Server(args.models, args.compute_type)
     results = {"compute_type": args.compute_type}
     try:
         for task, run in (("translation", evaluate_translation),
                           ("summarization", lambda stub, data: evaluate_summarization(
-                              stub, data, args.description_split, args.repetition_penalty)),
+                              stub, data, args.description_split, options)),
                           ("sentiment", evaluate_sentiment),
                           ("long_sentiment", evaluate_long_sentiment)):
             if args.only in (None, task):

@@ -109,8 +109,11 @@ def main():
         path = os.path.join(args.models, SUMMARIZATION)
         bpe = hf_tokenizers.ByteLevelBpe(os.path.join(path, "vocab.json"),
                                          os.path.join(path, "merges.txt"))
+        # The summarizer's held-out side is the split by near-duplicate cluster.
+        test = {d for d, _ in corpora.description_splits(args.data)["test"]}
         samples = [("debian/descriptions.tsv.gz", 0,
-                    numbered_lines(args.data, "debian/descriptions.tsv.gz", 0, held_out, 2 * n))]
+                    numbered_lines(args.data, "debian/descriptions.tsv.gz", 0,
+                                   lambda text, parts: len(parts) == 2 and text in test, 2 * n))]
         write("summarization.json", generation_cases(path, bpe.encode, samples))
 
     if args.only in (None, "sentiment"):

@@ -2,21 +2,30 @@
 """Trains the bundled summarization model (BART architecture) to write a
 Debian package's one-line synopsis from its long description, with a
 byte-level BPE vocabulary whose merges are learned here from the training
-descriptions, and writes it in Hugging Face layout. Prints progress and
-ROUGE on 300 held-out pairs after each epoch (tools/train/evaluate.py
-measures the shipped model through heed).
+descriptions, and writes it in Hugging Face layout.
+
+Data: the "train" side of corpora.description_splits (near-duplicate clusters
+held out whole), plus the descriptions of other Debian suites and sections
+(debian_archive.py, downloaded once into --cache) whose clusters reach no
+"val" or "test" pair. Prints progress, and ROUGE on 300 "val" pairs after each
+epoch (tools/train/evaluate.py measures the shipped model through heed on
+"test"). Checkpoints go to --work every few minutes; run the same command
+again to resume an interrupted run.
 
 Usage: /usr/bin/python3 tools/train/train_summarization.py [--data ../shared/data]
-           [--out models/bart-synopsis-demo] > train.log
+           [--out models/bart-synopsis-demo] [--work ~/.cache/heed-train/summarization] > train.log
 """
 import argparse
 import os
+import pickle
 import random
+import shutil
 import sys
 
 import torch
 
 import corpora
+import debian_archive
 import export
 import rouge
 import trainer
@@ -51,41 +60,67 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=corpora.DEFAULT_DATA)
     parser.add_argument("--out", default=os.path.join(HERE, "..", "..", "models", "bart-synopsis-demo"))
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--work", default=os.path.join(debian_archive.DEFAULT_CACHE,
+                                                       "summarization"))
+    parser.add_argument("--cache", default=debian_archive.DEFAULT_CACHE)
+    parser.add_argument("--no-extra", action="store_true",
+                        help="train on ../shared/data's bookworm descriptions only")
+    parser.add_argument("--epochs", type=float, default=3.5)
     parser.add_argument("--max-tokens", type=int, default=6000)
     parser.add_argument("--max-source", type=int, default=256)
-    parser.add_argument("--d-model", type=int, default=192)
-    parser.add_argument("--heads", type=int, default=3)
-    parser.add_argument("--layers", type=int, default=3)
+    parser.add_argument("--d-model", type=int, default=256)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--encoder-layers", type=int, default=3)
+    parser.add_argument("--decoder-layers", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--merges", type=int, default=5700)
+    parser.add_argument("--merges", type=int, default=8000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--num-beams", type=int, default=1, help="generation_config default")
+    parser.add_argument("--repetition-penalty", type=float, default=1.0,
+                        help="generation_config default")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     trainer.seed_everything(args.seed)
     os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.work, exist_ok=True)
 
-    train_pairs = corpora.descriptions(args.data, "train")
-    held_out = corpora.descriptions(args.data, "test")
-    trainer.log(f"{len(train_pairs)} training pairs, {len(held_out)} held out")
-    vocab_path, merges_path = (os.path.join(args.out, n) for n in ("vocab.json", "merges.txt"))
-    learn_bpe([t for p in train_pairs for t in p], args.merges, vocab_path, merges_path)
-    tokenizer = CachedBpe(vocab_path, merges_path)
-    trainer.log(f"learned {args.merges} merges, vocabulary {len(tokenizer.vocab)}")
-    examples = []
-    for description, synopsis in train_pairs:
-        src = tokenizer.encode(description)
-        src = src[:args.max_source - 1] + [2]
-        tgt = tokenizer.encode(synopsis)
-        if len(tgt) <= 48:
-            examples.append((src, [2] + tgt[:-1], tgt))
-    trainer.log(f"{len(examples)} pairs, {sum(len(e[0]) for e in examples):,} source and "
+    vocab_path, merges_path = (os.path.join(args.work, n) for n in ("vocab.json", "merges.txt"))
+    prepared = os.path.join(args.work, "prepared.pickle")
+    if os.path.exists(prepared):  # a resumed run: the same data and vocabulary
+        with open(prepared, "rb") as f:
+            examples, monitor = pickle.load(f)
+        tokenizer = CachedBpe(vocab_path, merges_path)
+    else:
+        splits = corpora.description_splits(args.data)
+        extra = [] if args.no_extra else corpora.training_extras(
+            splits, debian_archive.descriptions(args.cache))
+        train_pairs = splits["train"] + extra
+        monitor = splits["val"][:300]
+        leak = corpora.near_duplicate_share([d for d, _ in splits["test"]],
+                                            [d for d, _ in train_pairs])
+        trainer.log(f"{len(splits['train'])} training pairs + {len(extra)} from other suites "
+                    f"and sections, {len(splits['val'])} validation, {len(splits['test'])} "
+                    f"held out ({100 * leak:.2f} % with a near-duplicate in training)")
+        learn_bpe([t for p in train_pairs for t in p], args.merges, vocab_path, merges_path)
+        tokenizer = CachedBpe(vocab_path, merges_path)
+        examples = []
+        for description, synopsis in train_pairs:
+            src = tokenizer.encode(description)
+            src = src[:args.max_source - 1] + [2]
+            tgt = tokenizer.encode(synopsis)
+            if len(tgt) <= 48:
+                examples.append((src, [2] + tgt[:-1], tgt))
+        with open(prepared + ".part", "wb") as f:
+            pickle.dump((examples, monitor), f)
+        os.replace(prepared + ".part", prepared)
+    trainer.log(f"{args.merges} merges, vocabulary {len(tokenizer.vocab)}; "
+                f"{len(examples)} pairs, {sum(len(e[0]) for e in examples):,} source and "
                 f"{sum(len(e[2]) for e in examples):,} target tokens per epoch")
 
     config = {"architectures": ["BartForConditionalGeneration"], "model_type": "bart",
               "vocab_size": len(tokenizer.vocab), "d_model": args.d_model,
-              "encoder_layers": args.layers, "decoder_layers": args.layers,
+              "encoder_layers": args.encoder_layers, "decoder_layers": args.decoder_layers,
               "encoder_attention_heads": args.heads, "decoder_attention_heads": args.heads,
               "encoder_ffn_dim": 4 * args.d_model, "decoder_ffn_dim": 4 * args.d_model,
               "activation_function": "gelu", "max_position_embeddings": args.max_source,
@@ -104,23 +139,24 @@ def main():
         logits = model(src, trainer.pad([e[1] for e in batch], 1))
         return trainer.smoothed_loss(logits, trainer.pad([e[2] for e in batch], 1), 1, 0.1)
 
-    monitor = held_out[:300]
-
     def evaluate(epoch):
         hyps = summarize(model, tokenizer, [d for d, _ in monitor], args.max_source, 32)
         scores = rouge.corpus_rouge([s for _, s in monitor], hyps)
-        trainer.log(f"epoch {epoch + 1}: held-out[:300] "
+        trainer.log(f"epoch {epoch + 1}: val[:300] "
                     + " ".join(f"{k} {v:.1f}" for k, v in scores.items()) + f" | {hyps[0]}")
 
     seconds = trainer.train(model, args.epochs, make_batches, step_loss, args.lr, warmup=300,
-                            evaluate=evaluate)
+                            evaluate=evaluate, checkpoint=os.path.join(args.work, "checkpoint.pt"))
+    for path in (vocab_path, merges_path):
+        shutil.copy(path, args.out)
     export.save_weights(model, args.out, "BF16")
     export.write_json(os.path.join(args.out, "config.json"),
                       config | {"dropout": 0.0, "attention_dropout": 0.0})
     export.write_json(os.path.join(args.out, "generation_config.json"),
                       {"bos_token_id": 0, "decoder_start_token_id": 2, "eos_token_id": 2,
                        "forced_bos_token_id": 0, "forced_eos_token_id": 2, "max_length": 32,
-                       "min_length": 3, "no_repeat_ngram_size": 3, "num_beams": 1,
+                       "min_length": 3, "no_repeat_ngram_size": 3, "num_beams": args.num_beams,
+                       "repetition_penalty": args.repetition_penalty,
                        "pad_token_id": 1})
     export.write_json(os.path.join(args.out, "tokenizer_config.json"),
                       {"model_max_length": args.max_source, "tokenizer_class": "BartTokenizer",

@@ -2,6 +2,7 @@
 Adam with linear warm-up and cosine decay, label smoothing, bf16 autocast for
 the matrix products (master weights stay f32), progress lines with tokens/s."""
 import math
+import os
 import random
 import sys
 import time
@@ -82,20 +83,47 @@ class Schedule:
 
 
 def train(model, epochs, make_batches, step_loss, peak_lr, warmup, bf16=True,
-          evaluate=None, weight_decay=0.0, log_every=50):
-    """make_batches(epoch) → list of batches; step_loss(batch) → (loss, nll_sum, tokens)."""
+          evaluate=None, weight_decay=0.0, log_every=50, checkpoint=None,
+          checkpoint_minutes=5.0):
+    """epochs may be fractional: the last one stops part-way.
+    make_batches(epoch) → list of batches (the same for the same epoch);
+    step_loss(batch) → (loss, nll_sum, tokens). With a checkpoint path, the
+    model, the optimizer and the position in the epoch are saved there every
+    checkpoint_minutes and after each epoch, and a run that finds one resumes
+    from it."""
     batches_per_epoch = len(make_batches(0))
-    total = epochs * batches_per_epoch
+    total = int(epochs * batches_per_epoch)
     schedule = Schedule(peak_lr, warmup, total)
     optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, betas=(0.9, 0.98), eps=1e-9,
                                   weight_decay=weight_decay)
+    step, first_epoch, skip, elapsed = 0, 0, 0, 0.0
+    if checkpoint and os.path.exists(checkpoint):
+        state = torch.load(checkpoint)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, first_epoch, skip, elapsed = (state[k] for k in ("step", "epoch", "batch",
+                                                                "seconds"))
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed from {checkpoint}: epoch {first_epoch + 1}, batch {skip}, step {step}")
+
+    def save(epoch, batch):
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "step": step, "epoch": epoch, "batch": batch,
+                    "seconds": elapsed + time.time() - start,
+                    "torch_rng": torch.get_rng_state()}, checkpoint + ".part")
+        os.replace(checkpoint + ".part", checkpoint)
+
     log(f"{sum(p.numel() for p in model.parameters()):,} parameters, {epochs} epochs × "
         f"{batches_per_epoch} batches, peak lr {peak_lr}, bf16 autocast {bf16}")
-    step, start = 0, time.time()
-    for epoch in range(epochs):
+    start, start_step, last_save = time.time(), step, time.time()
+    for epoch in range(first_epoch, math.ceil(epochs)):
         model.train()
         nll_sum, tokens, window_start, window_tokens = 0.0, 0, time.time(), 0
-        for batch in make_batches(epoch):
+        for index, batch in enumerate(make_batches(epoch)):
+            if epoch == first_epoch and index < skip:
+                continue
+            if step == total:
+                break
             for group in optimizer.param_groups:
                 group["lr"] = schedule(step)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -108,13 +136,18 @@ def train(model, epochs, make_batches, step_loss, peak_lr, warmup, bf16=True,
             nll_sum, tokens, window_tokens = nll_sum + nll, tokens + n, window_tokens + n
             if step % log_every == 0:
                 rate = window_tokens / (time.time() - window_start)
-                eta = (total - step) * (time.time() - start) / step
+                eta = (total - step) * (time.time() - start) / (step - start_step)
                 log(f"epoch {epoch + 1} step {step}/{total} nll/token {nll_sum / tokens:.3f} "
                     f"lr {schedule(step):.2e} {rate:,.0f} tokens/s, eta {eta / 60:.1f} min")
                 window_start, window_tokens = time.time(), 0
-        log(f"epoch {epoch + 1} done: train nll/token {nll_sum / tokens:.3f}, "
-            f"{(time.time() - start) / 60:.1f} min so far")
+            if checkpoint and time.time() - last_save > checkpoint_minutes * 60:
+                save(epoch, index + 1)
+                last_save = time.time()
+        log(f"epoch {epoch + 1} done: train nll/token {nll_sum / max(1, tokens):.3f}, "
+            f"{(elapsed + time.time() - start) / 60:.1f} min so far")
         if evaluate is not None:
             model.eval()
             evaluate(epoch)
-    return time.time() - start
+        if checkpoint:
+            save(epoch + 1, 0)
+    return elapsed + time.time() - start
