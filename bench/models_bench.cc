@@ -22,6 +22,7 @@
 #include "core/io/model_config.h"
 #include "core/models/encoder_classifier.h"
 #include "core/models/seq2seq_model.h"
+#include "core/models/weights.h"
 #include "core/ops/linear.h"
 #include "core/pipelines/text_tokenizer.h"
 
@@ -37,6 +38,9 @@ ABSL_FLAG(int, beams, 1, "Beam size; 1 is greedy search.");
 ABSL_FLAG(int, new_tokens, 30, "Tokens generated per sequence.");
 ABSL_FLAG(std::string, compute_type, "float32", "float32, bfloat16 or int8.");
 ABSL_FLAG(int, threads, 1, "Compute threads.");
+ABSL_FLAG(bool, bf16_attention, true,
+          "With --compute_type=bfloat16 on AVX512_BF16: attention and KV caches in bf16 "
+          "(false: f32, to measure the difference).");
 ABSL_FLAG(int, limit, 0, "Use at most this many inputs (0: all).");
 ABSL_FLAG(bool, encode_together, true,
           "Encode a batch's sources in one pass (as heed-server does); false: one "
@@ -115,6 +119,7 @@ std::string LevelJson(heed::ops::ComputeType type) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   heed::cpu::SetComputeThreads(absl::GetFlag(FLAGS_threads));
+  heed::models::EnableBf16Attention(absl::GetFlag(FLAGS_bf16_attention));
   auto type = heed::ops::ParseComputeType(absl::GetFlag(FLAGS_compute_type));
   if (!type.ok()) return Fail(type.status());
   std::vector<std::vector<int32_t>> inputs;

@@ -17,6 +17,8 @@ const KernelTable& Avx2Kernels() {
       .gelu = &avx2::Gelu,
       .add = &avx2::Add,
       .scaled_copy = &avx2::ScaledCopy,
+      // Only bf16 attention converts, and it runs at avx512_bf16.
+      .to_bf16 = GenericKernels().to_bf16,
   };
   return table;
 }

@@ -147,6 +147,27 @@ void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
   }
 }
 
+// FloatToBf16's rounding in integer lanes (AVX-512F/BW, so every AVX-512
+// level gets it; vcvtneps2bf16 would need AVX512_BF16): bits + 0x7fff + the
+// lowest kept bit, NaN made quiet, the upper halves kept.
+void ToBf16(const float* x, bf16* y, int64_t n) {
+  const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+  const __m512i infinity = _mm512_set1_epi32(0x7f800000),
+                quiet = _mm512_set1_epi32(0x400000);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    const __m512i bits = _mm512_castps_si512(_mm512_maskz_loadu_ps(live, x + i));
+    const __m512i lowest_kept = _mm512_and_si512(_mm512_srli_epi32(bits, 16), one);
+    const __m512i rounded = _mm512_add_epi32(bits, _mm512_add_epi32(bias, lowest_kept));
+    const __mmask16 nan =
+        _mm512_cmpgt_epi32_mask(_mm512_and_si512(bits, magnitude), infinity);
+    const __m512i out = _mm512_srli_epi32(
+        _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(bits, quiet)), 16);
+    _mm256_mask_storeu_epi16(y + i, live, _mm512_cvtepi32_epi16(out));
+  }
+}
+
 int64_t ArgMax(const float* x, int64_t n) {
   if (n < 16) return std::max_element(x, x + n) - x;
   // Each lane keeps its first largest value and that value's index; a later

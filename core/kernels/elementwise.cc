@@ -19,6 +19,8 @@ void Gelu(float* x, int64_t n, GeluForm form) { Kernels().gelu(x, n, form); }
 
 void AddInPlace(float* y, const float* x, int64_t n) { Kernels().add(y, x, n); }
 
+void ConvertToBf16(const float* x, bf16* y, int64_t n) { Kernels().to_bf16(x, y, n); }
+
 absl::Status EmbeddingGather(const float* table, int64_t vocab, int64_t cols,
                              std::span<const int32_t> ids, float scale, float* out) {
   for (size_t i = 0; i < ids.size(); ++i) {

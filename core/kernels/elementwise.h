@@ -8,6 +8,7 @@
 #include <span>
 
 #include "absl/status/status.h"
+#include "core/tensor/dtype.h"
 
 namespace heed::kernels {
 
@@ -36,6 +37,9 @@ void Gelu(float* x, int64_t n, GeluForm form);
 
 // y += x.
 void AddInPlace(float* y, const float* x, int64_t n);
+
+// y = x rounded to bf16 (FloatToBf16: to nearest even, NaN stays NaN).
+void ConvertToBf16(const float* x, bf16* y, int64_t n);
 
 // out[i] = table[ids[i]] * scale for each id (rows of `cols` floats); an id
 // outside [0, vocab) is an error naming it.

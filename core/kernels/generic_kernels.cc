@@ -121,6 +121,10 @@ void ScaledCopy(const float* x, float* y, int64_t n, float scale) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale;
 }
 
+void ToBf16(const float* x, bf16* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = FloatToBf16(x[i]);
+}
+
 }  // namespace
 
 const KernelTable& Table() {
@@ -134,6 +138,7 @@ const KernelTable& Table() {
       .gelu = &Gelu,
       .add = &Add,
       .scaled_copy = &ScaledCopy,
+      .to_bf16 = &ToBf16,
   };
   return table;
 }

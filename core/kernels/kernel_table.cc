@@ -24,6 +24,7 @@ static KernelTable MakeAvx512Table(cpu::Isa isa) {
       .gelu = &avx512::Gelu,
       .add = &avx512::Add,
       .scaled_copy = &avx512::ScaledCopy,
+      .to_bf16 = &avx512::ToBf16,
   };
 }
 

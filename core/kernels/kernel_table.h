@@ -23,6 +23,7 @@ struct KernelTable {
   void (*gelu)(float* x, int64_t n, GeluForm form);
   void (*add)(float* y, const float* x, int64_t n);
   void (*scaled_copy)(const float* x, float* y, int64_t n, float scale);
+  void (*to_bf16)(const float* x, bf16* y, int64_t n);
 };
 
 // The table of the active ISA (cpu::ActiveIsa()).

@@ -1,6 +1,7 @@
 #include "core/models/decoder_layer.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "core/kernels/attention.h"
 #include "core/kernels/elementwise.h"
@@ -15,6 +16,7 @@ absl::StatusOr<DecoderLayer> DecoderLayer::Load(const WeightLoader& loader,
   layer.d_model_ = d_model;
   layer.heads_ = heads;
   layer.ffn_dim_ = ffn_dim;
+  layer.attention_dtype_ = loader.attention_dtype();
   const int64_t d = d_model, f = ffn_dim;
   auto assign = [](auto& field, auto result) -> absl::Status {
     if (!result.ok()) return result.status();
@@ -51,7 +53,7 @@ absl::StatusOr<std::vector<KvCache>> DecoderLayer::CrossKeysValues(
   if (absl::Status s = cross_kv_->Forward(hidden, tokens, kv.data()); !s.ok()) return s;
   std::vector<KvCache> caches;
   for (size_t b = 0; b + 1 < offsets.size(); ++b) {
-    KvCache cache(heads_, static_cast<int>(d / heads_));
+    KvCache cache(heads_, static_cast<int>(d / heads_), attention_dtype_);
     const float* rows = kv.data() + offsets[b] * 2 * d;
     cache.Append(rows, rows + d, offsets[b + 1] - offsets[b], 2 * d);
     caches.push_back(std::move(cache));
@@ -66,18 +68,42 @@ DecoderLayer::Scratch::Scratch(int64_t batch, int64_t d_model, int64_t ffn_dim)
       hidden(batch * ffn_dim),
       views(batch) {}
 
+template <typename Cache>
+absl::Status DecoderLayer::Attend(const float* q, int64_t q_stride,
+                                  std::span<Cache* const> caches, Scratch& scratch,
+                                  float* probs) const {
+  const int64_t batch = static_cast<int64_t>(caches.size());
+  const int64_t d = d_model_;
+  auto run = [&](auto* typed_q, int64_t typed_stride, auto& views) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(typed_q)>>;
+    views.resize(batch);
+    for (int64_t b = 0; b < batch; ++b) views[b] = caches[b]->template View<T>();
+    kernels::DecodeAttentionArgs<T> args;
+    args.q = typed_q;
+    args.q_row_stride = typed_stride;
+    args.out = scratch.context.data();
+    args.out_row_stride = d;
+    args.kv = views;
+    args.num_heads = heads_;
+    args.head_dim = static_cast<int>(d / heads_);
+    args.scale = 1.0f / std::sqrt(static_cast<float>(args.head_dim));
+    args.probs = probs;
+    return kernels::DecodeAttention(args);
+  };
+  if (attention_dtype_ == DType::kF32) return run(q, q_stride, scratch.views);
+  scratch.queries_bf16.resize(batch * d);
+  for (int64_t b = 0; b < batch; ++b) {
+    kernels::ConvertToBf16(q + b * q_stride, scratch.queries_bf16.data() + b * d, d);
+  }
+  const bf16* queries = scratch.queries_bf16.data();
+  return run(queries, d, scratch.views_bf16);
+}
+
 absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
                                 std::span<const KvCache* const> cross_caches,
                                 Scratch& scratch, std::vector<float>* cross_probs) const {
   const int64_t batch = static_cast<int64_t>(self_caches.size());
   const int64_t d = d_model_;
-  const int head_dim = static_cast<int>(d / heads_);
-  kernels::DecodeAttentionArgs<float> attention;
-  attention.num_heads = heads_;
-  attention.head_dim = head_dim;
-  attention.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  attention.out = scratch.context.data();
-  attention.out_row_stride = d;
 
   // Causal self-attention: the new token's keys and values join the cache,
   // and its query sees everything cached.
@@ -86,12 +112,11 @@ absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
   for (int64_t b = 0; b < batch; ++b) {
     const float* row = scratch.qkv.data() + b * 3 * d;
     self_caches[b]->Append(row + d, row + 2 * d, 1, 3 * d);
-    scratch.views[b] = self_caches[b]->View();
   }
-  attention.q = scratch.qkv.data();
-  attention.q_row_stride = 3 * d;
-  attention.kv = scratch.views;
-  if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
+  if (absl::Status s = Attend(scratch.qkv.data(), 3 * d, self_caches, scratch, nullptr);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s =
           self_out_->Forward(scratch.context.data(), batch, scratch.projected.data());
       !s.ok()) {
@@ -102,16 +127,17 @@ absl::Status DecoderLayer::Step(float* x, std::span<KvCache* const> self_caches,
 
   // Cross-attention over the encoder's keys and values.
   if (absl::Status s = cross_q_->Forward(x, batch, scratch.qkv.data()); !s.ok()) return s;
-  for (int64_t b = 0; b < batch; ++b) scratch.views[b] = cross_caches[b]->View();
-  attention.q_row_stride = d;
+  float* probs = nullptr;
   if (cross_probs != nullptr) {
     int64_t total = 0;
     for (int64_t b = 0; b < batch; ++b)
-      total += int64_t{heads_} * scratch.views[b].length;
+      total += int64_t{heads_} * cross_caches[b]->length();
     cross_probs->resize(total);
-    attention.probs = cross_probs->data();
+    probs = cross_probs->data();
   }
-  if (absl::Status s = kernels::DecodeAttention(attention); !s.ok()) return s;
+  if (absl::Status s = Attend(scratch.qkv.data(), d, cross_caches, scratch, probs);
+      !s.ok())
+    return s;
   if (absl::Status s =
           cross_out_->Forward(scratch.context.data(), batch, scratch.projected.data());
       !s.ok()) {

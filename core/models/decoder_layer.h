@@ -41,6 +41,9 @@ class DecoderLayer {
     Scratch(int64_t batch, int64_t d_model, int64_t ffn_dim);
     std::vector<float> qkv, context, projected, hidden;
     std::vector<kernels::KvSequence<float>> views;
+    // For bf16 attention: the queries rounded to bf16, and the caches' views.
+    std::vector<bf16> queries_bf16;
+    std::vector<kernels::KvSequence<bf16>> views_bf16;
   };
 
   // One step of x [batch][d_model], in place. Row b's new keys and values are
@@ -52,9 +55,18 @@ class DecoderLayer {
                     std::vector<float>* cross_probs = nullptr) const;
 
   int heads() const { return heads_; }
+  // The element type of this layer's KV caches (WeightLoader::attention_dtype).
+  DType attention_dtype() const { return attention_dtype_; }
 
  private:
+  // Decode attention of query rows `q` (row stride q_stride) over caches[b],
+  // into scratch.context, in this layer's attention type.
+  template <typename Cache>  // KvCache or const KvCache
+  absl::Status Attend(const float* q, int64_t q_stride, std::span<Cache* const> caches,
+                      Scratch& scratch, float* probs) const;
+
   int d_model_ = 0, heads_ = 0, ffn_dim_ = 0;
+  DType attention_dtype_ = DType::kF32;
   std::unique_ptr<ops::Linear> self_qkv_, self_out_, cross_q_, cross_kv_, cross_out_,
       fc1_, fc2_;
   LayerNormWeights self_norm_, cross_norm_, output_norm_;

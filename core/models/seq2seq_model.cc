@@ -232,7 +232,8 @@ DecoderState Seq2SeqModel::StartDecoding(
   const int heads = config_.decoder_heads;
   state.self_.reserve(decoder_layers_.size());
   for (size_t l = 0; l < decoder_layers_.size(); ++l) {
-    state.self_.emplace_back(heads, config_.d_model / heads);
+    state.self_.emplace_back(heads, config_.d_model / heads,
+                             decoder_layers_[l].attention_dtype());
   }
   return state;
 }

@@ -1,9 +1,11 @@
 #include "core/models/weights.h"
 
+#include <atomic>
 #include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/cpu/cpu_features.h"
 #include "core/kernels/elementwise.h"
 
 namespace heed::models {
@@ -16,6 +18,18 @@ void LayerNormWeights::Apply(const float* x, float* y, int64_t rows) const {
 absl::StatusOr<Tensor> WeightLoader::Load(const std::string& name,
                                           const Shape& shape) const {
   return checkpoint_->LoadF32(name, shape);
+}
+
+namespace {
+std::atomic<bool> bf16_attention_enabled{true};
+}  // namespace
+
+void EnableBf16Attention(bool enabled) { bf16_attention_enabled = enabled; }
+
+DType WeightLoader::attention_dtype() const {
+  const bool bf16 = compute_type_ == ops::ComputeType::kBFloat16 &&
+                    cpu::ActiveIsaHasBf16() && bf16_attention_enabled;
+  return bf16 ? DType::kBF16 : DType::kF32;
 }
 
 absl::StatusOr<std::unique_ptr<ops::Linear>> WeightLoader::Linear(

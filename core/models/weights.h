@@ -28,7 +28,8 @@ class WeightLoader {
   // Linear layers use what `compute_type` runs as at this ISA level
   // (ops::ChooseComputeType: bfloat16 becomes float32 without AVX512_BF16).
   WeightLoader(const io::Checkpoint* checkpoint, ops::ComputeType compute_type)
-      : checkpoint_(checkpoint), compute_type_(ops::ChooseComputeType(compute_type).used) {}
+      : checkpoint_(checkpoint),
+        compute_type_(ops::ChooseComputeType(compute_type).used) {}
 
   absl::StatusOr<Tensor> Load(const std::string& name, const Shape& shape) const;
   // `prefix` + "weight" [out][in] and `prefix` + "bias" [out].
@@ -46,6 +47,10 @@ class WeightLoader {
   absl::StatusOr<LayerNormWeights> Norm(const std::string& prefix, int64_t n,
                                         float eps) const;
   bool Has(const std::string& name) const { return checkpoint_->Contains(name); }
+  // The element type of attention inputs and KV caches: bf16 where the linear
+  // layers run bf16 and heed's kernels have vdpbf16ps (level avx512_bf16),
+  // else f32 (the portable bf16 attention would be slower than f32).
+  DType attention_dtype() const;
 
  private:
   const io::Checkpoint* checkpoint_;
@@ -53,6 +58,10 @@ class WeightLoader {
 };
 
 absl::StatusOr<ops::Activation> ActivationFromName(const std::string& name);
+
+// Benchmarks measure what bf16 attention brings: false keeps models loaded
+// afterwards on f32 attention even where attention_dtype() would pick bf16.
+void EnableBf16Attention(bool enabled);
 
 }  // namespace heed::models
 

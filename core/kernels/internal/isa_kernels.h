@@ -34,6 +34,7 @@ int64_t ArgMax(const float* x, int64_t n);
 void Gelu(float* x, int64_t n, GeluForm form);
 void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);
+void ToBf16(const float* x, bf16* y, int64_t n);
 }  // namespace heed::kernels::avx512
 
 #endif  // HEED_CORE_KERNELS_INTERNAL_ISA_KERNELS_H_

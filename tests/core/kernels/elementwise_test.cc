@@ -3,6 +3,9 @@
 #include "core/kernels/elementwise.h"
 
 #include <cmath>
+#include <cstring>
+#include <iterator>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -117,6 +120,54 @@ TEST_P(ElementwiseTest, ArgMaxIsTheFirstLargest) {
     EXPECT_EQ(ArgMax(banned.data(), n), n / 2);
     std::fill(banned.begin(), banned.end(), -INFINITY);
     EXPECT_EQ(ArgMax(banned.data(), n), 0);
+  }
+}
+
+// The bf16 nearest to x (ties to the even one), found by comparing the two
+// candidates around it in double precision; the largest finite bf16 rounds up
+// to infinity past 2^128 - 2^119, as IEEE rounding does.
+uint16_t NearestBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  const uint16_t below = static_cast<uint16_t>(bits >> 16);
+  if (std::isinf(x)) return below;
+  const uint16_t above = static_cast<uint16_t>(below + 1);
+  auto value = [](uint16_t b) {
+    if ((b & 0x7fff) == 0x7f80)
+      return std::copysign(std::ldexp(1.0, 128), b & 0x8000 ? -1.0 : 1.0);
+    return static_cast<double>(Bf16ToFloat(bf16{b}));
+  };
+  const double to_below = std::abs(x - value(below)),
+               to_above = std::abs(value(above) - x);
+  if (to_below != to_above) return to_below < to_above ? below : above;
+  return (below & 1) == 0 ? below : above;
+}
+
+TEST_P(ElementwiseTest, ConvertToBf16RoundsToNearestEven) {
+  for (int64_t n : kSizes) {
+    std::vector<float> x = Random(n, -3.0f, 3.0f, n + 3);
+    // Exact ties, both parities: 1 + 2^-8 (to 1) and 1 + 3 * 2^-8 (up).
+    const float specials[] = {0.0f,
+                              -0.0f,
+                              1.0f + 1.0f / 256,
+                              1.0f + 3.0f / 256,
+                              1e-40f,
+                              -1e-40f,
+                              3.0e38f,
+                              std::numeric_limits<float>::max(),
+                              INFINITY,
+                              -INFINITY,
+                              NAN};
+    for (size_t i = 0; i < std::size(specials) && i < x.size(); ++i) x[i] = specials[i];
+    std::vector<bf16> y(n);
+    ConvertToBf16(x.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      if (std::isnan(x[i])) {
+        EXPECT_TRUE(std::isnan(Bf16ToFloat(y[i]))) << "n=" << n << " i=" << i;
+      } else {
+        EXPECT_EQ(y[i].bits, NearestBf16(x[i])) << x[i] << " n=" << n << " i=" << i;
+      }
+    }
   }
 }
 
