@@ -250,11 +250,11 @@ def main():
                         help="summarization: which held-out descriptions (see corpora.py)")
     parser.add_argument("--repetition-penalty", type=float,
                         help="summarization: the request option (default: the model's)")
-    parser.add_argument("--num-beams", type=int,
+    parser.add_argument("--beam-size", type=int,
                         help="summarization: the request option (default: the model's)")
     args = parser.parse_args()
     options = {k: v for k, v in (("repetition_penalty", args.repetition_penalty),
-                                 ("num_beams", args.num_beams)) if v is not None}
+                                 ("beam_size", args.beam_size)) if v is not None}
     server = Server(args.models, args.compute_type)
     results = {"compute_type": args.compute_type}
     try:

@@ -76,8 +76,8 @@ def main():
     parser.add_argument("--merges", type=int, default=8000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2)
-    parser.add_argument("--num-beams", type=int, default=1, help="generation_config default")
-    parser.add_argument("--repetition-penalty", type=float, default=1.0,
+    parser.add_argument("--num-beams", type=int, default=4, help="generation_config default")
+    parser.add_argument("--repetition-penalty", type=float, default=1.5,
                         help="generation_config default")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
