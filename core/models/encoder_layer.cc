@@ -1,7 +1,6 @@
 #include "core/models/encoder_layer.h"
 
 #include <cmath>
-#include <type_traits>
 #include <vector>
 
 #include "core/kernels/attention.h"
@@ -17,7 +16,6 @@ absl::StatusOr<EncoderLayer> EncoderLayer::Load(const WeightLoader& loader,
   layer.d_model_ = d_model;
   layer.heads_ = heads;
   layer.ffn_dim_ = ffn_dim;
-  layer.attention_dtype_ = loader.attention_dtype();
   auto qkv = loader.FusedLinear({names.q, names.k, names.v}, d_model, d_model);
   if (!qkv.ok()) return qkv.status();
   layer.qkv_ = std::move(*qkv);
@@ -45,33 +43,23 @@ absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets,
   const int64_t d = d_model_;
   std::vector<float> qkv(tokens * 3 * d), context(tokens * d), projected(tokens * d);
   if (absl::Status s = qkv_->Forward(x, tokens, qkv.data()); !s.ok()) return s;
+  kernels::AttentionArgs<float> args;
+  args.q = qkv.data();
+  args.k = qkv.data() + d;
+  args.v = qkv.data() + 2 * d;
+  args.q_row_stride = args.k_row_stride = args.v_row_stride = 3 * d;
+  args.out = context.data();
+  args.out_row_stride = d;
+  args.q_offsets = args.k_offsets = offsets;
+  args.num_heads = heads_;
+  args.head_dim = d_model_ / heads_;
+  args.scale = 1.0f / std::sqrt(static_cast<float>(args.head_dim));
   std::vector<float> probs;  // [sequence][heads][lq][lk], only when asked for
   if (first_token_attention != nullptr) {
     probs.resize(kernels::AttentionProbsSize(offsets, offsets, heads_));
+    args.probs = probs.data();
   }
-  auto attend = [&](const auto* q_k_v) {
-    kernels::AttentionArgs<std::remove_const_t<std::remove_pointer_t<decltype(q_k_v)>>>
-        args;
-    args.q = q_k_v;
-    args.k = q_k_v + d;
-    args.v = q_k_v + 2 * d;
-    args.q_row_stride = args.k_row_stride = args.v_row_stride = 3 * d;
-    args.out = context.data();
-    args.out_row_stride = d;
-    args.q_offsets = args.k_offsets = offsets;
-    args.num_heads = heads_;
-    args.head_dim = d_model_ / heads_;
-    args.scale = 1.0f / std::sqrt(static_cast<float>(args.head_dim));
-    args.probs = probs.empty() ? nullptr : probs.data();
-    return kernels::Attention(args);
-  };
-  if (attention_dtype_ == DType::kBF16) {
-    std::vector<bf16> rounded(qkv.size());
-    kernels::ConvertToBf16(qkv.data(), rounded.data(), static_cast<int64_t>(qkv.size()));
-    if (absl::Status s = attend(rounded.data()); !s.ok()) return s;
-  } else if (absl::Status s = attend(qkv.data()); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = kernels::Attention(args); !s.ok()) return s;
   if (first_token_attention != nullptr) {
     first_token_attention->assign(tokens, 0.0f);
     const float* p = probs.data();

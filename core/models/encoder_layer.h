@@ -36,7 +36,6 @@ class EncoderLayer {
 
  private:
   int d_model_ = 0, heads_ = 0, ffn_dim_ = 0;
-  DType attention_dtype_ = DType::kF32;  // WeightLoader::attention_dtype
   std::unique_ptr<ops::Linear> qkv_, out_, fc1_, fc2_;
   LayerNormWeights attention_norm_, output_norm_;
 };

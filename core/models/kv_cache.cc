@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/kernels/elementwise.h"
+
 namespace heed::models {
 
 void KvCache::Grow(int min_capacity) {
@@ -30,9 +32,7 @@ void CopyRow(const float* from, int n, float* to) {
   std::memcpy(to, from, n * sizeof(float));
 }
 
-void CopyRow(const float* from, int n, bf16* to) {
-  for (int i = 0; i < n; ++i) to[i] = FloatToBf16(from[i]);
-}
+void CopyRow(const float* from, int n, bf16* to) { kernels::ConvertToBf16(from, to, n); }
 
 template <typename T>
 void AppendRows(const float* k, const float* v, int rows, int64_t stride, int heads,

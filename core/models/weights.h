@@ -47,9 +47,12 @@ class WeightLoader {
   absl::StatusOr<LayerNormWeights> Norm(const std::string& prefix, int64_t n,
                                         float eps) const;
   bool Has(const std::string& name) const { return checkpoint_->Contains(name); }
-  // The element type of attention inputs and KV caches: bf16 where the linear
-  // layers run bf16 and heed's kernels have vdpbf16ps (level avx512_bf16),
-  // else f32 (the portable bf16 attention would be slower than f32).
+  // The element type of decoding's queries and KV caches: bf16 where the
+  // linear layers run bf16 and heed's kernels have vdpbf16ps (level
+  // avx512_bf16), else f32 (the portable bf16 attention would be slower than
+  // f32). Encoders keep f32 attention: reading bf16 Q/K/V made DistilBERT-base
+  // at batch 32 about 10 % slower and Marian-base's encoding 20-40 % slower
+  // (docs/benchmarks.md).
   DType attention_dtype() const;
 
  private:
