@@ -38,9 +38,10 @@ ABSL_FLAG(int, beams, 1, "Beam size; 1 is greedy search.");
 ABSL_FLAG(int, new_tokens, 30, "Tokens generated per sequence.");
 ABSL_FLAG(std::string, compute_type, "float32", "float32, bfloat16 or int8.");
 ABSL_FLAG(int, threads, 1, "Compute threads.");
-ABSL_FLAG(bool, bf16_attention, true,
-          "With --compute_type=bfloat16 on AVX512_BF16: attention and KV caches in bf16 "
-          "(false: f32, to measure the difference).");
+ABSL_FLAG(
+    bool, bf16_attention, true,
+    "With --compute_type=bfloat16 on AVX512_BF16: decoding's KV caches and queries in "
+    "bf16 (false: f32, to measure the difference); encoders always attend in f32.");
 ABSL_FLAG(int, limit, 0, "Use at most this many inputs (0: all).");
 ABSL_FLAG(bool, encode_together, true,
           "Encode a batch's sources in one pass (as heed-server does); false: one "
