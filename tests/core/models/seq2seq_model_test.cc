@@ -231,7 +231,8 @@ TEST_P(Seq2SeqModelTest, EncodingSeveralSourcesAtOnceEqualsEncodingEachAlone) {
     ASSERT_TRUE(alone.ok());
     ASSERT_EQ(together.cross.size(), (*alone)->cross.size());
     for (size_t l = 0; l < together.cross.size(); ++l) {
-      const auto a = together.cross[l].View<float>(), b = (*alone)->cross[l].View<float>();
+      const auto a = together.cross[l].View<float>(),
+                 b = (*alone)->cross[l].View<float>();
       ASSERT_EQ(a.length, b.length);
       const int64_t heads = (*model)->config().decoder_heads;
       for (int64_t h = 0; h < heads; ++h) {
