@@ -83,7 +83,7 @@ void BeamSearch::Advance(std::span<const float> logits, int vocab) {
   for (int b = 0; b < n; ++b) {
     std::span<float> row(scores.data() + static_cast<size_t>(b) * vocab, vocab);
     LogSoftmaxInPlace(row);
-    ApplyRepetitionPenalty(params_.repetition_penalty, beams_[b].ids, row);
+    ApplyRepetitionPenalties(params_, beams_[b].ids, row);
     ApplyLogitsProcessors(params_, beams_[b].ids, row);
     for (float& v : row) v = static_cast<float>(v + beams_[b].score);
   }

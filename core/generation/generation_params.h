@@ -17,11 +17,22 @@ struct GenerationParams {
   int max_length = 256;
   int min_length = 0;
   int no_repeat_ngram_size = 0;
+  // heed's own: no n-gram of up to this many tokens may follow itself
+  // directly ("disk disk", "oc oc" in "Geocococoding"), the back-to-back
+  // stutter that no_repeat_ngram_size only catches from the third copy on.
+  // Generated tokens only (not the decoder start token); 0: off.
+  int no_adjacent_repeat_ngram_size = 0;
   // Hugging Face's repetition_penalty: every token already in the sequence
   // has its score divided by it where positive, multiplied where negative
   // (1: off). Greedy and sampling apply it to the logits, beam search to the
   // log-probabilities, as Hugging Face does.
   float repetition_penalty = 1.0f;
+  // Hugging Face's encoder_repetition_penalty: the reverse for the tokens of
+  // the encoder's input (`encoder_input_ids`), whose scores are multiplied by
+  // it where positive and divided where negative, so values above 1 favour
+  // copying from the source (1: off). Applied before repetition_penalty.
+  float encoder_repetition_penalty = 1.0f;
+  std::vector<int> encoder_input_ids;
   std::vector<std::vector<int>> bad_words_ids;
   std::optional<int> forced_bos_token_id;
   std::optional<int> forced_eos_token_id;

@@ -28,7 +28,9 @@ GenerationParams ParamsFromModel(const io::ModelConfig& config,
   p.max_length = defaults.max_length;
   p.min_length = defaults.min_length;
   p.no_repeat_ngram_size = defaults.no_repeat_ngram_size;
+  p.no_adjacent_repeat_ngram_size = defaults.no_adjacent_repeat_ngram_size;
   p.repetition_penalty = defaults.repetition_penalty;
+  p.encoder_repetition_penalty = defaults.encoder_repetition_penalty;
   p.bad_words_ids = defaults.bad_words_ids;
   p.forced_bos_token_id = defaults.forced_bos_token_id;
   p.forced_eos_token_id = defaults.forced_eos_token_id;
@@ -48,6 +50,16 @@ void ApplyRepetitionPenalty(float penalty, std::span<const int> sequence,
   }
 }
 
+void ApplyRepetitionPenalties(const GenerationParams& params,
+                              std::span<const int> sequence, std::span<float> scores) {
+  if (params.encoder_repetition_penalty != 1.0f) {
+    // Hugging Face applies the repetition transform with the inverse penalty.
+    ApplyRepetitionPenalty(1.0f / params.encoder_repetition_penalty,
+                           params.encoder_input_ids, scores);
+  }
+  ApplyRepetitionPenalty(params.repetition_penalty, sequence, scores);
+}
+
 void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> sequence,
                            std::span<float> scores) {
   const int length = static_cast<int>(sequence.size());
@@ -60,6 +72,15 @@ void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> 
       if (std::equal(prefix.begin(), prefix.end(), sequence.begin() + i)) {
         Forbid(scores, sequence[i + n - 1]);
       }
+    }
+  }
+  // Token t would end the sequence with an n-gram twice in a row when the
+  // last n - 1 tokens repeat the n - 1 before the one n back, and t is that one.
+  const int generated = length - 1;  // after the decoder start token
+  for (int m = 1; m <= params.no_adjacent_repeat_ngram_size && 2 * m - 1 <= generated;
+       ++m) {
+    if (std::equal(sequence.end() - (m - 1), sequence.end(), sequence.end() - (2 * m - 1))) {
+      Forbid(scores, sequence[length - m]);
     }
   }
   for (const std::vector<int>& words : params.bad_words_ids) {

@@ -1,5 +1,6 @@
 // Hugging Face's logits processors, applied in its order to the scores of the
-// next token: minimum length (no EOS yet), no-repeat n-grams, bad words,
+// next token: minimum length (no EOS yet), no-repeat n-grams (and heed's
+// no-adjacent-repeat n-grams), bad words,
 // forced BOS after the start token, forced EOS at the last position.
 // Forbidden tokens get -infinity.
 #ifndef HEED_CORE_GENERATION_LOGITS_PROCESSORS_H_
@@ -15,6 +16,11 @@ namespace heed::generation {
 // GenerationParams); the caller picks logits or log-probabilities.
 void ApplyRepetitionPenalty(float penalty, std::span<const int> sequence,
                             std::span<float> scores);
+
+// encoder_repetition_penalty over params.encoder_input_ids, then
+// repetition_penalty over `sequence`, in Hugging Face's order.
+void ApplyRepetitionPenalties(const GenerationParams& params,
+                              std::span<const int> sequence, std::span<float> scores);
 
 // `sequence` is everything generated so far, starting with the decoder start token.
 void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> sequence,

@@ -45,7 +45,7 @@ void SamplingSearch::Advance(std::span<const float> logits, int vocab) {
     if (s.finished) continue;
     log_probs_.assign(logits.begin() + row * vocab, logits.begin() + (row + 1) * vocab);
     ++row;
-    ApplyRepetitionPenalty(params_.repetition_penalty, s.ids, log_probs_);  // on logits
+    ApplyRepetitionPenalties(params_, s.ids, log_probs_);  // on logits
     LogSoftmaxInPlace(log_probs_);
     scores_.assign(log_probs_.begin(), log_probs_.end());
     ApplyLogitsProcessors(params_, s.ids, scores_);

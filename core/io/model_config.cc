@@ -231,7 +231,17 @@ absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(
     g.length_penalty = f.Float("length_penalty", g.length_penalty);
     g.early_stopping = f.Bool("early_stopping", g.early_stopping);
     g.no_repeat_ngram_size = f.Int("no_repeat_ngram_size", g.no_repeat_ngram_size, 0, 64);
+    g.no_adjacent_repeat_ngram_size = f.Int("no_adjacent_repeat_ngram_size",
+                                            g.no_adjacent_repeat_ngram_size, 0, 64);
     g.repetition_penalty = f.Float("repetition_penalty", g.repetition_penalty);
+    g.encoder_repetition_penalty =
+        f.Float("encoder_repetition_penalty", g.encoder_repetition_penalty);
+    // Both divide scores: zero or a negative value would turn them to
+    // infinities or flip their order.
+    if (!(g.repetition_penalty > 0)) f.Fail("repetition_penalty", "a positive number");
+    if (!(g.encoder_repetition_penalty > 0)) {
+      f.Fail("encoder_repetition_penalty", "a positive number");
+    }
     if (auto v = f.OptionalInt("forced_bos_token_id")) g.forced_bos_token_id = v;
     if (auto v = f.OptionalInt("forced_eos_token_id")) g.forced_eos_token_id = v;
     if (parsed->contains("bad_words_ids") && !(*parsed)["bad_words_ids"].is_null()) {

@@ -53,7 +53,9 @@ struct GenerationDefaults {
   float length_penalty = 1.0f;
   bool early_stopping = false;
   int no_repeat_ngram_size = 0;
+  int no_adjacent_repeat_ngram_size = 0;  // heed's own key
   float repetition_penalty = 1.0f;
+  float encoder_repetition_penalty = 1.0f;
   std::optional<int> forced_bos_token_id;
   std::optional<int> forced_eos_token_id;
   std::vector<std::vector<int>> bad_words_ids;

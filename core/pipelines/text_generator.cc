@@ -40,6 +40,9 @@ absl::Status TextGenerator::Tokenize(PreparedGeneration* p) const {
   }
   p->source_ids.clear();
   for (const auto& t : p->source_tokens) p->source_ids.push_back(t.id);
+  if (p->params.encoder_repetition_penalty != 1.0f) {
+    p->params.encoder_input_ids.assign(p->source_ids.begin(), p->source_ids.end());
+  }
   p->text.clear();
   p->tokenized = true;
   return absl::OkStatus();
@@ -78,7 +81,13 @@ absl::StatusOr<PreparedGeneration> TextGenerator::PrepareOptions(
     p.params.min_length = *r.min_output_tokens + 1;
   }
   if (r.no_repeat_ngram_size) p.params.no_repeat_ngram_size = *r.no_repeat_ngram_size;
+  if (r.no_adjacent_repeat_ngram_size) {
+    p.params.no_adjacent_repeat_ngram_size = *r.no_adjacent_repeat_ngram_size;
+  }
   if (r.repetition_penalty) p.params.repetition_penalty = *r.repetition_penalty;
+  if (r.encoder_repetition_penalty) {
+    p.params.encoder_repetition_penalty = *r.encoder_repetition_penalty;
+  }
   p.search.num_beams = r.num_beams.value_or(r.sampling ? 1 : defaults_.num_beams);
   p.search.length_penalty = r.length_penalty.value_or(defaults_.length_penalty);
   p.search.early_stopping = defaults_.early_stopping;

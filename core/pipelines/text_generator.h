@@ -30,7 +30,9 @@ struct GenerationRequest {
   std::optional<int> num_beams;
   std::optional<float> length_penalty;
   std::optional<int> no_repeat_ngram_size;
+  std::optional<int> no_adjacent_repeat_ngram_size;
   std::optional<float> repetition_penalty;
+  std::optional<float> encoder_repetition_penalty;
   int num_return_sequences = 1;
   std::optional<generation::SamplingOptions> sampling;
   bool truncate_input = false;

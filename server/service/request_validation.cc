@@ -75,11 +75,25 @@ absl::StatusOr<pipelines::GenerationRequest> ToGenerationRequest(
       return s;
     r.no_repeat_ngram_size = o.no_repeat_ngram_size();
   }
+  if (o.has_no_adjacent_repeat_ngram_size()) {
+    if (auto s = Range("no_adjacent_repeat_ngram_size", o.no_adjacent_repeat_ngram_size(),
+                       0, 16);
+        !s.ok())
+      return s;
+    r.no_adjacent_repeat_ngram_size = o.no_adjacent_repeat_ngram_size();
+  }
   if (o.has_repetition_penalty()) {
     if (auto s = Range("repetition_penalty", o.repetition_penalty(), 0.01f, 10.0f);
         !s.ok())
       return s;
     r.repetition_penalty = o.repetition_penalty();
+  }
+  if (o.has_encoder_repetition_penalty()) {
+    if (auto s = Range("encoder_repetition_penalty", o.encoder_repetition_penalty(),
+                       0.01f, 10.0f);
+        !s.ok())
+      return s;
+    r.encoder_repetition_penalty = o.encoder_repetition_penalty();
   }
   if (o.has_num_return_sequences()) {
     if (auto s = Range("num_return_sequences", o.num_return_sequences(), 1, 16); !s.ok())

@@ -47,11 +47,14 @@ TEST(HfTaskFormatTest, GenerationParametersMapToOptions) {
                   {"truncation", "only_first"},
                   {"clean_up_tokenization_spaces", true},
                   {"generate_parameters",
-                   {{"repetition_penalty", 1.2}, {"no_repeat_ngram_size", 3}}}};
+                   {{"repetition_penalty", 1.2},
+                    {"encoder_repetition_penalty", 1.5},
+                    {"no_repeat_ngram_size", 3}}}};
   ASSERT_TRUE(ApplyGenerationParameters(p, &options, &truncate).ok());
   EXPECT_EQ(options.max_output_tokens(), 20);
   EXPECT_EQ(options.beam_size(), 4);
   EXPECT_FLOAT_EQ(options.repetition_penalty(), 1.2f);
+  EXPECT_FLOAT_EQ(options.encoder_repetition_penalty(), 1.5f);
   EXPECT_EQ(options.no_repeat_ngram_size(), 3);
   EXPECT_FALSE(options.has_sampling());
   EXPECT_TRUE(truncate);

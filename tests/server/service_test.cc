@@ -39,6 +39,11 @@ TEST(RequestValidationTest, OptionsOutOfRangeNameTheField) {
   EXPECT_THAT(beam.status().message(), HasSubstr("beam_size"));
 
   options.Clear();
+  options.set_encoder_repetition_penalty(0.0f);
+  EXPECT_THAT(ToGenerationRequest("hi", options, false, false, &seed).status().message(),
+              HasSubstr("encoder_repetition_penalty"));
+
+  options.Clear();
   options.mutable_sampling()->set_top_p(1.5f);
   EXPECT_THAT(ToGenerationRequest("hi", options, false, false, &seed).status().message(),
               HasSubstr("options.sampling.top_p must be in (0, 1]"));

@@ -252,9 +252,15 @@ def main():
                         help="summarization: the request option (default: the model's)")
     parser.add_argument("--beam-size", type=int,
                         help="summarization: the request option (default: the model's)")
+    parser.add_argument("--no-repeat-ngram-size", type=int,
+                        help="summarization: the request option (default: the model's)")
+    parser.add_argument("--length-penalty", type=float,
+                        help="summarization: the request option (default: the model's)")
     args = parser.parse_args()
     options = {k: v for k, v in (("repetition_penalty", args.repetition_penalty),
-                                 ("beam_size", args.beam_size)) if v is not None}
+                                 ("beam_size", args.beam_size),
+                                 ("no_repeat_ngram_size", args.no_repeat_ngram_size),
+                                 ("length_penalty", args.length_penalty)) if v is not None}
     server = Server(args.models, args.compute_type)
     results = {"compute_type": args.compute_type}
     try:

@@ -39,6 +39,22 @@ TEST(LogitsProcessorsTest, NoRepeatNgrams) {
   EXPECT_EQ(Forbidden(p, {0, 4, 5, 6, 4, 5}), std::vector<int>{6});
 }
 
+TEST(LogitsProcessorsTest, NoAdjacentRepeatNgrams) {
+  GenerationParams p;
+  p.eos_token_id = 9;
+  p.no_adjacent_repeat_ngram_size = 1;
+  EXPECT_EQ(Forbidden(p, {0, 4, 5}), std::vector<int>{5});  // no "5 5"
+  EXPECT_TRUE(Forbidden(p, {0}).empty());  // the start token is not generated text
+  p.no_adjacent_repeat_ngram_size = 3;
+  // 4 ("4 4") and 5 ("6 4 5 6 4 5") would follow themselves; "4 5 4 5" too.
+  EXPECT_EQ(Forbidden(p, {0, 6, 4, 5, 6, 4}), (std::vector<int>{4, 5}));
+  EXPECT_EQ(Forbidden(p, {0, 4, 5, 4}), (std::vector<int>{4, 5}));
+  // A repeat with a token between is allowed; and it needs both copies
+  // inside the generated text.
+  EXPECT_EQ(Forbidden(p, {0, 4, 5, 6}), std::vector<int>{6});
+  EXPECT_EQ(Forbidden(p, {4, 5, 4}), (std::vector<int>{4}));
+}
+
 TEST(LogitsProcessorsTest, BadWordsSingleAndSequences) {
   GenerationParams p;
   p.eos_token_id = 9;
@@ -67,6 +83,18 @@ TEST(LogitsProcessorsTest, RepetitionPenaltyDividesPositiveAndMultipliesNegative
   std::vector<float> unchanged = {2.0f, -1.0f};
   ApplyRepetitionPenalty(1.0f, std::vector<int>{0, 1}, unchanged);
   EXPECT_EQ(unchanged, (std::vector<float>{2.0f, -1.0f}));
+}
+
+TEST(LogitsProcessorsTest, EncoderRepetitionPenaltyFavoursSourceTokensFirst) {
+  GenerationParams params;
+  params.encoder_repetition_penalty = 2.0f;
+  params.encoder_input_ids = {0, 1, 1, 99};
+  params.repetition_penalty = 4.0f;
+  std::vector<float> scores = {2.0f, -1.0f, 3.0f, -4.0f};
+  // Source tokens 0 and 1 are favoured once each (duplicates and ids beyond
+  // the vocabulary ignored); then generated token 0 is penalized.
+  ApplyRepetitionPenalties(params, std::vector<int>{0}, scores);
+  EXPECT_EQ(scores, (std::vector<float>{1.0f, -0.5f, 3.0f, -4.0f}));
 }
 
 TEST(TokenScoresTest, SamplingFollowsTheDistributionAndTheWarpers) {

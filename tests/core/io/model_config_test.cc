@@ -30,11 +30,14 @@ TEST(ModelConfigTest, Marian) {
   EXPECT_EQ(c->activation, "swish");
   EXPECT_EQ(c->decoder_start_token_id, 58100);
 
-  auto g =
-      ParseGenerationDefaults(kMarian, "x", R"({"num_beams": 2, "max_length": 64})", "y");
+  auto g = ParseGenerationDefaults(
+      kMarian, "x",
+      R"({"num_beams": 2, "max_length": 64, "encoder_repetition_penalty": 1.25})", "y");
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(g->num_beams, 2);  // generation_config.json wins
   EXPECT_EQ(g->max_length, 64);
+  EXPECT_FLOAT_EQ(g->encoder_repetition_penalty, 1.25f);
+  EXPECT_FLOAT_EQ(g->repetition_penalty, 1.0f);
   ASSERT_EQ(g->bad_words_ids.size(), 1u);
   EXPECT_EQ(g->bad_words_ids[0], std::vector<int>{58100});
 }
@@ -110,6 +113,13 @@ TEST(ModelConfigTest, PreciseErrors) {
             std::string::npos);
   auto bad_words = ParseGenerationDefaults(R"({"bad_words_ids": [[]]})", "c", "", "g");
   EXPECT_NE(bad_words.status().message().find("bad_words_ids"), std::string::npos);
+  // Penalties divide scores: zero would make them infinite.
+  for (const char* config :
+       {R"({"repetition_penalty": 0})", R"({"encoder_repetition_penalty": -1})"}) {
+    auto bad_penalty = ParseGenerationDefaults(config, "c", "", "g");
+    EXPECT_EQ(bad_penalty.status().code(), absl::StatusCode::kInvalidArgument) << config;
+    EXPECT_NE(bad_penalty.status().message().find("a positive number"), std::string::npos);
+  }
   // A bad value in generation_config.json is reported against that file.
   auto bad_generation =
       ParseGenerationDefaults(R"({"num_beams": 2})", "dir/config.json",
