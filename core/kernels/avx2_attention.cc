@@ -33,6 +33,7 @@ constexpr int kMr = 6;      // query rows per micro-tile
 constexpr int kNk = 16;     // keys per score micro-kernel: two 8-float vectors
 constexpr int kTile = 128;  // keys per online-softmax step
 constexpr int kMaxHeadDim = 256;
+constexpr int kGroup = 4;   // micro-tiles that share each key tile (QueryGroup)
 
 struct Scratch {
   AlignedBuffer packed_k;
@@ -122,24 +123,31 @@ void ValueTileAllChunks(const float* p, const float* alpha, const float* v,
   if (dc < head_dim) ValueTile<MR, 1>(p, alpha, v, v_stride, keys, dc, o);
 }
 
-// One block of MR query rows starting at row i0, over all visible key tiles.
+// The online-softmax state of MR query rows starting at row i0; Tile folds in
+// one tile of keys.
 template <int MR>
-void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt) {
+struct RowBlock {
   alignas(32) float s[MR * kTile];
   alignas(32) float o[MR * kMaxHeadDim];
   alignas(32) float m[8], m_new[8], alpha[8];
   float l[MR];
-  for (int r = 0; r < 8; ++r) m[r] = m_new[r] = -INFINITY;
-  for (int r = 0; r < MR; ++r) {
-    l[r] = 0.0f;
-    std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
+  int i0 = 0;
+  int keys_end = 0;  // the last row of the block sees the most keys
+
+  void Begin(const HeadProblem<float>& p, int first_row) {
+    i0 = first_row;
+    keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
+    for (int r = 0; r < 8; ++r) m[r] = m_new[r] = -INFINITY;
+    for (int r = 0; r < MR; ++r) {
+      l[r] = 0.0f;
+      std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
+    }
   }
-  // The last row of the block sees the most keys.
-  const int keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
-  const float* q = p.q + i0 * p.q_stride;
-  const __m256 scale = _mm256_set1_ps(p.scale * 1.44269504f);  // log2(e)
-  const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
-  for (int j0 = 0; j0 < keys_end; j0 += kTile) {
+
+  void Tile(const HeadProblem<float>& p, const float* kt, int j0) {
+    const float* q = p.q + i0 * p.q_stride;
+    const __m256 scale = _mm256_set1_ps(p.scale * 1.44269504f);  // log2(e)
+    const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
     const int tile_keys = std::min(kTile, keys_end - j0);
     for (int c0 = 0; c0 < tile_keys; c0 += kNk) {
       ScoreTile<MR>(q, p.q_stride, kt + static_cast<int64_t>(j0 + c0) * p.head_dim,
@@ -191,14 +199,33 @@ void QueryBlock(const HeadProblem<float>& p, int i0, const float* kt) {
     ValueTileAllChunks<MR>(s, alpha, p.v + j0 * p.v_stride, p.v_stride, keys, p.head_dim,
                            o);
   }
-  for (int r = 0; r < MR; ++r) {
-    float* out = p.out + (i0 + r) * p.out_stride;
-    const __m256 inv = _mm256_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
-    for (int d = 0; d < p.head_dim; d += 8) {
-      _mm256_storeu_ps(out + d,
-                       _mm256_mul_ps(_mm256_load_ps(o + r * kMaxHeadDim + d), inv));
+
+  void Finish(const HeadProblem<float>& p) const {
+    for (int r = 0; r < MR; ++r) {
+      float* out = p.out + (i0 + r) * p.out_stride;
+      const __m256 inv = _mm256_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
+      for (int d = 0; d < p.head_dim; d += 8) {
+        _mm256_storeu_ps(out + d,
+                         _mm256_mul_ps(_mm256_load_ps(o + r * kMaxHeadDim + d), inv));
+      }
     }
   }
+};
+
+// G blocks of MR query rows from row i0, which take each key tile in turn:
+// the tile's Kᵀ and V are read from memory once for all G blocks and then
+// hit the cache (one block at a time streamed all of K and V per 6 rows,
+// from L3 once they outgrow L2 at long lengths).
+template <int MR, int G>
+void QueryGroup(const HeadProblem<float>& p, int i0, const float* kt) {
+  RowBlock<MR> blocks[G];
+  for (int g = 0; g < G; ++g) blocks[g].Begin(p, i0 + g * MR);
+  for (int j0 = 0; j0 < blocks[G - 1].keys_end; j0 += kTile) {
+    for (int g = 0; g < G; ++g) {
+      if (j0 < blocks[g].keys_end) blocks[g].Tile(p, kt, j0);
+    }
+  }
+  for (int g = 0; g < G; ++g) blocks[g].Finish(p);
 }
 
 // Single query, no packing: scores by row dot products, then the weighted sum
@@ -261,22 +288,23 @@ void AttentionHeadF32(const HeadProblem<float>& p) {
   float* kt = static_cast<float*>(t_scratch.packed_k.data());
   PackKTransposed(p.k, p.k_stride, p.lk, p.head_dim, lk_pad, kt);
   int i0 = 0;
-  for (; i0 + kMr <= p.lq; i0 += kMr) QueryBlock<kMr>(p, i0, kt);
+  for (; i0 + kMr * kGroup <= p.lq; i0 += kMr * kGroup) QueryGroup<kMr, kGroup>(p, i0, kt);
+  for (; i0 + kMr <= p.lq; i0 += kMr) QueryGroup<kMr, 1>(p, i0, kt);
   switch (p.lq - i0) {
     case 5:
-      QueryBlock<5>(p, i0, kt);
+      QueryGroup<5, 1>(p, i0, kt);
       break;
     case 4:
-      QueryBlock<4>(p, i0, kt);
+      QueryGroup<4, 1>(p, i0, kt);
       break;
     case 3:
-      QueryBlock<3>(p, i0, kt);
+      QueryGroup<3, 1>(p, i0, kt);
       break;
     case 2:
-      QueryBlock<2>(p, i0, kt);
+      QueryGroup<2, 1>(p, i0, kt);
       break;
     case 1:
-      QueryBlock<1>(p, i0, kt);
+      QueryGroup<1, 1>(p, i0, kt);
       break;
     default:
       break;

@@ -150,6 +150,8 @@ def evaluate_summarization(stub, data, split="legacy", options=None):
                "held_out_with_near_duplicate_in_training": round(leak, 4),
                "heed": rouge.corpus_rouge(refs, hyps),
                "stutter_rate": round(stutter / max(1, len(hyps)), 4),
+               "mean_words": {"heed": sum(len(h.split()) for h in hyps) / max(1, len(hyps)),
+                              "reference": sum(len(r.split()) for r in refs) / max(1, len(refs))},
                "seconds": round(time.time() - start, 1)}
     for n in (5, 7, 10, 12):
         lead = [" ".join(d.split()[:n]) for d, _ in pairs]

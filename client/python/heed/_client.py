@@ -111,8 +111,9 @@ class Client(_Base):
                   return_alignment: bool = False, priority: Optional[str] = None,
                   **options) -> pb.TranslateResponse:
         """Options: max_output_tokens, min_output_tokens, beam_size,
-        length_penalty, no_repeat_ngram_size, num_return_sequences,
-        repetition_penalty; temperature, top_k, top_p, seed (sampling)."""
+        length_penalty, no_repeat_ngram_size, no_adjacent_repeat_ngram_size,
+        num_return_sequences, repetition_penalty, encoder_repetition_penalty;
+        temperature, top_k, top_p, seed (sampling)."""
         return self._unary(self._stub.Translate, generation_request(
             pb.TranslateRequest, text, model, truncate_input, return_alignment, priority,
             options))

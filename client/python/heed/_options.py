@@ -6,8 +6,9 @@ from typing import Optional, Sequence
 from heed.v1 import inference_pb2 as pb
 
 _GENERATION_OPTIONS = ("max_output_tokens", "min_output_tokens", "beam_size",
-                       "length_penalty", "no_repeat_ngram_size", "num_return_sequences",
-                       "repetition_penalty")
+                       "length_penalty", "no_repeat_ngram_size",
+                       "no_adjacent_repeat_ngram_size", "num_return_sequences",
+                       "repetition_penalty", "encoder_repetition_penalty")
 _SAMPLING_OPTIONS = ("temperature", "top_k", "top_p", "seed")
 _PRIORITIES = {None: pb.PRIORITY_UNSPECIFIED, "low": pb.PRIORITY_LOW,
                "normal": pb.PRIORITY_NORMAL, "high": pb.PRIORITY_HIGH}

@@ -202,8 +202,8 @@ TEST_P(AttentionTest, MixedLengthBatchesWithoutPadding) {
 TEST_P(AttentionTest, CrossAttentionAndCachedCausalQueries) {
   // Decoder queries over encoder keys (no mask), and the last lq positions of a
   // causal sequence whose earlier keys are cached (lq < lk).
-  const std::vector<int> lq = {1, 9, 20, 3};
-  const std::vector<int> lk = {40, 7, 77, 200};
+  const std::vector<int> lq = {1, 9, 20, 3, 53};
+  const std::vector<int> lk = {40, 7, 77, 200, 300};
   for (int head_dim : {32, 64, 128}) {
     CheckCase<float>(lq, lk, 2, head_dim, /*causal=*/false);
     CheckCase<float>(lq, lk, 2, head_dim, /*causal=*/true);
