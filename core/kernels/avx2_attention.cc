@@ -6,7 +6,8 @@
 // K is packed once per head as Kᵀ in blocks of 16 keys, so the score
 // micro-kernel streams one contiguous block (a whole-row Kᵀ would put its
 // rows a power of two apart at long lengths, all in the same cache sets);
-// V is read as stored.
+// V is read as stored. Four blocks of kMr query rows take each key tile in
+// turn, so that the tile is read from memory once per 24 rows.
 // Single-query problems (decoding) stream K and V rows directly. bf16 inputs
 // take the portable path: AVX2 has no bf16 dot product.
 #include <algorithm>

@@ -1,6 +1,7 @@
 // Fused attention for AVX-512, f32 and bf16 (vdpbf16ps), flash-attention style.
 //
-// For each block of kMr query rows, keys are visited in tiles of kTile = 128:
+// For each group of 4 blocks of kMr query rows, keys are visited in tiles of
+// kTile = 128, each tile by the 4 blocks in turn:
 //   S = scale log2(e) Q_blk K_tileᵀ   register-blocked, kMr x 4 accumulators
 //                                      per 64 keys
 //   online softmax in base 2: running max m, running sum l, P = 2^(S - m)
@@ -8,9 +9,10 @@
 // Base 2 folds log2(e) into the score scale, so each exponential is one
 // rounding, one polynomial and one vscalefps. The rescale factors of all rows
 // are computed together in one vector.
-// K is packed once per head as Kᵀ (key index fastest), so the S micro-kernel
-// broadcasts one query element and multiplies 64 keys with 4 vector FMAs; V is
-// used as stored for f32 (head_dim fastest) and packed into key pairs for bf16.
+// K is packed once per head as Kᵀ in 64-key blocks (key index fastest), so the
+// S micro-kernel broadcasts one query element and multiplies 64 keys with 4
+// vector FMAs; V is used as stored for f32 (head_dim fastest) and packed into
+// key pairs for bf16.
 // Single-query problems (decoding) skip the packing and stream K and V rows
 // directly: they are memory-bound and every byte is read once.
 #include <algorithm>
@@ -38,6 +40,7 @@ constexpr int kMr = 6;      // query rows per micro-tile
 constexpr int kNk = 64;     // keys per score micro-kernel: four 16-float vectors
 constexpr int kTile = 128;  // keys per online-softmax step
 constexpr int kMaxHeadDim = 256;
+constexpr int kGroup = 4;   // micro-tiles that share each key tile (QueryGroup)
 
 // Per-thread packing buffers, reused across calls.
 struct Scratch {
@@ -62,18 +65,20 @@ struct Packing<bf16> {
   static constexpr int kPerUnit = 2;
 };
 
-// Kᵀ in units: packed[u * lk_pad + j] = unit u (one float, or bf16 pair
-// 2u, 2u+1) of key row j; rows lk..lk_pad are zero.
+// Kᵀ in blocks of kNk keys, each block contiguous:
+// packed[(j / kNk) * units * kNk + u * kNk + j % kNk] = unit u (one float, or
+// bf16 pair 2u, 2u+1) of key row j; rows lk..lk_pad are zero. (Whole Kᵀ rows
+// of lk_pad keys put the rows the score micro-kernel reads a power of two
+// apart at long lengths, all in the same L1 sets.)
 template <typename T>
 void PackKTransposed(const T* k, int64_t k_stride, int lk, int head_dim, int lk_pad,
                      uint32_t* packed) {
   const int units = head_dim / Packing<T>::kPerUnit;
+  std::memset(packed, 0, static_cast<size_t>(units) * lk_pad * sizeof(uint32_t));
   for (int j = 0; j < lk; ++j) {
     const uint32_t* row = reinterpret_cast<const uint32_t*>(k + j * k_stride);
-    for (int u = 0; u < units; ++u) packed[u * lk_pad + j] = row[u];
-  }
-  for (int u = 0; u < units; ++u) {
-    std::memset(packed + u * lk_pad + lk, 0, (lk_pad - lk) * sizeof(uint32_t));
+    uint32_t* block = packed + static_cast<int64_t>(j / kNk) * units * kNk + j % kNk;
+    for (int u = 0; u < units; ++u) block[u * kNk] = row[u];
   }
 }
 
@@ -93,11 +98,11 @@ void PackVPairs(const bf16* v, int64_t v_stride, int lk, int head_dim, uint16_t*
   }
 }
 
-// S[MR][0..64) = Q[MR] · Kᵀ for 64 keys, unscaled; S rows are kTile apart. `kt` points at
-// the tile's first key in the packed Kᵀ (row length lk_pad).
+// S[MR][0..64) = Q[MR] · Kᵀ for the 64 keys of one packed block, unscaled;
+// S rows are kTile apart.
 template <int MR, typename T>
-inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int lk_pad,
-                      int head_dim, float* s) {
+inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int head_dim,
+                      float* s) {
   __m512 acc[MR][4];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
@@ -106,7 +111,7 @@ inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int lk_p
   }
   const int units = head_dim / Packing<T>::kPerUnit;
   for (int u = 0; u < units; ++u) {
-    const uint32_t* ku = kt + static_cast<int64_t>(u) * lk_pad;
+    const uint32_t* ku = kt + u * kNk;
     __m512i kv[4];
 #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) kv[c] = _mm512_load_si512(ku + 16 * c);
@@ -218,27 +223,36 @@ void ValueTileAllChunks(const float* p, const float* alpha, const T* v, int64_t 
 }
 
 // One block of MR query rows starting at row i0, over all visible key tiles.
+// The online-softmax state of MR query rows starting at row i0; Tile folds in
+// one tile of keys.
 template <int MR, typename T>
-void QueryBlock(const HeadProblem<T>& p, int i0, const uint32_t* kt, int lk_pad,
-                const uint16_t* v_pairs) {
+struct RowBlock {
   alignas(64) float s[MR * kTile];
   alignas(64) float o[MR * kMaxHeadDim];
   alignas(64) float m[16], m_new[16], alpha[16];
   float l[MR];
-  for (int r = 0; r < 16; ++r) m[r] = m_new[r] = -INFINITY;
-  for (int r = 0; r < MR; ++r) {
-    l[r] = 0.0f;
-    std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
+  int i0 = 0;
+  int keys_end = 0;  // the last row of the block sees the most keys
+
+  void Begin(const HeadProblem<T>& p, int first_row) {
+    i0 = first_row;
+    keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
+    for (int r = 0; r < 16; ++r) m[r] = m_new[r] = -INFINITY;
+    for (int r = 0; r < MR; ++r) {
+      l[r] = 0.0f;
+      std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
+    }
   }
-  // The last row of the block sees the most keys.
-  const int keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
-  const T* q = p.q + i0 * p.q_stride;
-  const __m512 scale = _mm512_set1_ps(p.scale * 1.44269504f);  // log2(e)
-  const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
-  for (int j0 = 0; j0 < keys_end; j0 += kTile) {
+
+  void Tile(const HeadProblem<T>& p, const uint32_t* kt, const uint16_t* v_pairs, int j0) {
+    const int units = p.head_dim / Packing<T>::kPerUnit;
+    const T* q = p.q + i0 * p.q_stride;
+    const __m512 scale = _mm512_set1_ps(p.scale * 1.44269504f);  // log2(e)
+    const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
     const int tile_keys = std::min(kTile, keys_end - j0);
     for (int c0 = 0; c0 < tile_keys; c0 += kNk) {
-      ScoreTile<MR, T>(q, p.q_stride, kt + j0 + c0, lk_pad, p.head_dim, s + c0);
+      ScoreTile<MR, T>(q, p.q_stride, kt + static_cast<int64_t>(j0 + c0) * units,
+                       p.head_dim, s + c0);
     }
     const int vectors = (tile_keys + 15) / 16;
     // Scale, mask, and each row's new running maximum.
@@ -283,18 +297,36 @@ void QueryBlock(const HeadProblem<T>& p, int i0, const uint32_t* kt, int lk_pad,
         v_pairs != nullptr ? v_pairs + static_cast<int64_t>(j0) * p.head_dim : nullptr;
     ValueTileAllChunks<MR, T>(s, alpha, v, p.v_stride, vp, keys, p.head_dim, o);
   }
-  for (int r = 0; r < MR; ++r) {
-    float* out = p.out + (i0 + r) * p.out_stride;
-    const __m512 inv = _mm512_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
-    for (int d = 0; d < p.head_dim; d += 16) {
-      _mm512_storeu_ps(out + d,
-                       _mm512_mul_ps(_mm512_load_ps(o + r * kMaxHeadDim + d), inv));
+
+  void Finish(const HeadProblem<T>& p) const {
+    for (int r = 0; r < MR; ++r) {
+      float* out = p.out + (i0 + r) * p.out_stride;
+      const __m512 inv = _mm512_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
+      for (int d = 0; d < p.head_dim; d += 16) {
+        _mm512_storeu_ps(out + d,
+                         _mm512_mul_ps(_mm512_load_ps(o + r * kMaxHeadDim + d), inv));
+      }
     }
   }
+};
+
+// G blocks of MR query rows from row i0, which take each key tile in turn:
+// the tile's Kᵀ and V are read from memory once for all G blocks and then
+// hit the cache (one block at a time streamed all of K and V per 6 rows,
+// from L3 once they outgrow L2 at long lengths).
+template <int MR, int G, typename T>
+void QueryGroup(const HeadProblem<T>& p, int i0, const uint32_t* kt,
+                const uint16_t* v_pairs) {
+  RowBlock<MR, T> blocks[G];
+  for (int g = 0; g < G; ++g) blocks[g].Begin(p, i0 + g * MR);
+  for (int j0 = 0; j0 < blocks[G - 1].keys_end; j0 += kTile) {
+    for (int g = 0; g < G; ++g) {
+      if (j0 < blocks[g].keys_end) blocks[g].Tile(p, kt, v_pairs, j0);
+    }
+  }
+  for (int g = 0; g < G; ++g) blocks[g].Finish(p);
 }
 
-// Single query, no packing: scores by row dot products, then the weighted sum
-// of value rows. Reads K and V exactly once.
 template <typename T>
 void DecodeRow(const HeadProblem<T>& p, int i) {
   const int visible = std::clamp(i + p.causal_offset + 1, 0, p.lk);
@@ -375,22 +407,25 @@ void AttentionHead(const HeadProblem<T>& p) {
     PackVPairs(p.v, p.v_stride, p.lk, p.head_dim, v_pairs);
   }
   int i0 = 0;
-  for (; i0 + kMr <= p.lq; i0 += kMr) QueryBlock<kMr, T>(p, i0, kt, lk_pad, v_pairs);
+  for (; i0 + kMr * kGroup <= p.lq; i0 += kMr * kGroup) {
+    QueryGroup<kMr, kGroup, T>(p, i0, kt, v_pairs);
+  }
+  for (; i0 + kMr <= p.lq; i0 += kMr) QueryGroup<kMr, 1, T>(p, i0, kt, v_pairs);
   switch (p.lq - i0) {
     case 5:
-      QueryBlock<5, T>(p, i0, kt, lk_pad, v_pairs);
+      QueryGroup<5, 1, T>(p, i0, kt, v_pairs);
       break;
     case 4:
-      QueryBlock<4, T>(p, i0, kt, lk_pad, v_pairs);
+      QueryGroup<4, 1, T>(p, i0, kt, v_pairs);
       break;
     case 3:
-      QueryBlock<3, T>(p, i0, kt, lk_pad, v_pairs);
+      QueryGroup<3, 1, T>(p, i0, kt, v_pairs);
       break;
     case 2:
-      QueryBlock<2, T>(p, i0, kt, lk_pad, v_pairs);
+      QueryGroup<2, 1, T>(p, i0, kt, v_pairs);
       break;
     case 1:
-      QueryBlock<1, T>(p, i0, kt, lk_pad, v_pairs);
+      QueryGroup<1, 1, T>(p, i0, kt, v_pairs);
       break;
     default:
       break;

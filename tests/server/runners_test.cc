@@ -256,6 +256,10 @@ class CountedItem : public WorkItem {
   explicit CountedItem(int steps) : steps_needed(steps) { size = steps; }
   int steps_needed;
   int steps_done = 0;
+  // SharedCompute::slow_steps when the last step ended, inside its slot (read
+  // after `done`, the count would also take in slow steps that ran while the
+  // waiting thread was slow to wake up on a busy machine).
+  int slow_steps_at_end = 0;
   absl::Notification done;
 
  protected:
@@ -273,8 +277,12 @@ class SlotStepRunner : public StepRunner {
     shared_->slots.Acquire();
     absl::SleepFor(step_);
     if (slow_) shared_->slow_steps.fetch_add(1);
+    for (WorkItem* item : active) {
+      auto* counted = static_cast<CountedItem*>(item);
+      ++counted->steps_done;
+      counted->slow_steps_at_end = shared_->slow_steps.load();
+    }
     shared_->slots.Release();
-    for (WorkItem* item : active) ++static_cast<CountedItem*>(item)->steps_done;
     return absl::OkStatus();
   }
   bool Done(WorkItem& item) override {
@@ -318,7 +326,7 @@ TEST(ComputeSlotsTest, AFastModelWaitsAtMostOneSlowStepPerStep) {
     ASSERT_TRUE(fast.Submit(item).ok());
     ASSERT_TRUE(item->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
     latency_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-    interleaved.push_back(shared.slow_steps.load() - before);
+    interleaved.push_back(item->slow_steps_at_end - before);
   }
   slow.Shutdown(absl::ZeroDuration());
   std::sort(interleaved.begin(), interleaved.end());

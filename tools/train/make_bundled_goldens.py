@@ -49,8 +49,8 @@ def truncate(ids, limit):
 
 def greedy_options(model_dir):
     """Greedy search with the model's length, forcing and n-gram settings; its
-    num_beams and repetition_penalty stay off (the test asks heed for plain
-    greedy search too)."""
+    num_beams, repetition penalties and no_adjacent_repeat_ngram_size stay off
+    (the test asks heed for plain greedy search too)."""
     with open(os.path.join(model_dir, "generation_config.json")) as f:
         g = json.load(f)
     return {"max_length": g["max_length"], "min_length": g.get("min_length", 0),

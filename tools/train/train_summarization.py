@@ -77,8 +77,12 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--num-beams", type=int, default=4, help="generation_config default")
-    parser.add_argument("--repetition-penalty", type=float, default=1.5,
+    parser.add_argument("--repetition-penalty", type=float, default=1.0,
                         help="generation_config default")
+    parser.add_argument("--encoder-repetition-penalty", type=float, default=2.0,
+                        help="generation_config default (favours copying from the input)")
+    parser.add_argument("--no-adjacent-repeat-ngram-size", type=int, default=3,
+                        help="generation_config default (heed's stutter guard)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     trainer.seed_everything(args.seed)
@@ -157,6 +161,8 @@ def main():
                        "forced_bos_token_id": 0, "forced_eos_token_id": 2, "max_length": 32,
                        "min_length": 3, "no_repeat_ngram_size": 3, "num_beams": args.num_beams,
                        "repetition_penalty": args.repetition_penalty,
+                       "encoder_repetition_penalty": args.encoder_repetition_penalty,
+                       "no_adjacent_repeat_ngram_size": args.no_adjacent_repeat_ngram_size,
                        "pad_token_id": 1})
     export.write_json(os.path.join(args.out, "tokenizer_config.json"),
                       {"model_max_length": args.max_source, "tokenizer_class": "BartTokenizer",

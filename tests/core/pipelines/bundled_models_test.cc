@@ -80,9 +80,12 @@ class BundledModelTest : public ::testing::Test {
     request.text = c.text;
     request.truncate_input = true;
     // The reference is plain greedy search with the model's other defaults
-    // (the summarizer's own default is beam 4 with a repetition penalty).
+    // (the summarizer's own default is beam 4 with an encoder repetition
+    // penalty and heed's no-adjacent-repeat rule).
     request.num_beams = 1;
     request.repetition_penalty = 1.0f;
+    request.encoder_repetition_penalty = 1.0f;
+    request.no_adjacent_repeat_ngram_size = 0;
     auto result = model_->generator->Generate(request);
     EXPECT_TRUE(result.ok()) << result.status();
     std::vector<int> ids;
