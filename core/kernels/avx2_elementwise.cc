@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "core/kernels/internal/isa_kernels.h"
 #include "core/kernels/kernel_table.h"
@@ -192,6 +193,56 @@ int64_t ArgMax(const float* x, int64_t n) {
     }
   }
   return arg;
+}
+
+// vcvtps2dq rounds to nearest even, as the portable version's 1.5 * 2^23
+// trick does, so every level writes the same codes.
+float QuantizeRowU8(const float* x, int64_t n, uint8_t* q) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 vmax = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+  if (i < n) {
+    vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, MaskedLoad(x + i, FirstLanes(n - i))));
+  }
+  const float max_abs = ReduceMax(vmax);
+  const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  const __m256 inv = _mm256_set1_ps(1.0f / scale);
+  const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+  const __m256i shift = _mm256_set1_epi32(128);
+  for (i = 0; i < n; i += 8) {
+    const __m256i live = FirstLanes(n - i);
+    const __m256 v = _mm256_min_ps(
+        _mm256_max_ps(_mm256_mul_ps(MaskedLoad(x + i, live), inv), lo), hi);
+    const __m256i codes = _mm256_add_epi32(_mm256_cvtps_epi32(v), shift);
+    // 8 int32 in [1, 255] to 8 bytes.
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(codes),
+                                          _mm256_extracti128_si256(codes, 1));
+    const __m128i bytes = _mm_packus_epi16(words, words);
+    if (i + 8 <= n) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(q + i), bytes);
+    } else {
+      alignas(16) uint8_t last[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(last), bytes);
+      std::memcpy(q + i, last, n - i);
+    }
+  }
+  return scale;
+}
+
+void DequantizeRow(const int32_t* sums, const int32_t* compensation,
+                   const float* channel_scales, const float* bias, float row_scale,
+                   float* y, int64_t n) {
+  const __m256 rs = _mm256_set1_ps(row_scale);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i live = FirstLanes(n - i);
+    const __m256i s = _mm256_maskload_epi32(sums + i, live);
+    const __m256i c = _mm256_maskload_epi32(compensation + i, live);
+    const __m256 scale = _mm256_mul_ps(rs, MaskedLoad(channel_scales + i, live));
+    __m256 v = _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_sub_epi32(s, c)));
+    if (bias != nullptr) v = _mm256_add_ps(v, MaskedLoad(bias + i, live));
+    _mm256_maskstore_ps(y + i, live, v);
+  }
 }
 
 }  // namespace heed::kernels::avx2

@@ -19,6 +19,8 @@ const KernelTable& Avx2Kernels() {
       .scaled_copy = &avx2::ScaledCopy,
       // Only bf16 attention converts, and it runs at avx512_bf16.
       .to_bf16 = GenericKernels().to_bf16,
+      .quantize_row_u8 = &avx2::QuantizeRowU8,
+      .dequantize_row = &avx2::DequantizeRow,
   };
   return table;
 }

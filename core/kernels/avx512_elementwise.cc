@@ -200,4 +200,41 @@ int64_t ArgMax(const float* x, int64_t n) {
   return arg;
 }
 
+// vcvtps2dq rounds to nearest even, as the portable version's 1.5 * 2^23
+// trick does, so every level writes the same codes.
+float QuantizeRowU8(const float* x, int64_t n, uint8_t* q) {
+  __m512 vmax = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(FirstLanes(n - i), x + i)));
+  }
+  const float max_abs = _mm512_reduce_max_ps(vmax);
+  const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  const __m512 inv = _mm512_set1_ps(1.0f / scale);
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  const __m512i shift = _mm512_set1_epi32(128);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    const __m512 v = _mm512_min_ps(
+        _mm512_max_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + i), inv), lo), hi);
+    const __m512i codes = _mm512_add_epi32(_mm512_cvtps_epi32(v), shift);
+    _mm_mask_storeu_epi8(q + i, live, _mm512_cvtepi32_epi8(codes));
+  }
+  return scale;
+}
+
+void DequantizeRow(const int32_t* sums, const int32_t* compensation,
+                   const float* channel_scales, const float* bias, float row_scale,
+                   float* y, int64_t n) {
+  const __m512 rs = _mm512_set1_ps(row_scale);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 live = FirstLanes(n - i);
+    const __m512i s = _mm512_maskz_loadu_epi32(live, sums + i);
+    const __m512i c = _mm512_maskz_loadu_epi32(live, compensation + i);
+    const __m512 scale = _mm512_mul_ps(rs, _mm512_maskz_loadu_ps(live, channel_scales + i));
+    __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(_mm512_sub_epi32(s, c)));
+    if (bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, bias + i));
+    _mm512_mask_storeu_ps(y + i, live, v);
+  }
+}
+
 }  // namespace heed::kernels::avx512

@@ -21,6 +21,16 @@ void AddInPlace(float* y, const float* x, int64_t n) { Kernels().add(y, x, n); }
 
 void ConvertToBf16(const float* x, bf16* y, int64_t n) { Kernels().to_bf16(x, y, n); }
 
+float QuantizeRowToU8(const float* x, int64_t n, uint8_t* q) {
+  return Kernels().quantize_row_u8(x, n, q);
+}
+
+void DequantizeRow(const int32_t* sums, const int32_t* compensation,
+                   const float* channel_scales, const float* bias, float row_scale,
+                   float* y, int64_t n) {
+  Kernels().dequantize_row(sums, compensation, channel_scales, bias, row_scale, y, n);
+}
+
 absl::Status EmbeddingGather(const float* table, int64_t vocab, int64_t cols,
                              std::span<const int32_t> ids, float scale, float* out) {
   for (size_t i = 0; i < ids.size(); ++i) {

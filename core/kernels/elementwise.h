@@ -41,6 +41,18 @@ void AddInPlace(float* y, const float* x, int64_t n);
 // y = x rounded to bf16 (FloatToBf16: to nearest even, NaN stays NaN).
 void ConvertToBf16(const float* x, bf16* y, int64_t n);
 
+// int8 activations of one row: returns scale = max |x| / 127 (1 for a row of
+// zeros) and writes q[i] = round(x[i] / scale) + 128 (to nearest even), so
+// that a row's codes never depend on other rows.
+float QuantizeRowToU8(const float* x, int64_t n, uint8_t* q);
+
+// One row of an int8 product back to f32: y[i] = row_scale channel_scales[i]
+// (sums[i] - compensation[i]) + bias[i] (bias may be null). `compensation`
+// removes the +128 shift of the u8 codes (128 Σ_k w[i][k]).
+void DequantizeRow(const int32_t* sums, const int32_t* compensation,
+                   const float* channel_scales, const float* bias, float row_scale,
+                   float* y, int64_t n);
+
 // out[i] = table[ids[i]] * scale for each id (rows of `cols` floats); an id
 // outside [0, vocab) is an error naming it.
 absl::Status EmbeddingGather(const float* table, int64_t vocab, int64_t cols,

@@ -125,6 +125,31 @@ void ToBf16(const float* x, bf16* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = FloatToBf16(x[i]);
 }
 
+float QuantizeRowU8(const float* x, int64_t n, uint8_t* q) {
+  float max_abs = 0.0f;
+  for (int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::abs(x[i]));
+  const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  const float inv = 1.0f / scale;
+  for (int64_t i = 0; i < n; ++i) {
+    // Round to nearest even by adding and subtracting 1.5 * 2^23: nearbyint's
+    // result, but plain arithmetic that the compiler vectorizes (nearbyint is
+    // a library call per element on baseline x86-64).
+    const float v = std::clamp(x[i] * inv, -127.0f, 127.0f);
+    const float rounded = (v + 12582912.0f) - 12582912.0f;
+    q[i] = static_cast<uint8_t>(static_cast<int32_t>(rounded) + 128);
+  }
+  return scale;
+}
+
+void DequantizeRow(const int32_t* sums, const int32_t* compensation,
+                   const float* channel_scales, const float* bias, float row_scale,
+                   float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = row_scale * channel_scales[i] * static_cast<float>(sums[i] - compensation[i]) +
+           (bias != nullptr ? bias[i] : 0.0f);
+  }
+}
+
 }  // namespace
 
 const KernelTable& Table() {
@@ -139,6 +164,8 @@ const KernelTable& Table() {
       .add = &Add,
       .scaled_copy = &ScaledCopy,
       .to_bf16 = &ToBf16,
+      .quantize_row_u8 = &QuantizeRowU8,
+      .dequantize_row = &DequantizeRow,
   };
   return table;
 }

@@ -25,6 +25,8 @@ static KernelTable MakeAvx512Table(cpu::Isa isa) {
       .add = &avx512::Add,
       .scaled_copy = &avx512::ScaledCopy,
       .to_bf16 = &avx512::ToBf16,
+      .quantize_row_u8 = &avx512::QuantizeRowU8,
+      .dequantize_row = &avx512::DequantizeRow,
   };
 }
 

@@ -24,6 +24,10 @@ struct KernelTable {
   void (*add)(float* y, const float* x, int64_t n);
   void (*scaled_copy)(const float* x, float* y, int64_t n, float scale);
   void (*to_bf16)(const float* x, bf16* y, int64_t n);
+  float (*quantize_row_u8)(const float* x, int64_t n, uint8_t* q);
+  void (*dequantize_row)(const int32_t* sums, const int32_t* compensation,
+                         const float* channel_scales, const float* bias, float row_scale,
+                         float* y, int64_t n);
 };
 
 // The table of the active ISA (cpu::ActiveIsa()).

@@ -1,5 +1,7 @@
 #include "core/ops/linear.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -7,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/kernels/elementwise.h"
 #include "core/ops/onednn_engine.h"
 #include "core/tensor/dtype.h"
 
@@ -79,22 +82,20 @@ constexpr int64_t kParallelElements = 1 << 15;
 // the other rows of the batch; writes x / scale + 128 as u8.
 void QuantizeRows(const float* x, int64_t m, int64_t k, uint8_t* out, float* scales) {
 #pragma omp parallel for schedule(static) if (m * k >= kParallelElements)
-  for (int64_t i = 0; i < m; ++i) {
-    const float* row = x + i * k;
-    float max_abs = 0.0f;
-    for (int64_t j = 0; j < k; ++j) max_abs = std::max(max_abs, std::abs(row[j]));
-    const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
-    const float inv = 1.0f / scale;
-    uint8_t* q = out + i * k;
-    for (int64_t j = 0; j < k; ++j) {
-      // Round to nearest even by adding and subtracting 1.5 * 2^23: the same
-      // result as nearbyint, but plain arithmetic that the compiler vectorizes
-      // (nearbyint is a library call per element on baseline x86-64).
-      const float v = std::clamp(row[j] * inv, -127.0f, 127.0f);
-      const float rounded = (v + 12582912.0f) - 12582912.0f;
-      q[j] = static_cast<uint8_t>(static_cast<int32_t>(rounded) + 128);
-    }
-    scales[i] = scale;
+  for (int64_t i = 0; i < m; ++i) scales[i] = kernels::QuantizeRowToU8(x + i * k, k, out + i * k);
+}
+
+// Contiguous chunks of the compute threads (one per thread).
+void ToBf16(const float* x, int64_t n, bf16* y) {
+  if (n < kParallelElements) {
+    kernels::ConvertToBf16(x, y, n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t begin = n * t / threads, end = n * (t + 1) / threads;
+    kernels::ConvertToBf16(x + begin, y + begin, end - begin);
   }
 }
 
@@ -276,9 +277,7 @@ absl::Status Linear::ForwardRows(const float* x, int64_t m, float* y) const {
     Staging& staging = t_staging;
     if (compute_type_ == ComputeType::kBFloat16) {
       staging.bf16_src.resize(n_in);
-      bf16* converted = staging.bf16_src.data();
-#pragma omp parallel for schedule(static) if (n_in >= kParallelElements)
-      for (int64_t i = 0; i < n_in; ++i) converted[i] = FloatToBf16(x[i]);
+      ToBf16(x, n_in, staging.bf16_src.data());
       src_data = staging.bf16_src.data();
     } else if (compute_type_ == ComputeType::kInt8) {
       staging.u8_src.resize(n_in);
@@ -313,14 +312,9 @@ void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_
   const int64_t n_out = out_features_;
 #pragma omp parallel for schedule(static) if (m * n_out >= kParallelElements)
   for (int64_t i = 0; i < m; ++i) {
-    const int32_t* acc = sums + i * n_out;
-    float* out = y + i * n_out;
-    const float x_scale = row_scales[i];
-    for (int64_t n = 0; n < n_out; ++n) {
-      out[n] = x_scale * channel_scales_[n] *
-                   static_cast<float>(acc[n] - shift_compensation_[n]) +
-               (bias != nullptr ? bias[n] : 0.0f);
-    }
+    kernels::DequantizeRow(sums + i * n_out, shift_compensation_.data(),
+                           channel_scales_.data(), bias, row_scales[i], y + i * n_out,
+                           n_out);
   }
 }
 

@@ -21,6 +21,10 @@ int64_t ArgMax(const float* x, int64_t n);
 void Gelu(float* x, int64_t n, GeluForm form);
 void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);
+float QuantizeRowU8(const float* x, int64_t n, uint8_t* q);
+void DequantizeRow(const int32_t* sums, const int32_t* compensation,
+                   const float* channel_scales, const float* bias, float row_scale,
+                   float* y, int64_t n);
 }  // namespace heed::kernels::avx2
 
 namespace heed::kernels::avx512 {
@@ -35,6 +39,10 @@ void Gelu(float* x, int64_t n, GeluForm form);
 void Add(float* y, const float* x, int64_t n);
 void ScaledCopy(const float* x, float* y, int64_t n, float scale);
 void ToBf16(const float* x, bf16* y, int64_t n);
+float QuantizeRowU8(const float* x, int64_t n, uint8_t* q);
+void DequantizeRow(const int32_t* sums, const int32_t* compensation,
+                   const float* channel_scales, const float* bias, float row_scale,
+                   float* y, int64_t n);
 }  // namespace heed::kernels::avx512
 
 #endif  // HEED_CORE_KERNELS_INTERNAL_ISA_KERNELS_H_

@@ -2,6 +2,7 @@
 // every ISA, over sizes that exercise the vector tails.
 #include "core/kernels/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -167,6 +168,54 @@ TEST_P(ElementwiseTest, ConvertToBf16RoundsToNearestEven) {
       } else {
         EXPECT_EQ(y[i].bits, NearestBf16(x[i])) << x[i] << " n=" << n << " i=" << i;
       }
+    }
+  }
+}
+
+TEST_P(ElementwiseTest, QuantizeRowToU8RoundsToNearestEven) {
+  for (int64_t n : kSizes) {
+    std::vector<float> x = Random(n, -2.0f, 2.0f, n + 5);
+    // Exact halves of the scale (127 / 2 = 63.5 at max |x| = 2) round to even.
+    x[0] = n > 1 ? 2.0f : x[0];
+    if (n > 2) x[1] = 63.5f * 2.0f / 127.0f;
+    if (n > 3) x[2] = -0.0f;
+    std::vector<uint8_t> q(n);
+    const float scale = QuantizeRowToU8(x.data(), n, q.data());
+    float max_abs = 0.0f;
+    for (float v : x) max_abs = std::max(max_abs, std::abs(v));
+    EXPECT_EQ(scale, max_abs / 127.0f) << "n=" << n;
+    for (int64_t i = 0; i < n; ++i) {
+      const float code = std::nearbyint(std::clamp(x[i] * (1.0f / scale), -127.0f, 127.0f));
+      EXPECT_EQ(q[i], static_cast<int>(code) + 128) << "n=" << n << " i=" << i;
+    }
+  }
+  std::vector<float> zeros(17, 0.0f);
+  std::vector<uint8_t> q(17);
+  EXPECT_EQ(QuantizeRowToU8(zeros.data(), 17, q.data()), 1.0f);
+  EXPECT_EQ(q, std::vector<uint8_t>(17, 128));
+}
+
+TEST_P(ElementwiseTest, DequantizeRowScalesShiftsAndAddsBias) {
+  for (int64_t n : kSizes) {
+    std::mt19937 rng(n);
+    std::uniform_int_distribution<int32_t> ints(-1 << 20, 1 << 20);
+    std::vector<int32_t> sums(n), compensation(n);
+    for (int64_t i = 0; i < n; ++i) {
+      sums[i] = ints(rng);
+      compensation[i] = ints(rng);
+    }
+    const std::vector<float> scales = Random(n, 1e-4f, 1e-2f, n + 7);
+    const std::vector<float> bias = Random(n, -1.0f, 1.0f, n + 9);
+    for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+      std::vector<float> y(n + 1, 42.0f);  // the element past the row stays
+      DequantizeRow(sums.data(), compensation.data(), scales.data(), b, 0.03f, y.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = 0.03 * static_cast<double>(scales[i]) *
+                                (static_cast<double>(sums[i]) - compensation[i]) +
+                            (b != nullptr ? b[i] : 0.0);
+        EXPECT_NEAR(y[i], want, 1e-5 * std::abs(want) + 1e-6) << "n=" << n << " i=" << i;
+      }
+      EXPECT_EQ(y[n], 42.0f);
     }
   }
 }
