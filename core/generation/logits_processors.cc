@@ -79,7 +79,8 @@ void ApplyLogitsProcessors(const GenerationParams& params, std::span<const int> 
   const int generated = length - 1;  // after the decoder start token
   for (int m = 1; m <= params.no_adjacent_repeat_ngram_size && 2 * m - 1 <= generated;
        ++m) {
-    if (std::equal(sequence.end() - (m - 1), sequence.end(), sequence.end() - (2 * m - 1))) {
+    if (std::equal(sequence.end() - (m - 1), sequence.end(),
+                   sequence.end() - (2 * m - 1))) {
       Forbid(scores, sequence[length - m]);
     }
   }

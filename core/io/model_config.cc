@@ -231,8 +231,8 @@ absl::StatusOr<GenerationDefaults> ParseGenerationDefaults(
     g.length_penalty = f.Float("length_penalty", g.length_penalty);
     g.early_stopping = f.Bool("early_stopping", g.early_stopping);
     g.no_repeat_ngram_size = f.Int("no_repeat_ngram_size", g.no_repeat_ngram_size, 0, 64);
-    g.no_adjacent_repeat_ngram_size = f.Int("no_adjacent_repeat_ngram_size",
-                                            g.no_adjacent_repeat_ngram_size, 0, 64);
+    g.no_adjacent_repeat_ngram_size =
+        f.Int("no_adjacent_repeat_ngram_size", g.no_adjacent_repeat_ngram_size, 0, 64);
     g.repetition_penalty = f.Float("repetition_penalty", g.repetition_penalty);
     g.encoder_repetition_penalty =
         f.Float("encoder_repetition_penalty", g.encoder_repetition_penalty);

@@ -34,7 +34,7 @@ constexpr int kMr = 6;      // query rows per micro-tile
 constexpr int kNk = 16;     // keys per score micro-kernel: two 8-float vectors
 constexpr int kTile = 128;  // keys per online-softmax step
 constexpr int kMaxHeadDim = 256;
-constexpr int kGroup = 4;   // micro-tiles that share each key tile (QueryGroup)
+constexpr int kGroup = 4;  // micro-tiles that share each key tile (QueryGroup)
 
 struct Scratch {
   AlignedBuffer packed_k;
@@ -289,7 +289,8 @@ void AttentionHeadF32(const HeadProblem<float>& p) {
   float* kt = static_cast<float*>(t_scratch.packed_k.data());
   PackKTransposed(p.k, p.k_stride, p.lk, p.head_dim, lk_pad, kt);
   int i0 = 0;
-  for (; i0 + kMr * kGroup <= p.lq; i0 += kMr * kGroup) QueryGroup<kMr, kGroup>(p, i0, kt);
+  for (; i0 + kMr * kGroup <= p.lq; i0 += kMr * kGroup)
+    QueryGroup<kMr, kGroup>(p, i0, kt);
   for (; i0 + kMr <= p.lq; i0 += kMr) QueryGroup<kMr, 1>(p, i0, kt);
   switch (p.lq - i0) {
     case 5:

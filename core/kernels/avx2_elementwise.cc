@@ -201,9 +201,11 @@ float QuantizeRowU8(const float* x, int64_t n, uint8_t* q) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   __m256 vmax = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+  for (; i + 8 <= n; i += 8)
+    vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
   if (i < n) {
-    vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, MaskedLoad(x + i, FirstLanes(n - i))));
+    vmax =
+        _mm256_max_ps(vmax, _mm256_andnot_ps(sign, MaskedLoad(x + i, FirstLanes(n - i))));
   }
   const float max_abs = ReduceMax(vmax);
   const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
@@ -212,8 +214,8 @@ float QuantizeRowU8(const float* x, int64_t n, uint8_t* q) {
   const __m256i shift = _mm256_set1_epi32(128);
   for (i = 0; i < n; i += 8) {
     const __m256i live = FirstLanes(n - i);
-    const __m256 v = _mm256_min_ps(
-        _mm256_max_ps(_mm256_mul_ps(MaskedLoad(x + i, live), inv), lo), hi);
+    const __m256 v =
+        _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(MaskedLoad(x + i, live), inv), lo), hi);
     const __m256i codes = _mm256_add_epi32(_mm256_cvtps_epi32(v), shift);
     // 8 int32 in [1, 255] to 8 bytes.
     const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(codes),

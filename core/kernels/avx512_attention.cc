@@ -40,7 +40,7 @@ constexpr int kMr = 6;      // query rows per micro-tile
 constexpr int kNk = 64;     // keys per score micro-kernel: four 16-float vectors
 constexpr int kTile = 128;  // keys per online-softmax step
 constexpr int kMaxHeadDim = 256;
-constexpr int kGroup = 4;   // micro-tiles that share each key tile (QueryGroup)
+constexpr int kGroup = 4;  // micro-tiles that share each key tile (QueryGroup)
 
 // Per-thread packing buffers, reused across calls.
 struct Scratch {
@@ -244,7 +244,8 @@ struct RowBlock {
     }
   }
 
-  void Tile(const HeadProblem<T>& p, const uint32_t* kt, const uint16_t* v_pairs, int j0) {
+  void Tile(const HeadProblem<T>& p, const uint32_t* kt, const uint16_t* v_pairs,
+            int j0) {
     const int units = p.head_dim / Packing<T>::kPerUnit;
     const T* q = p.q + i0 * p.q_stride;
     const __m512 scale = _mm512_set1_ps(p.scale * 1.44269504f);  // log2(e)

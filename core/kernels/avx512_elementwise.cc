@@ -205,7 +205,8 @@ int64_t ArgMax(const float* x, int64_t n) {
 float QuantizeRowU8(const float* x, int64_t n, uint8_t* q) {
   __m512 vmax = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
-    vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(FirstLanes(n - i), x + i)));
+    vmax = _mm512_max_ps(vmax,
+                         _mm512_abs_ps(_mm512_maskz_loadu_ps(FirstLanes(n - i), x + i)));
   }
   const float max_abs = _mm512_reduce_max_ps(vmax);
   const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
@@ -230,7 +231,8 @@ void DequantizeRow(const int32_t* sums, const int32_t* compensation,
     const __mmask16 live = FirstLanes(n - i);
     const __m512i s = _mm512_maskz_loadu_epi32(live, sums + i);
     const __m512i c = _mm512_maskz_loadu_epi32(live, compensation + i);
-    const __m512 scale = _mm512_mul_ps(rs, _mm512_maskz_loadu_ps(live, channel_scales + i));
+    const __m512 scale =
+        _mm512_mul_ps(rs, _mm512_maskz_loadu_ps(live, channel_scales + i));
     __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(_mm512_sub_epi32(s, c)));
     if (bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, bias + i));
     _mm512_mask_storeu_ps(y + i, live, v);

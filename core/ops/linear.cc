@@ -82,7 +82,8 @@ constexpr int64_t kParallelElements = 1 << 15;
 // the other rows of the batch; writes x / scale + 128 as u8.
 void QuantizeRows(const float* x, int64_t m, int64_t k, uint8_t* out, float* scales) {
 #pragma omp parallel for schedule(static) if (m * k >= kParallelElements)
-  for (int64_t i = 0; i < m; ++i) scales[i] = kernels::QuantizeRowToU8(x + i * k, k, out + i * k);
+  for (int64_t i = 0; i < m; ++i)
+    scales[i] = kernels::QuantizeRowToU8(x + i * k, k, out + i * k);
 }
 
 // Contiguous chunks of the compute threads (one per thread).

@@ -164,10 +164,8 @@ absl::Status ApplyGenerationParameters(const json& parameters,
           p,
           {"max_new_tokens", "min_new_tokens", "num_beams", "length_penalty",
            "no_repeat_ngram_size", "no_adjacent_repeat_ngram_size", "repetition_penalty",
-           "encoder_repetition_penalty",
-           "do_sample", "temperature",
-           "top_k", "top_p", "seed", "truncation", "clean_up_tokenization_spaces",
-           "src_lang", "tgt_lang"},
+           "encoder_repetition_penalty", "do_sample", "temperature", "top_k", "top_p",
+           "seed", "truncation", "clean_up_tokenization_spaces", "src_lang", "tgt_lang"},
           "parameters");
       !s.ok()) {
     return s;
@@ -193,11 +191,13 @@ absl::Status ApplyGenerationParameters(const json& parameters,
   if (present) options->set_length_penalty(f);
   if (auto s = ReadInt(p, "no_repeat_ngram_size", &i, &present); !s.ok()) return s;
   if (present) options->set_no_repeat_ngram_size(i);
-  if (auto s = ReadInt(p, "no_adjacent_repeat_ngram_size", &i, &present); !s.ok()) return s;
+  if (auto s = ReadInt(p, "no_adjacent_repeat_ngram_size", &i, &present); !s.ok())
+    return s;
   if (present) options->set_no_adjacent_repeat_ngram_size(i);
   if (auto s = ReadFloat(p, "repetition_penalty", &f, &present); !s.ok()) return s;
   if (present) options->set_repetition_penalty(f);
-  if (auto s = ReadFloat(p, "encoder_repetition_penalty", &f, &present); !s.ok()) return s;
+  if (auto s = ReadFloat(p, "encoder_repetition_penalty", &f, &present); !s.ok())
+    return s;
   if (present) options->set_encoder_repetition_penalty(f);
   bool sample = false;
   if (auto s = ReadBool(p, "do_sample", &sample, &present); !s.ok()) return s;

@@ -31,8 +31,8 @@ absl::StatusOr<HfRequest> ParseHfRequest(absl::string_view body);
 
 // Translation and summarization: max_new_tokens, min_new_tokens, num_beams,
 // length_penalty, no_repeat_ngram_size, no_adjacent_repeat_ngram_size (heed's),
-// repetition_penalty, encoder_repetition_penalty, do_sample, temperature, top_k, top_p, seed, truncation; also inside
-// "generate_parameters" (where InferenceClient puts them).
+// repetition_penalty, encoder_repetition_penalty, do_sample, temperature, top_k, top_p,
+// seed, truncation; also inside "generate_parameters" (where InferenceClient puts them).
 // clean_up_tokenization_spaces is accepted (heed's text is already clean);
 // src_lang and tgt_lang are refused (a model translates one pair).
 absl::Status ApplyGenerationParameters(const nlohmann::json& parameters,

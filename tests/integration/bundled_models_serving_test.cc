@@ -25,7 +25,8 @@ class BundledModelsServingTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = new ServerProcess(std::move(*server));
     stub_ = heed::v1::Inference::NewStub(
-        grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()))
+                grpc::CreateChannel(server_->grpc_address(),
+                                    grpc::InsecureChannelCredentials()))
                 .release();
   }
   static void TearDownTestSuite() {

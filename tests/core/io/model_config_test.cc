@@ -118,7 +118,8 @@ TEST(ModelConfigTest, PreciseErrors) {
        {R"({"repetition_penalty": 0})", R"({"encoder_repetition_penalty": -1})"}) {
     auto bad_penalty = ParseGenerationDefaults(config, "c", "", "g");
     EXPECT_EQ(bad_penalty.status().code(), absl::StatusCode::kInvalidArgument) << config;
-    EXPECT_NE(bad_penalty.status().message().find("a positive number"), std::string::npos);
+    EXPECT_NE(bad_penalty.status().message().find("a positive number"),
+              std::string::npos);
   }
   // A bad value in generation_config.json is reported against that file.
   auto bad_generation =

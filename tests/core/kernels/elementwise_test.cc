@@ -185,7 +185,8 @@ TEST_P(ElementwiseTest, QuantizeRowToU8RoundsToNearestEven) {
     for (float v : x) max_abs = std::max(max_abs, std::abs(v));
     EXPECT_EQ(scale, max_abs / 127.0f) << "n=" << n;
     for (int64_t i = 0; i < n; ++i) {
-      const float code = std::nearbyint(std::clamp(x[i] * (1.0f / scale), -127.0f, 127.0f));
+      const float code =
+          std::nearbyint(std::clamp(x[i] * (1.0f / scale), -127.0f, 127.0f));
       EXPECT_EQ(q[i], static_cast<int>(code) + 128) << "n=" << n << " i=" << i;
     }
   }
@@ -208,7 +209,8 @@ TEST_P(ElementwiseTest, DequantizeRowScalesShiftsAndAddsBias) {
     const std::vector<float> bias = Random(n, -1.0f, 1.0f, n + 9);
     for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
       std::vector<float> y(n + 1, 42.0f);  // the element past the row stays
-      DequantizeRow(sums.data(), compensation.data(), scales.data(), b, 0.03f, y.data(), n);
+      DequantizeRow(sums.data(), compensation.data(), scales.data(), b, 0.03f, y.data(),
+                    n);
       for (int64_t i = 0; i < n; ++i) {
         const double want = 0.03 * static_cast<double>(scales[i]) *
                                 (static_cast<double>(sums[i]) - compensation[i]) +

@@ -6,9 +6,9 @@
 
 #include <cmath>
 
+#include "core/io/json_file.h"
 #include "core/ops/compute_type.h"
 #include "core/ops/onednn_engine.h"
-#include "core/io/json_file.h"
 #include "core/tokenizers/wordpiece_tokenizer.h"
 #include "gtest/gtest.h"
 
