@@ -6,8 +6,8 @@
 // K is packed once per head as Kᵀ in blocks of 16 keys, so the score
 // micro-kernel streams one contiguous block (a whole-row Kᵀ would put its
 // rows a power of two apart at long lengths, all in the same cache sets);
-// V is read as stored. Four blocks of kMr query rows take each key tile in
-// turn, so that the tile is read from memory once per 24 rows.
+// V is copied into contiguous rows. Four blocks of kMr query rows take each
+// key tile in turn, so that the tile is read from memory once per 24 rows.
 // Single-query problems (decoding) stream K and V rows directly. bf16 inputs
 // take the portable path: AVX2 has no bf16 dot product.
 #include <algorithm>
@@ -38,6 +38,7 @@ constexpr int kGroup = 4;  // micro-tiles that share each key tile (QueryGroup)
 
 struct Scratch {
   AlignedBuffer packed_k;
+  AlignedBuffer packed_v;
   AlignedBuffer scores;
 };
 thread_local Scratch t_scratch;
@@ -288,25 +289,44 @@ void AttentionHeadF32(const HeadProblem<float>& p) {
   t_scratch.packed_k.Reserve(static_cast<size_t>(p.head_dim) * lk_pad * sizeof(float));
   float* kt = static_cast<float*>(t_scratch.packed_k.data());
   PackKTransposed(p.k, p.k_stride, p.lk, p.head_dim, lk_pad, kt);
+  // V rows contiguous as well: in the model's layout they are heads x
+  // head_dim floats apart (2 KB at d_model 512), which puts the 16-float
+  // column the P·V kernel reads from every row into two L1 sets.
+  t_scratch.packed_v.Reserve(static_cast<size_t>(p.head_dim) * p.lk * sizeof(float));
+  float* vp = static_cast<float*>(t_scratch.packed_v.data());
+  for (int j = 0; j < p.lk; ++j) {
+    std::memcpy(vp + j * p.head_dim, p.v + j * p.v_stride, p.head_dim * sizeof(float));
+  }
+  HeadProblem<float> packed = p;
+  packed.v = vp;
+  packed.v_stride = p.head_dim;
+  // The first groups' query rows, which the score kernel reads right away
+  // (strided too, and usually not in cache for a new head).
+  for (int i = 0; i < std::min(p.lq, 4 * kMr * kGroup); ++i) {
+    const char* row = reinterpret_cast<const char*>(p.q + i * p.q_stride);
+    for (int b = 0; b < p.head_dim * static_cast<int>(sizeof(float)); b += 64) {
+      _mm_prefetch(row + b, _MM_HINT_T0);
+    }
+  }
   int i0 = 0;
   for (; i0 + kMr * kGroup <= p.lq; i0 += kMr * kGroup)
-    QueryGroup<kMr, kGroup>(p, i0, kt);
-  for (; i0 + kMr <= p.lq; i0 += kMr) QueryGroup<kMr, 1>(p, i0, kt);
+    QueryGroup<kMr, kGroup>(packed, i0, kt);
+  for (; i0 + kMr <= p.lq; i0 += kMr) QueryGroup<kMr, 1>(packed, i0, kt);
   switch (p.lq - i0) {
     case 5:
-      QueryGroup<5, 1>(p, i0, kt);
+      QueryGroup<5, 1>(packed, i0, kt);
       break;
     case 4:
-      QueryGroup<4, 1>(p, i0, kt);
+      QueryGroup<4, 1>(packed, i0, kt);
       break;
     case 3:
-      QueryGroup<3, 1>(p, i0, kt);
+      QueryGroup<3, 1>(packed, i0, kt);
       break;
     case 2:
-      QueryGroup<2, 1>(p, i0, kt);
+      QueryGroup<2, 1>(packed, i0, kt);
       break;
     case 1:
-      QueryGroup<1, 1>(p, i0, kt);
+      QueryGroup<1, 1>(packed, i0, kt);
       break;
     default:
       break;
