@@ -11,8 +11,8 @@
 // are computed together in one vector.
 // K is packed once per head as Kᵀ in 64-key blocks (key index fastest), so the
 // S micro-kernel broadcasts one query element and multiplies 64 keys with 4
-// vector FMAs; V is used as stored for f32 (head_dim fastest) and packed into
-// key pairs for bf16.
+// vector FMAs; V is copied into contiguous rows for f32 (head_dim fastest)
+// and packed into key pairs for bf16.
 // Single-query problems (decoding) skip the packing and stream K and V rows
 // directly: they are memory-bound and every byte is read once.
 #include <algorithm>
@@ -407,26 +407,39 @@ void AttentionHead(const HeadProblem<T>& p) {
     v_pairs = static_cast<uint16_t*>(t_scratch.packed_v.data());
     PackVPairs(p.v, p.v_stride, p.lk, p.head_dim, v_pairs);
   }
+  HeadProblem<T> packed = p;
+  if constexpr (std::is_same_v<T, float>) {
+    // V rows contiguous as well: in the model's layout they are heads x
+    // head_dim floats apart (2 KB at d_model 512), which maps every row of a
+    // tile to the same few L1 sets during the P·V product.
+    t_scratch.packed_v.Reserve(static_cast<size_t>(p.head_dim) * p.lk * sizeof(float));
+    float* vp = static_cast<float*>(t_scratch.packed_v.data());
+    for (int j = 0; j < p.lk; ++j) {
+      std::memcpy(vp + j * p.head_dim, p.v + j * p.v_stride, p.head_dim * sizeof(float));
+    }
+    packed.v = vp;
+    packed.v_stride = p.head_dim;
+  }
   int i0 = 0;
   for (; i0 + kMr * kGroup <= p.lq; i0 += kMr * kGroup) {
-    QueryGroup<kMr, kGroup, T>(p, i0, kt, v_pairs);
+    QueryGroup<kMr, kGroup, T>(packed, i0, kt, v_pairs);
   }
-  for (; i0 + kMr <= p.lq; i0 += kMr) QueryGroup<kMr, 1, T>(p, i0, kt, v_pairs);
+  for (; i0 + kMr <= p.lq; i0 += kMr) QueryGroup<kMr, 1, T>(packed, i0, kt, v_pairs);
   switch (p.lq - i0) {
     case 5:
-      QueryGroup<5, 1, T>(p, i0, kt, v_pairs);
+      QueryGroup<5, 1, T>(packed, i0, kt, v_pairs);
       break;
     case 4:
-      QueryGroup<4, 1, T>(p, i0, kt, v_pairs);
+      QueryGroup<4, 1, T>(packed, i0, kt, v_pairs);
       break;
     case 3:
-      QueryGroup<3, 1, T>(p, i0, kt, v_pairs);
+      QueryGroup<3, 1, T>(packed, i0, kt, v_pairs);
       break;
     case 2:
-      QueryGroup<2, 1, T>(p, i0, kt, v_pairs);
+      QueryGroup<2, 1, T>(packed, i0, kt, v_pairs);
       break;
     case 1:
-      QueryGroup<1, 1, T>(p, i0, kt, v_pairs);
+      QueryGroup<1, 1, T>(packed, i0, kt, v_pairs);
       break;
     default:
       break;
