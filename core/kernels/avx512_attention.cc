@@ -222,7 +222,6 @@ void ValueTileAllChunks(const float* p, const float* alpha, const T* v, int64_t 
   }
 }
 
-// One block of MR query rows starting at row i0, over all visible key tiles.
 // The online-softmax state of MR query rows starting at row i0; Tile folds in
 // one tile of keys.
 template <int MR, typename T>
