@@ -65,8 +65,7 @@ DecoderLayer::Scratch::Scratch(int64_t batch, int64_t d_model, int64_t ffn_dim)
     : qkv(batch * 3 * d_model),
       context(batch * d_model),
       projected(batch * d_model),
-      hidden(batch * ffn_dim),
-      views(batch) {}
+      hidden(batch * ffn_dim) {}
 
 template <typename Cache>
 absl::Status DecoderLayer::Attend(const float* q, int64_t q_stride,

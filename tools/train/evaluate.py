@@ -250,19 +250,16 @@ def main():
     parser.add_argument("--description-split", default="legacy",
                         choices=["legacy", "unseen", "clusters", "val"],
                         help="summarization: which held-out descriptions (see corpora.py)")
-    parser.add_argument("--repetition-penalty", type=float,
-                        help="summarization: the request option (default: the model's)")
-    parser.add_argument("--beam-size", type=int,
-                        help="summarization: the request option (default: the model's)")
-    parser.add_argument("--no-repeat-ngram-size", type=int,
-                        help="summarization: the request option (default: the model's)")
-    parser.add_argument("--length-penalty", type=float,
-                        help="summarization: the request option (default: the model's)")
+    # GenerationOptions fields that summarization requests can set.
+    request_options = (("beam_size", int), ("length_penalty", float),
+                       ("no_repeat_ngram_size", int), ("no_adjacent_repeat_ngram_size", int),
+                       ("repetition_penalty", float), ("encoder_repetition_penalty", float))
+    for name, kind in request_options:
+        parser.add_argument("--" + name.replace("_", "-"), type=kind,
+                            help="summarization: the request option (default: the model's)")
     args = parser.parse_args()
-    options = {k: v for k, v in (("repetition_penalty", args.repetition_penalty),
-                                 ("beam_size", args.beam_size),
-                                 ("no_repeat_ngram_size", args.no_repeat_ngram_size),
-                                 ("length_penalty", args.length_penalty)) if v is not None}
+    options = {name: getattr(args, name) for name, _ in request_options
+               if getattr(args, name) is not None}
     server = Server(args.models, args.compute_type)
     results = {"compute_type": args.compute_type}
     try:
