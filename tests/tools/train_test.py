@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """tools/train's evaluation pieces without torch: the BLEU and ROUGE scorers on
 textbook examples with published results, the hash split, the split by
-near-duplicate cluster, and the extra Debian descriptions."""
+near-duplicate cluster, the extra Debian descriptions, and the summarizer's
+training examples."""
+import random
 import os
 import sys
 import unittest
@@ -12,6 +14,7 @@ import bleu  # noqa: E402
 import corpora  # noqa: E402
 import debian_archive  # noqa: E402
 import rouge  # noqa: E402
+import summarization_data  # noqa: E402
 
 
 class BleuTest(unittest.TestCase):
@@ -111,6 +114,51 @@ class ExtraDescriptionsTest(unittest.TestCase):
                  (text("alpha", 1), "already known")]
         self.assertEqual([s for _, s in corpora.training_extras(splits, extra)],
                          ["near train", "new"])
+
+
+class SummarizationDataTest(unittest.TestCase):
+    class Tokenizer:  # <s> one id per word </s>, as ByteLevelBpe.encode frames them
+        def encode(self, text):
+            return [0] + [10 + int(w) for w in text.split()] + [2]
+
+    def test_sources_end_with_one_eos_as_heed_encodes_them(self):
+        tokenizer = self.Tokenizer()
+        self.assertEqual(summarization_data.source_ids(tokenizer, "1 2 3", 5), [0, 11, 12, 13, 2])
+        self.assertEqual(summarization_data.source_ids(tokenizer, "1 2 3 4", 5),
+                         [0, 11, 12, 13, 2])
+
+    def test_copy_example_masks_one_span_and_asks_for_the_opening(self):
+        mask = 99
+        source = [0] + list(range(10, 50)) + [2]
+        for seed in range(50):
+            src, decoder_input, labels = summarization_data.copy_example(
+                source, random.Random(seed), 24, mask)
+            self.assertEqual(labels, [0] + list(range(10, 34)) + [2])
+            self.assertEqual(decoder_input, [2] + labels[:-1])
+            self.assertEqual(src[:2], [0, mask])  # the task's tag
+            self.assertEqual(src[-1], 2)
+            self.assertLessEqual(len(src), len(source))
+            self.assertEqual(src.count(mask), 2)
+            span = src.index(mask, 2)
+            # Before the span the description is intact; 1-3 tokens are gone at it.
+            self.assertEqual(src[2:span], list(range(10, 10 + span - 2)))
+            self.assertLess(span - 2, 24)
+            self.assertIn(src[span + 1] - (10 + span - 2), (1, 2, 3))
+
+    def test_an_epoch_draws_at_most_per_cluster_pairs_of_each_cluster(self):
+        examples = [([0, 10 + i, 2], [2, 0], [0, 2]) for i in range(30)]
+        clusters = [0] * 20 + [1] * 3 + list(range(2, 9))
+        drawn = summarization_data.epoch_examples(examples, clusters, random.Random(1), 4, 0.0,
+                                                  24, 99)
+        by_cluster = [clusters[examples.index(e)] for e in drawn]
+        self.assertEqual(sorted(set(by_cluster)), list(range(9)))
+        self.assertEqual(by_cluster.count(0), 4)
+        self.assertEqual(by_cluster.count(1), 3)
+        self.assertEqual(len(drawn), 4 + 3 + 7)
+        with_copies = summarization_data.epoch_examples(examples, clusters, random.Random(1), 4,
+                                                        1.0, 24, 99)
+        self.assertEqual(len(with_copies), 2 * len(drawn))
+        self.assertTrue(all(e[0][1] == 99 for e in with_copies[len(drawn):]))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,15 @@ descriptions, and writes it in Hugging Face layout.
 Data: the "train" side of corpora.description_splits (near-duplicate clusters
 held out whole), plus the descriptions of other Debian suites and sections
 (debian_archive.py, downloaded once into --cache) whose clusters reach no
-"val" or "test" pair. Prints progress, and ROUGE on 300 "val" pairs after each
+"val" or "test" pair. Each epoch draws at most --per-cluster pairs of a
+near-duplicate cluster and adds auxiliary copy examples (summarization_data.py:
+the description's opening, to be reproduced from the description with a span
+masked), so that the model learns to copy names rather than recall them.
+Sources end with one </s>, as heed encodes them. Prints progress, and ROUGE on 300 "val" pairs after each
 epoch (tools/train/evaluate.py measures the shipped model through heed on
 "test"). Checkpoints go to --work every few minutes; run the same command
-again to resume an interrupted run.
+again to resume an interrupted run (and empty --work before a run with other
+settings).
 
 Usage: /usr/bin/python3 tools/train/train_summarization.py [--data ../shared/data]
            [--out models/bart-synopsis-demo] [--work ~/.cache/heed-train/summarization] > train.log
@@ -28,6 +33,7 @@ import corpora
 import debian_archive
 import export
 import rouge
+import summarization_data
 import trainer
 import transformer
 
@@ -51,7 +57,7 @@ class CachedBpe(hf_tokenizers.ByteLevelBpe):
 
 
 def summarize(model, tokenizer, texts, max_source, max_len):
-    encoded = [tokenizer.encode(t)[:max_source - 1] + [2] for t in texts]
+    encoded = [summarization_data.source_ids(tokenizer, t, max_source) for t in texts]
     outputs = trainer.greedy_in_length_order(model, encoded, 1, 2, 2, max_len, forced_bos=0)
     return [tokenizer.decode(ids).strip() for ids in outputs]
 
@@ -65,7 +71,15 @@ def main():
     parser.add_argument("--cache", default=debian_archive.DEFAULT_CACHE)
     parser.add_argument("--no-extra", action="store_true",
                         help="train on ../shared/data's bookworm descriptions only")
-    parser.add_argument("--epochs", type=float, default=3.5)
+    parser.add_argument("--epochs", type=float, default=2.7)
+    parser.add_argument("--per-cluster", type=int, default=8,
+                        help="at most this many pairs of one near-duplicate cluster per epoch "
+                             "(drawn anew each epoch), so that large package families are "
+                             "not learnt by heart")
+    parser.add_argument("--copy-share", type=float, default=0.3,
+                        help="auxiliary copy examples (summarization_data.copy_example) per "
+                             "summarization pair")
+    parser.add_argument("--copy-tokens", type=int, default=24)
     parser.add_argument("--max-tokens", type=int, default=6000)
     parser.add_argument("--max-source", type=int, default=256)
     parser.add_argument("--d-model", type=int, default=256)
@@ -93,9 +107,10 @@ def main():
     prepared = os.path.join(args.work, "prepared.pickle")
     if os.path.exists(prepared):  # a resumed run: the same data and vocabulary
         with open(prepared, "rb") as f:
-            examples, monitor = pickle.load(f)
+            examples, clusters, monitor = pickle.load(f)
         tokenizer = CachedBpe(vocab_path, merges_path)
     else:
+        import near_duplicates
         splits = corpora.description_splits(args.data)
         extra = [] if args.no_extra else corpora.training_extras(
             splits, debian_archive.descriptions(args.cache))
@@ -106,21 +121,24 @@ def main():
         trainer.log(f"{len(splits['train'])} training pairs + {len(extra)} from other suites "
                     f"and sections, {len(splits['val'])} validation, {len(splits['test'])} "
                     f"held out ({100 * leak:.2f} % with a near-duplicate in training)")
-        learn_bpe([t for p in train_pairs for t in p], args.merges, vocab_path, merges_path)
+        if not (os.path.exists(vocab_path) and os.path.exists(merges_path)):
+            learn_bpe([t for p in train_pairs for t in p], args.merges, vocab_path, merges_path)
         tokenizer = CachedBpe(vocab_path, merges_path)
-        examples = []
-        for description, synopsis in train_pairs:
-            src = tokenizer.encode(description)
-            src = src[:args.max_source - 1] + [2]
+        cluster_of = near_duplicates.clusters([d for d, _ in train_pairs])
+        examples, clusters = [], []
+        for (description, synopsis), cluster in zip(train_pairs, cluster_of):
+            src = summarization_data.source_ids(tokenizer, description, args.max_source)
             tgt = tokenizer.encode(synopsis)
             if len(tgt) <= 48:
                 examples.append((src, [2] + tgt[:-1], tgt))
+                clusters.append(cluster)
         with open(prepared + ".part", "wb") as f:
-            pickle.dump((examples, monitor), f)
+            pickle.dump((examples, clusters, monitor), f)
         os.replace(prepared + ".part", prepared)
     trainer.log(f"{args.merges} merges, vocabulary {len(tokenizer.vocab)}; "
                 f"{len(examples)} pairs, {sum(len(e[0]) for e in examples):,} source and "
-                f"{sum(len(e[2]) for e in examples):,} target tokens per epoch")
+                f"{sum(len(e[2]) for e in examples):,} target tokens, "
+                f"{len(set(clusters))} near-duplicate clusters")
 
     config = {"architectures": ["BartForConditionalGeneration"], "model_type": "bart",
               "vocab_size": len(tokenizer.vocab), "d_model": args.d_model,
@@ -136,7 +154,12 @@ def main():
     model = transformer.Seq2Seq(config)
 
     def make_batches(epoch):
-        return trainer.token_batches(examples, args.max_tokens, random.Random(args.seed + epoch))
+        rng = random.Random(args.seed + epoch)
+        return trainer.token_batches(
+            summarization_data.epoch_examples(examples, clusters, rng, args.per_cluster,
+                                              args.copy_share, args.copy_tokens,
+                                              tokenizer.vocab["<mask>"]),
+            args.max_tokens, rng)
 
     def step_loss(batch):
         src = trainer.pad([e[0] for e in batch], 1)
@@ -168,7 +191,7 @@ def main():
                       {"model_max_length": args.max_source, "tokenizer_class": "BartTokenizer",
                        "add_prefix_space": False})
     export.load_rounded(model, args.out)
-    src = tokenizer.encode(monitor[0][0])[:args.max_source - 1] + [2]
+    src = summarization_data.source_ids(tokenizer, monitor[0][0], args.max_source)
     tgt = tokenizer.encode(monitor[0][1])
     diff = export.check_seq2seq(model, args.out, src, [2] + tgt[:-1])
     trainer.log(f"reference vs training module, max |logit difference| {diff:.2e}; "
