@@ -71,7 +71,7 @@ def main():
     parser.add_argument("--cache", default=debian_archive.DEFAULT_CACHE)
     parser.add_argument("--no-extra", action="store_true",
                         help="train on ../shared/data's bookworm descriptions only")
-    parser.add_argument("--epochs", type=float, default=2.7)
+    parser.add_argument("--epochs", type=float, default=3.3)
     parser.add_argument("--per-cluster", type=int, default=8,
                         help="at most this many pairs of one near-duplicate cluster per epoch "
                              "(drawn anew each epoch), so that large package families are "
