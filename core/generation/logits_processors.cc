@@ -41,12 +41,19 @@ void ApplyRepetitionPenalty(float penalty, std::span<const int> sequence,
                             std::span<float> scores) {
   if (penalty == 1.0f) return;
   const int vocab = static_cast<int>(scores.size());
-  std::vector<bool> seen(vocab, false);
+  // Each distinct token once. The marks are kept per thread and cleared token
+  // by token afterwards, so a call costs O(sequence), not an allocation and
+  // a clear of the vocabulary per beam per step.
+  thread_local std::vector<unsigned char> seen;
+  if (seen.size() < scores.size()) seen.resize(scores.size(), 0);
   for (int token : sequence) {
     if (token < 0 || token >= vocab || seen[token]) continue;
-    seen[token] = true;
+    seen[token] = 1;
     float& v = scores[token];
     v = v < 0 ? v * penalty : v / penalty;
+  }
+  for (int token : sequence) {
+    if (token >= 0 && token < vocab) seen[token] = 0;
   }
 }
 

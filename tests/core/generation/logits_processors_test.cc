@@ -80,6 +80,10 @@ TEST(LogitsProcessorsTest, RepetitionPenaltyDividesPositiveAndMultipliesNegative
   std::vector<float> scores = {2.0f, -1.0f, 3.0f, -4.0f, 0.5f};
   ApplyRepetitionPenalty(2.0f, std::vector<int>{0, 1, 1, 3, 99}, scores);
   EXPECT_EQ(scores, (std::vector<float>{1.0f, -2.0f, 3.0f, -8.0f, 0.5f}));
+  // The next call (next step, next beam) starts from no marks.
+  std::vector<float> again = {2.0f, -1.0f, 3.0f, -4.0f, 0.5f};
+  ApplyRepetitionPenalty(2.0f, std::vector<int>{3, 0}, again);
+  EXPECT_EQ(again, (std::vector<float>{1.0f, -1.0f, 3.0f, -8.0f, 0.5f}));
   std::vector<float> unchanged = {2.0f, -1.0f};
   ApplyRepetitionPenalty(1.0f, std::vector<int>{0, 1}, unchanged);
   EXPECT_EQ(unchanged, (std::vector<float>{2.0f, -1.0f}));
