@@ -97,11 +97,11 @@ def training_extras(splits, extra_pairs):
     return [p for p, c in zip(extra, ids[len(own):]) if c not in held]
 
 
-def near_duplicate_share(held_out, train, opening_words=12, jaccard=0.5):
-    """Share of held-out descriptions with a near-duplicate in `train`: the
-    same first `opening_words` words, or a word 3-gram Jaccard similarity of
-    at least `jaccard` with a training description sharing a rare 3-gram
-    (one in at most 50 training descriptions)."""
+def near_duplicate_flags(held_out, train, opening_words=12, jaccard=0.5):
+    """For each held-out text, whether it has a near-duplicate in `train`:
+    the same first `opening_words` words (lower-cased, punctuation dropped),
+    or a word 3-gram Jaccard similarity of at least `jaccard` with a training
+    text sharing a rare 3-gram (one in at most 50 training texts)."""
     import near_duplicates as nd
     openings = {" ".join(nd.words(d)[:opening_words]) for d in train}
     train_sets = [nd.shingles(d) for d in train]
@@ -109,16 +109,21 @@ def near_duplicate_share(held_out, train, opening_words=12, jaccard=0.5):
     for i, s in enumerate(train_sets):
         for x in s:
             index.setdefault(x, []).append(i)
-    leaked = 0
+    flags = []
     for d in held_out:
         if " ".join(nd.words(d)[:opening_words]) in openings:
-            leaked += 1
+            flags.append(True)
             continue
         s = nd.shingles(d)
         candidates = {i for x in s if len(index.get(x, ())) <= 50 for i in index.get(x, ())}
-        if any(nd.jaccard(s, train_sets[i]) >= jaccard for i in candidates):
-            leaked += 1
-    return leaked / max(1, len(held_out))
+        flags.append(any(nd.jaccard(s, train_sets[i]) >= jaccard for i in candidates))
+    return flags
+
+
+def near_duplicate_share(held_out, train, opening_words=12, jaccard=0.5):
+    """Share of held-out texts with a near-duplicate in `train` (near_duplicate_flags)."""
+    flags = near_duplicate_flags(held_out, train, opening_words, jaccard)
+    return sum(flags) / max(1, len(flags))
 
 
 def vader(data, source):

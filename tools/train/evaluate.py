@@ -4,9 +4,12 @@ on the models directory, sends the held-out evaluation sets over gRPC and
 prints the figures the model cards quote, next to their baselines.
 
   translation    BLEU (sacreBLEU 13a, cased) on Multi30k test_2016_flickr and
-                 test_2017_flickr and on the held-out gettext pairs, greedy and beam 4
+                 test_2017_flickr and on the held-out gettext pairs, greedy and beam 4,
+                 also without the pairs that have a near-duplicate in training, next
+                 to copying the English unchanged
   summarization  ROUGE-1/2/L F on the held-out descriptions, next to lead-N words
-  sentiment      accuracy and macro-F1 per VADER source on the held-out sentences
+  sentiment      accuracy and macro-F1 per VADER source on the held-out sentences,
+                 next to the majority label
   long_sentiment accuracy on long texts made of held-out sentences (a known
                  majority label), truncated to the model's length against
                  classified in overlapping windows (long_input CHUNKS)
@@ -85,18 +88,37 @@ def translate(stub, texts, beams):
 
 
 def evaluate_translation(stub, data):
+    """BLEU of each held-out set, greedy and beam 4, on all its pairs and on
+    those whose English has no near-duplicate among the training pairs'
+    (corpora.near_duplicate_flags; the gettext split hashes the exact text,
+    so variants of one message fall on both sides), next to the trivial
+    baseline that copies the English unchanged."""
     results = {}
     sets = {name: corpora.multi30k(data, name) for name in ("test_2016_flickr", "test_2017_flickr")}
     sets["gettext_heldout"] = corpora.gettext(data, "test")
+    train_english = [en for en, _ in
+                     corpora.multi30k(data, "train") + corpora.gettext(data, "train")]
+
+    def scored(hyps, pairs):
+        score, p, bp, _, _ = bleu.corpus_bleu(hyps, [[de for _, de in pairs]])
+        return {"pairs": len(pairs), "BLEU": round(score, 2), "BP": round(bp, 3),
+                "precisions": [round(x, 1) for x in p]}
     for name, pairs in sets.items():
+        seen = corpora.near_duplicate_flags([en for en, _ in pairs], train_english)
+        unseen = [i for i, flag in enumerate(seen) if not flag]
+        results[f"{name} near-duplicate share"] = round(sum(seen) / len(pairs), 4)
+        for subset, rows in (("", range(len(pairs))), (" without near-duplicates", unseen)):
+            chosen = [pairs[i] for i in rows]
+            results[f"{name}{subset} copy the English"] = scored([en for en, _ in chosen], chosen)
         for beams in (1, 4):
             start = time.time()
             hyps = translate(stub, [en for en, _ in pairs], beams)
-            score, p, bp, hyp_len, ref_len = bleu.corpus_bleu(hyps, [[de for _, de in pairs]])
-            results[f"{name} beam {beams}"] = {
-                "pairs": len(pairs), "BLEU": round(score, 2), "BP": round(bp, 3),
-                "precisions": [round(x, 1) for x in p], "seconds": round(time.time() - start, 1)}
-            print(f"translation {name} beam {beams}: {results[f'{name} beam {beams}']}", flush=True)
+            seconds = round(time.time() - start, 1)
+            results[f"{name} beam {beams}"] = scored(hyps, pairs) | {"seconds": seconds}
+            results[f"{name} without near-duplicates beam {beams}"] = scored(
+                [hyps[i] for i in unseen], [pairs[i] for i in unseen])
+        for key in [k for k in results if k.startswith(name)]:
+            print(f"translation {key}: {results[key]}", flush=True)
     return results
 
 
@@ -168,8 +190,9 @@ def evaluate_summarization(stub, data, split="legacy", options=None):
 def evaluate_sentiment(stub, data):
     results = {}
     for source in corpora.VADER_SOURCES:
-        rows = [r for r in labelled(corpora.vader(data, source), BAND)
-                if corpora.split_of(r[0]) == "test"]
+        every = labelled(corpora.vader(data, source), BAND)
+        rows = [r for r in every if corpora.split_of(r[0]) == "test"]
+        train = [r for r in every if corpora.split_of(r[0]) == "train"]
         texts = [t for t, _ in rows]
         batches = [texts[i:i + 32] for i in range(0, len(texts), 32)]
 
@@ -177,9 +200,17 @@ def evaluate_sentiment(stub, data):
             request = inference_pb2.ClassifySentimentRequest(texts=batch, truncate_input=True)
             return [int(r.label == "POSITIVE") for r in stub.ClassifySentiment(request, timeout=120).results]
         predicted = [y for batch in parallel(one, batches) for y in batch]
-        accuracy, macro_f1 = scores([y for _, y in rows], predicted)
+        truth = [y for _, y in rows]
+        accuracy, macro_f1 = scores(truth, predicted)
+        # The trivial baseline: the training side's majority label for every sentence.
+        majority = int(2 * sum(y for _, y in train) >= len(train))
+        baseline_accuracy, baseline_f1 = scores(truth, [majority] * len(truth))
+        near = corpora.near_duplicate_flags(texts, [t for t, _ in train])
         results[source] = {"sentences": len(rows), "accuracy": round(accuracy, 3),
-                           "macro_F1": round(macro_f1, 3)}
+                           "macro_F1": round(macro_f1, 3),
+                           "majority_label_accuracy": round(baseline_accuracy, 3),
+                           "majority_label_macro_F1": round(baseline_f1, 3),
+                           "near_duplicate_share": round(sum(near) / max(1, len(near)), 4)}
         print(f"sentiment {source}: {results[source]}", flush=True)
     return results
 
