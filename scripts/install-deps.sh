@@ -38,7 +38,7 @@ TEST_PACKAGES=(
 # tools/ (training, the PyTorch reference, golden vectors): large, and not
 # needed by the build or the tests, which read committed golden files.
 TOOLS_PACKAGES=(
-  python3-torch python3-sentencepiece python3-regex libopenblas0-pthread
+  python3-torch python3-sentencepiece python3-regex libopenblas0-pthread libjemalloc2
 )
 
 want=("${BUILD_PACKAGES[@]}")

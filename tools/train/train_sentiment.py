@@ -75,6 +75,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
+    trainer.run_under_jemalloc()
     torch.set_num_threads(args.threads)
     trainer.seed_everything(args.seed)
     os.makedirs(args.out, exist_ok=True)

@@ -98,6 +98,7 @@ def main():
     parser.add_argument("--no-adjacent-repeat-ngram-size", type=int, default=3,
                         help="generation_config default (heed's stutter guard)")
     args = parser.parse_args()
+    trainer.run_under_jemalloc()
     torch.set_num_threads(args.threads)
     trainer.seed_everything(args.seed)
     os.makedirs(args.out, exist_ok=True)

@@ -69,6 +69,7 @@ def main():
     parser.add_argument("--bench-steps", type=int, default=0,
                         help="time this many steps with and without bf16 autocast, then exit")
     args = parser.parse_args()
+    trainer.run_under_jemalloc()
     torch.set_num_threads(args.threads)
     trainer.seed_everything(args.seed)
     os.makedirs(args.out, exist_ok=True)
