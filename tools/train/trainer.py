@@ -17,11 +17,12 @@ JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
 def run_under_jemalloc():
     """Re-executes this script with jemalloc (Debian's libjemalloc2) holding
-    on to the memory it frees, when installed and not yet loaded. With glibc's
-    malloc, the summarizer's training (activations of a new shape at every
-    step) took some 170,000 page faults a second, a fifth of its CPU time went
-    to the kernel and it slowed from 850 to 590 target tokens/s within the
-    first epoch; under jemalloc it stays at about 800."""
+    on to the memory it frees, when installed and not yet loaded. Under glibc's
+    malloc the summarizer's training (activations of a new shape at every
+    step) slowed from 850 to 590 target tokens/s within its first epoch, and
+    under jemalloc with its default decay it stayed there (170,000 page faults
+    a second, a fifth of the CPU time in the kernel); under jemalloc that keeps
+    what it frees it runs at about 800."""
     if os.path.exists(JEMALLOC) and "jemalloc" not in os.environ.get("LD_PRELOAD", ""):
         env = dict(os.environ, LD_PRELOAD=JEMALLOC,
                    MALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1")
