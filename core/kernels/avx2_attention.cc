@@ -289,17 +289,9 @@ void AttentionHeadF32(const HeadProblem<float>& p) {
   t_scratch.packed_k.Reserve(static_cast<size_t>(p.head_dim) * lk_pad * sizeof(float));
   float* kt = static_cast<float*>(t_scratch.packed_k.data());
   PackKTransposed(p.k, p.k_stride, p.lk, p.head_dim, lk_pad, kt);
-  // V rows contiguous as well: in the model's layout they are heads x
-  // head_dim floats apart (2 KB at d_model 512), which puts the 16-float
-  // column the P·V kernel reads from every row into two L1 sets.
   t_scratch.packed_v.Reserve(static_cast<size_t>(p.head_dim) * p.lk * sizeof(float));
-  float* vp = static_cast<float*>(t_scratch.packed_v.data());
-  for (int j = 0; j < p.lk; ++j) {
-    std::memcpy(vp + j * p.head_dim, p.v + j * p.v_stride, p.head_dim * sizeof(float));
-  }
-  HeadProblem<float> packed = p;
-  packed.v = vp;
-  packed.v_stride = p.head_dim;
+  const HeadProblem<float> packed =
+      WithContiguousV(p, static_cast<float*>(t_scratch.packed_v.data()));
   // The first groups' query rows, which the score kernel reads right away
   // (strided too, and usually not in cache for a new head).
   for (int i = 0; i < std::min(p.lq, 4 * kMr * kGroup); ++i) {

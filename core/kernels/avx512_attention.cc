@@ -408,16 +408,8 @@ void AttentionHead(const HeadProblem<T>& p) {
   }
   HeadProblem<T> packed = p;
   if constexpr (std::is_same_v<T, float>) {
-    // V rows contiguous as well: in the model's layout they are heads x
-    // head_dim floats apart (2 KB at d_model 512), which maps every row of a
-    // tile to the same few L1 sets during the P·V product.
     t_scratch.packed_v.Reserve(static_cast<size_t>(p.head_dim) * p.lk * sizeof(float));
-    float* vp = static_cast<float*>(t_scratch.packed_v.data());
-    for (int j = 0; j < p.lk; ++j) {
-      std::memcpy(vp + j * p.head_dim, p.v + j * p.v_stride, p.head_dim * sizeof(float));
-    }
-    packed.v = vp;
-    packed.v_stride = p.head_dim;
+    packed = WithContiguousV(p, static_cast<float*>(t_scratch.packed_v.data()));
   }
   int i0 = 0;
   for (; i0 + kMr * kGroup <= p.lq; i0 += kMr * kGroup) {

@@ -5,6 +5,7 @@
 #define HEED_CORE_KERNELS_INTERNAL_HEAD_PROBLEM_H_
 
 #include <cstdint>
+#include <cstring>
 
 namespace heed::kernels {
 
@@ -26,6 +27,21 @@ struct HeadProblem {
   int causal_offset;
   float* probs;  // [lq][lk], or nullptr
 };
+
+// `p` with its V rows copied into `dst` (lk x head_dim floats, contiguous).
+// In the model's layout the rows are heads x head_dim floats apart (2 KB at
+// d_model 512), which maps the column the P·V product reads from every row
+// of a key tile into the same few L1 sets.
+inline HeadProblem<float> WithContiguousV(const HeadProblem<float>& p, float* dst) {
+  for (int j = 0; j < p.lk; ++j) {
+    std::memcpy(dst + static_cast<int64_t>(j) * p.head_dim, p.v + j * p.v_stride,
+                p.head_dim * sizeof(float));
+  }
+  HeadProblem<float> packed = p;
+  packed.v = dst;
+  packed.v_stride = p.head_dim;
+  return packed;
+}
 
 }  // namespace heed::kernels
 
