@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/kernels/internal/head_problem.h"
+#include "core/kernels/internal/isa_kernels.h"
 #include "core/kernels/kernel_table.h"
 #include "core/tensor/dtype.h"
 
@@ -166,6 +167,7 @@ const KernelTable& Table() {
       .to_bf16 = &ToBf16,
       .quantize_row_u8 = &QuantizeRowU8,
       .dequantize_row = &DequantizeRow,
+      .int8_matmul = &generic::Int8Matmul,
   };
   return table;
 }

@@ -27,6 +27,7 @@ static KernelTable MakeAvx512Table(cpu::Isa isa) {
       .to_bf16 = &avx512::ToBf16,
       .quantize_row_u8 = &avx512::QuantizeRowU8,
       .dequantize_row = &avx512::DequantizeRow,
+      .int8_matmul = &avx512::Int8Matmul,
   };
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/cpu/cpu_features.h"
 #include "core/kernels/elementwise.h"
+#include "core/kernels/int8_matmul.h"
 #include "core/kernels/internal/head_problem.h"
 #include "core/tensor/dtype.h"
 
@@ -28,6 +29,7 @@ struct KernelTable {
   void (*dequantize_row)(const int32_t* sums, const int32_t* compensation,
                          const float* channel_scales, const float* bias, float row_scale,
                          float* y, int64_t n);
+  void (*int8_matmul)(const Int8MatmulProblem& p);
 };
 
 // The table of the active ISA (cpu::ActiveIsa()).

@@ -9,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/cpu/cpu_features.h"
 #include "core/kernels/elementwise.h"
+#include "core/kernels/int8_matmul.h"
 #include "core/ops/onednn_engine.h"
 #include "core/tensor/dtype.h"
 
@@ -77,6 +79,10 @@ thread_local Staging t_staging;
 // int8 decoding step at batch 32 (docs/benchmarks.md); below it, starting
 // the threads costs more than the pass.
 constexpr int64_t kParallelElements = 1 << 15;
+
+// kernels::Int8Matmul runs on the compute threads from this many
+// multiply-adds (a 64 x 64 x 64 product takes about 10 µs on one core).
+constexpr int64_t kParallelMultiplyAdds = 1 << 18;
 
 // One scale per row, max |x| / 127, so that a row's result never depends on
 // the other rows of the batch; writes x / scale + 128 as u8.
@@ -206,6 +212,13 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
         }
         linear->shift_compensation_[n] = 128 * static_cast<int32_t>(sum);
       }
+      if (!OneDnnHasInt8DotProducts() && kernels::Int8MatmulIsVectorized()) {
+        const int64_t bytes = kernels::Int8PackedBytes(N, K);
+        linear->packed_int8_.reset(static_cast<int8_t*>(
+            std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+        kernels::PackInt8Weights(quantized.data(), N, K, linear->packed_int8_.get());
+        return;
+      }
       source = dnnl::memory({{K, N}, dt::s8, tag::ba}, engine, quantized.data());
     } else {
       source =
@@ -236,8 +249,10 @@ absl::StatusOr<const Linear::Primitive*> Linear::PrimitiveFor(int64_t m) const {
   auto primitive = std::make_unique<Primitive>();
   absl::Status status =
       OneDnnCall(absl::StrCat("creating a matmul for ", m, " rows"), [&] {
-        primitive->pd = MakePrimitiveDesc(m, weights_.get_desc());
-        primitive->matmul = dnnl::matmul(primitive->pd);
+        if (!packed_int8_) {
+          primitive->pd = MakePrimitiveDesc(m, weights_.get_desc());
+          primitive->matmul = dnnl::matmul(primitive->pd);
+        }
         if (compute_type_ == ComputeType::kInt8 && activation_ != Activation::kNone) {
           const dnnl::memory::desc md({m * out_features_}, dt::f32, tag::a);
           primitive->activation_pd = dnnl::eltwise_forward::primitive_desc(
@@ -270,6 +285,16 @@ absl::Status Linear::ForwardRows(const float* x, int64_t m, float* y) const {
   absl::StatusOr<const Primitive*> primitive = PrimitiveFor(m);
   if (!primitive.ok()) return primitive.status();
   const Primitive& p = **primitive;
+  if (packed_int8_) {
+    return OneDnnCall("running a linear layer", [&] {
+      ForwardPackedInt8(x, m, y);
+      if (p.activation) {
+        const dnnl::memory out(p.activation_pd.dst_desc(), CpuEngine(), y);
+        p.activation.execute(ThreadStream(), {{DNNL_ARG_SRC, out}, {DNNL_ARG_DST, out}});
+        ThreadStream().wait();
+      }
+    });
+  }
   return OneDnnCall("running a linear layer", [&] {
     dnnl::engine& engine = CpuEngine();
     const int64_t n_in = m * in_features_;
@@ -319,6 +344,42 @@ void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_
   }
 }
 
+void Linear::ForwardPackedInt8(const float* x, int64_t m, float* y) const {
+  const int64_t k = in_features_, depth = kernels::Int8PaddedDepth(k);
+  // The staging of the calling thread: the team's threads must not use theirs.
+  Staging& staging = t_staging;
+  staging.u8_src.resize(m * depth);
+  staging.row_scales.resize(m);
+  uint8_t* codes = staging.u8_src.data();
+  float* row_scales = staging.row_scales.data();
+  kernels::Int8MatmulProblem problem;
+  problem.a = codes;
+  problem.packed_weights = packed_int8_.get();
+  problem.m = m;
+  problem.n = out_features_;
+  problem.k = k;
+  problem.row_scales = row_scales;
+  problem.compensation = shift_compensation_.data();
+  problem.channel_scales = channel_scales_.data();
+  problem.bias = bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
+  problem.y = y;
+  const int64_t blocks = kernels::Int8Blocks(out_features_);
+  const int64_t tiles = (blocks + kernels::kInt8TileBlocks - 1) / kernels::kInt8TileBlocks;
+#pragma omp parallel if (m * k * out_features_ >= kParallelMultiplyAdds)
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    for (int64_t i = m * t / threads; i < m * (t + 1) / threads; ++i) {
+      row_scales[i] = kernels::QuantizeRowToU8(x + i * k, k, codes + i * depth);
+      std::fill(codes + i * depth + k, codes + (i + 1) * depth, uint8_t{0});
+    }
+#pragma omp barrier
+    kernels::Int8MatmulProblem part = problem;
+    part.block_begin = std::min(blocks, tiles * t / threads * kernels::kInt8TileBlocks);
+    part.block_end = std::min(blocks, tiles * (t + 1) / threads * kernels::kInt8TileBlocks);
+    if (part.block_begin < part.block_end) kernels::Int8Matmul(part);
+  }
+}
+
 int64_t Linear::OutOffset(int64_t n) const {
   const dnnl_memory_desc_t& md = weights_.get_desc().data;
   return md.offset0 + BlockedOffset(md, 1, n);
@@ -347,12 +408,16 @@ absl::Status Linear::GatherWeightRows(std::span<const int32_t> rows, float scale
 }
 
 int64_t Linear::weight_bytes() const {
+  if (packed_int8_) return kernels::Int8PackedBytes(out_features_, in_features_);
   return static_cast<int64_t>(weights_.get_desc().get_size());
 }
 
 std::string Linear::ImplementationName(int64_t m) const {
   absl::StatusOr<const Primitive*> primitive = PrimitiveFor(m);
   if (!primitive.ok()) return "unavailable";
+  if (packed_int8_) {
+    return "heed_int8_matmul:" + std::string(cpu::IsaName(cpu::ActiveIsa()));
+  }
   return (*primitive)->pd.impl_info_str();
 }
 

@@ -8,11 +8,14 @@
 // channel, activations u8 with one scale per row, exact 32-bit sums, f32
 // output). A row's int8 result never depends on the other rows of the call.
 // Where oneDNN has no VNNI (AVX2, AVX-512 before Cascade Lake) the weights use
-// 7 bits ([-63, 63]) so that x86's 16-bit pair sums cannot saturate.
+// 7 bits ([-63, 63]) so that x86's 16-bit pair sums cannot saturate; at the
+// avx512 level those products run on heed's kernels::Int8Matmul, whose
+// weights are packed once (oneDNN's gemm:jit repacks them on every call).
 #ifndef HEED_CORE_OPS_LINEAR_H_
 #define HEED_CORE_OPS_LINEAR_H_
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
@@ -93,6 +96,9 @@ class Linear {
       int64_t m, const dnnl::memory::desc& weights_md) const;
   void DequantizeRows(const int32_t* sums, const float* row_scales, int64_t m,
                       float* y) const;
+  // int8 on kernels::Int8Matmul: quantization and the product in one
+  // parallel region, dequantization fused into the product.
+  void ForwardPackedInt8(const float* x, int64_t m, float* y) const;
   // Where weight (k, n) lies in the converted weights' blocked layout:
   // in_offsets_[k] + OutOffset(n) elements (a blocked layout's offset is a
   // sum of one term per dimension).
@@ -108,6 +114,12 @@ class Linear {
   int weight_levels_ = 0;
   std::vector<float> channel_scales_;        // int8: per-output-channel weight scales
   std::vector<int32_t> shift_compensation_;  // int8: 128 Σ_k q[n][k], the u8 shift
+  struct FreeDeleter {
+    void operator()(int8_t* p) const { std::free(p); }
+  };
+  // int8 on kernels::Int8Matmul: the weights in its packed layout (weights_
+  // is then empty).
+  std::unique_ptr<int8_t[], FreeDeleter> packed_int8_;
 
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<int64_t, std::unique_ptr<Primitive>> primitives_

@@ -8,8 +8,13 @@
 #include <cstdint>
 
 #include "core/kernels/elementwise.h"
+#include "core/kernels/int8_matmul.h"
 #include "core/kernels/internal/head_problem.h"
 #include "core/tensor/dtype.h"
+
+namespace heed::kernels::generic {
+void Int8Matmul(const Int8MatmulProblem& p);
+}  // namespace heed::kernels::generic
 
 namespace heed::kernels::avx2 {
 void AttentionHeadF32(const HeadProblem<float>& p);
@@ -43,6 +48,7 @@ float QuantizeRowU8(const float* x, int64_t n, uint8_t* q);
 void DequantizeRow(const int32_t* sums, const int32_t* compensation,
                    const float* channel_scales, const float* bias, float row_scale,
                    float* y, int64_t n);
+void Int8Matmul(const Int8MatmulProblem& p);
 }  // namespace heed::kernels::avx512
 
 #endif  // HEED_CORE_KERNELS_INTERNAL_ISA_KERNELS_H_
