@@ -72,8 +72,8 @@ void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block0) {
 using TileFunction = void (*)(const Int8MatmulProblem&, int64_t, int64_t);
 
 template <int kRows>
-constexpr TileFunction kTilesOfRows[kTileBlocks] = {
-    &Tile<kRows, 1>, &Tile<kRows, 2>, &Tile<kRows, 3>, &Tile<kRows, 4>};
+constexpr TileFunction kTilesOfRows[kTileBlocks] = {&Tile<kRows, 1>, &Tile<kRows, 2>,
+                                                    &Tile<kRows, 3>, &Tile<kRows, 4>};
 
 constexpr const TileFunction* kTiles[kTileRows] = {kTilesOfRows<1>, kTilesOfRows<2>,
                                                    kTilesOfRows<3>, kTilesOfRows<4>};

@@ -214,8 +214,8 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
       }
       if (!OneDnnHasInt8DotProducts() && kernels::Int8MatmulIsVectorized()) {
         const int64_t bytes = kernels::Int8PackedBytes(N, K);
-        linear->packed_int8_.reset(static_cast<int8_t*>(
-            std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+        linear->packed_int8_.reset(
+            static_cast<int8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
         kernels::PackInt8Weights(quantized.data(), N, K, linear->packed_int8_.get());
         return;
       }
@@ -364,7 +364,8 @@ void Linear::ForwardPackedInt8(const float* x, int64_t m, float* y) const {
   problem.bias = bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
   problem.y = y;
   const int64_t blocks = kernels::Int8Blocks(out_features_);
-  const int64_t tiles = (blocks + kernels::kInt8TileBlocks - 1) / kernels::kInt8TileBlocks;
+  const int64_t tiles =
+      (blocks + kernels::kInt8TileBlocks - 1) / kernels::kInt8TileBlocks;
 #pragma omp parallel if (m * k * out_features_ >= kParallelMultiplyAdds)
   {
     const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
@@ -375,7 +376,8 @@ void Linear::ForwardPackedInt8(const float* x, int64_t m, float* y) const {
 #pragma omp barrier
     kernels::Int8MatmulProblem part = problem;
     part.block_begin = std::min(blocks, tiles * t / threads * kernels::kInt8TileBlocks);
-    part.block_end = std::min(blocks, tiles * (t + 1) / threads * kernels::kInt8TileBlocks);
+    part.block_end =
+        std::min(blocks, tiles * (t + 1) / threads * kernels::kInt8TileBlocks);
     if (part.block_begin < part.block_end) kernels::Int8Matmul(part);
   }
 }

@@ -29,7 +29,8 @@ Layer MakeLayer(int64_t n, int64_t k, std::mt19937& rng, int weight = 0) {
   std::uniform_int_distribution<int> codes(-63, 63);
   std::uniform_real_distribution<float> reals(-1.0f, 1.0f);
   layer.weights.resize(n * k);
-  for (auto& w : layer.weights) w = static_cast<int8_t>(weight != 0 ? weight : codes(rng));
+  for (auto& w : layer.weights)
+    w = static_cast<int8_t>(weight != 0 ? weight : codes(rng));
   layer.packed.resize(Int8PackedBytes(n, k), 99);
   PackInt8Weights(layer.weights.data(), n, k, layer.packed.data());
   for (int64_t j = 0; j < n; ++j) {
@@ -100,7 +101,8 @@ TEST_P(Int8MatmulTest, MatchesExactSumsBitForBit) {
         const std::vector<uint8_t> a = MakeCodes(m, k, rng);
         std::vector<float> row_scales(m);
         for (int64_t i = 0; i < m; ++i) row_scales[i] = 0.01f * (i + 1);
-        for (const float* bias : {layer.bias.data(), static_cast<const float*>(nullptr)}) {
+        for (const float* bias :
+             {layer.bias.data(), static_cast<const float*>(nullptr)}) {
           std::vector<float> y(m * n, 42.0f);
           Int8Matmul(Problem(layer, a, m, row_scales, bias, y.data()));
           const std::vector<float> want = Reference(layer, a, m, row_scales, bias);
@@ -148,7 +150,8 @@ TEST_P(Int8MatmulTest, WritesOnlyItsBlocks) {
       Int8Matmul(p);
       for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < n; ++j) {
-          const bool inside = j >= begin * kInt8BlockColumns && j < end * kInt8BlockColumns;
+          const bool inside =
+              j >= begin * kInt8BlockColumns && j < end * kInt8BlockColumns;
           ASSERT_EQ(y[i * n + j], inside ? want[i * n + j] : 42.0f)
               << "blocks [" << begin << ", " << end << ") i=" << i << " j=" << j;
         }
