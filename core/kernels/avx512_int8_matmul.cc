@@ -58,6 +58,7 @@ void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block0) {
   const int64_t col0 = block0 * kInt8BlockColumns;
   const int64_t cols = std::min<int64_t>(kBlocks * kInt8BlockColumns, p.n - col0);
   alignas(64) int32_t sums[kBlocks * kInt8BlockColumns];
+#pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) {
 #pragma GCC unroll 4
     for (int b = 0; b < kBlocks; ++b) {
