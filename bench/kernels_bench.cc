@@ -5,7 +5,9 @@
 //   vs_f32_fused        f32 fused time / bf16 fused time
 //   vs_generic          portable-path time / fused time (f32, batch 1, len <= 512)
 //   bandwidth_fraction  decode K+V bytes read per second / measured copy bandwidth
-//   roofline_fraction   linear GFLOP/s / min(peak, arithmetic intensity x read bandwidth)
+//   roofline_fraction   linear GFLOP/s / min(peak, arithmetic intensity x read
+//                       bandwidth); peak: the FMA peak (f32), twice it (bf16),
+//                       the level's measured int8 peak (int8)
 // Runs on one thread unless --threads says otherwise, at the CPU's best ISA
 // level unless --isa=LEVEL (or HEED_ISA) caps it; the FMA peak and read
 // bandwidth are measured with that level's vectors (ymm at avx2 and below).
@@ -35,6 +37,7 @@ namespace heed::bench {
 namespace {
 
 double g_fma_peak_gflops = 0;
+double g_int8_peak_gops = 0;
 double g_copy_gbs = 0;
 double g_read_gbs = 0;
 
@@ -216,14 +219,14 @@ void BM_Linear(benchmark::State& state) {
       state.iterations();
   const double flops = 2.0 * m * k * n;
   const double bytes = layers[0]->weight_bytes() + 4.0 * m * (k + n);
-  // Peak multiply-accumulate rate per compute type relative to f32 FMA:
-  // vdpbf16ps does 2x, vpdpbusd 4x the work of vfmadd231ps per instruction.
-  const double peak_scale = type == ops::ComputeType::kFloat32    ? 1.0
-                            : type == ops::ComputeType::kBFloat16 ? 2.0
-                                                                  : 4.0;
+  // Peak rate per compute type: vdpbf16ps does 2x the work of vfmadd231ps per
+  // instruction; int8's peak is measured at this level (vpdpbusd with VNNI,
+  // vpmaddubsw + vpmaddwd + vpaddd without).
+  const double peak = type == ops::ComputeType::kFloat32    ? g_fma_peak_gflops
+                      : type == ops::ComputeType::kBFloat16 ? 2.0 * g_fma_peak_gflops
+                                                            : g_int8_peak_gops;
   // The weights stream in once per call, at the measured read bandwidth.
-  const double roofline =
-      std::min(g_fma_peak_gflops * peak_scale, flops / bytes * g_read_gbs);
+  const double roofline = std::min(peak, flops / bytes * g_read_gbs);
   state.counters["GFLOPs"] = flops / seconds / 1e9;
   state.counters["roofline_GFLOPs"] = roofline;
   state.counters["roofline_fraction"] = flops / seconds / 1e9 / roofline;
@@ -262,6 +265,7 @@ int main(int argc, char** argv) {
   }
   heed::cpu::SetComputeThreads(threads);
   heed::bench::g_fma_peak_gflops = heed::bench::MeasureFmaPeakGflops();
+  heed::bench::g_int8_peak_gops = heed::bench::MeasureInt8PeakGops();
   heed::bench::g_copy_gbs = heed::bench::MeasureCopyBandwidthGbs();
   heed::bench::g_read_gbs = heed::bench::MeasureReadBandwidthGbs();
   benchmark::AddCustomContext("threads", std::to_string(threads));
@@ -269,6 +273,8 @@ int main(int argc, char** argv) {
                               std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())));
   benchmark::AddCustomContext("fma_peak_gflops",
                               std::to_string(heed::bench::g_fma_peak_gflops));
+  benchmark::AddCustomContext("int8_peak_gops",
+                              std::to_string(heed::bench::g_int8_peak_gops));
   benchmark::AddCustomContext("copy_bandwidth_gbs",
                               std::to_string(heed::bench::g_copy_gbs));
   benchmark::AddCustomContext("read_bandwidth_gbs",

@@ -21,8 +21,7 @@ const KernelTable& Avx2Kernels() {
       .to_bf16 = GenericKernels().to_bf16,
       .quantize_row_u8 = &avx2::QuantizeRowU8,
       .dequantize_row = &avx2::DequantizeRow,
-      // oneDNN's int8 products are faster than the portable one at avx2.
-      .int8_matmul = GenericKernels().int8_matmul,
+      .int8_matmul = &avx2::Int8Matmul,
   };
   return table;
 }

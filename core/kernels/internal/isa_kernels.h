@@ -30,6 +30,7 @@ float QuantizeRowU8(const float* x, int64_t n, uint8_t* q);
 void DequantizeRow(const int32_t* sums, const int32_t* compensation,
                    const float* channel_scales, const float* bias, float row_scale,
                    float* y, int64_t n);
+void Int8Matmul(const Int8MatmulProblem& p);
 }  // namespace heed::kernels::avx2
 
 namespace heed::kernels::avx512 {
