@@ -235,5 +235,20 @@ TEST(LinearTest, UsesOptimizedImplementations) {
   }
 }
 
+// Without VNNI (levels avx2 and avx512) int8 layers run heed's own product on
+// 7-bit weights packed once; with VNNI, oneDNN's brgemm on 8-bit weights; at
+// generic, oneDNN on 7-bit weights.
+TEST(LinearTest, Int8RunsHeedsProductWhereOneDnnHasNoVnni) {
+  const std::vector<float> w = Random(64 * 96, 6);
+  auto linear =
+      Linear::Create({w.data(), nullptr, 64, 96}, ComputeType::kInt8, Activation::kNone);
+  ASSERT_TRUE(linear.ok());
+  const bool vnni = OneDnnHasInt8DotProducts();
+  const bool heed = !vnni && cpu::ActiveIsa() >= cpu::Isa::kAvx2;
+  const std::string impl = (*linear)->ImplementationName(8);
+  EXPECT_EQ(impl.rfind("heed_int8_matmul:", 0) == 0, heed) << impl;
+  EXPECT_EQ((*linear)->weight_levels(), vnni ? 127 : 63);
+}
+
 }  // namespace
 }  // namespace heed::ops
