@@ -13,6 +13,7 @@
 #include "core/kernels/elementwise.h"
 #include "core/kernels/int8_matmul.h"
 #include "core/ops/onednn_engine.h"
+#include "core/tensor/aligned_buffer.h"
 #include "core/tensor/dtype.h"
 
 namespace heed::ops {
@@ -70,8 +71,26 @@ struct Staging {
   std::vector<uint8_t> u8_src;
   std::vector<float> row_scales;
   std::vector<int32_t> sums;
+  AlignedBuffer scratchpad;
 };
 thread_local Staging t_staging;
+
+// Every primitive takes its scratchpad from the calling thread (the Staging
+// above). With oneDNN's own scratchpad, two threads running the same layer
+// at once (two models' runners, or a runner and a direct Generate) corrupted
+// each other's products at the AVX-512 levels: the brgemm kernels' buffers
+// were shared between the calls.
+dnnl::primitive_attr UserScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// The calling thread's scratchpad for a primitive made with UserScratchpad().
+dnnl::memory ScratchpadFor(const dnnl::memory::desc& md, Staging& staging) {
+  staging.scratchpad.Reserve(md.get_size());
+  return dnnl::memory(md, CpuEngine(), staging.scratchpad.data());
+}
 
 // Element-wise passes around the matrix product (int8 quantization and
 // dequantization, bf16 conversion) run on the compute threads above this many
@@ -139,11 +158,11 @@ dnnl::matmul::primitive_desc Linear::MakePrimitiveDesc(
     // with per-row scales among its post-ops).
     const dnnl::memory::desc dst_md({m, out_features_}, dt::s32, tag::ab);
     return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, weights_md, dst_md),
-                                        CpuEngine());
+                                        UserScratchpad(), CpuEngine());
   }
   const dnnl::memory::desc dst_md({m, out_features_}, dt::f32, tag::ab);
   const dnnl::memory::desc bias_md({1, out_features_}, dt::f32, tag::ab);
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = UserScratchpad();
   if (activation_ != Activation::kNone) {
     dnnl::post_ops post_ops;
     post_ops.append_eltwise(1.0f, EltwiseAlgorithm(activation_),
@@ -259,7 +278,7 @@ absl::StatusOr<const Linear::Primitive*> Linear::PrimitiveFor(int64_t m) const {
               dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference,
                                           EltwiseAlgorithm(activation_), md,
                                           ActivationAlphaOf(activation_), 0.0f),
-              CpuEngine());
+              UserScratchpad(), CpuEngine());
           primitive->activation = dnnl::eltwise_forward(primitive->activation_pd);
         }
       });
@@ -288,11 +307,8 @@ absl::Status Linear::ForwardRows(const float* x, int64_t m, float* y) const {
   if (packed_int8_) {
     return OneDnnCall("running a linear layer", [&] {
       ForwardPackedInt8(x, m, y);
-      if (p.activation) {
-        const dnnl::memory out(p.activation_pd.dst_desc(), CpuEngine(), y);
-        p.activation.execute(ThreadStream(), {{DNNL_ARG_SRC, out}, {DNNL_ARG_DST, out}});
-        ThreadStream().wait();
-      }
+      ApplyInt8Activation(p, y);
+      ThreadStream().wait();
     });
   }
   return OneDnnCall("running a linear layer", [&] {
@@ -318,16 +334,24 @@ absl::Status Linear::ForwardRows(const float* x, int64_t m, float* y) const {
     args[DNNL_ARG_SRC] = dnnl::memory(p.pd.src_desc(), engine, src_data);
     args[DNNL_ARG_WEIGHTS] = weights_;
     args[DNNL_ARG_DST] = dnnl::memory(p.pd.dst_desc(), engine, dst_data);
+    args[DNNL_ARG_SCRATCHPAD] = ScratchpadFor(p.pd.scratchpad_desc(), staging);
     p.matmul.execute(ThreadStream(), args);
     if (compute_type_ == ComputeType::kInt8) {
       DequantizeRows(staging.sums.data(), staging.row_scales.data(), m, y);
-      if (p.activation) {
-        const dnnl::memory out(p.activation_pd.dst_desc(), engine, y);
-        p.activation.execute(ThreadStream(), {{DNNL_ARG_SRC, out}, {DNNL_ARG_DST, out}});
-      }
+      ApplyInt8Activation(p, y);
     }
     ThreadStream().wait();
   });
+}
+
+void Linear::ApplyInt8Activation(const Primitive& p, float* y) const {
+  if (!p.activation) return;
+  const dnnl::memory out(p.activation_pd.dst_desc(), CpuEngine(), y);
+  p.activation.execute(ThreadStream(),
+                       {{DNNL_ARG_SRC, out},
+                        {DNNL_ARG_DST, out},
+                        {DNNL_ARG_SCRATCHPAD,
+                         ScratchpadFor(p.activation_pd.scratchpad_desc(), t_staging)}});
 }
 
 void Linear::DequantizeRows(const int32_t* sums, const float* row_scales, int64_t m,

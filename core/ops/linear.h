@@ -96,6 +96,8 @@ class Linear {
       int64_t m, const dnnl::memory::desc& weights_md) const;
   void DequantizeRows(const int32_t* sums, const float* row_scales, int64_t m,
                       float* y) const;
+  // int8: the activation after dequantization, in place in y (no wait).
+  void ApplyInt8Activation(const Primitive& p, float* y) const;
   // int8 on kernels::Int8Matmul: quantization and the product in one
   // parallel region, dequantization fused into the product.
   void ForwardPackedInt8(const float* x, int64_t m, float* y) const;

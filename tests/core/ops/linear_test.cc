@@ -6,6 +6,7 @@
 //   weights where oneDNN has no VNNI).
 #include "core/ops/linear.h"
 
+#include <atomic>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -188,26 +189,55 @@ TEST(LinearTest, Int8RowsDoNotDependOnTheirBatch) {
   }
 }
 
-TEST(LinearTest, ConcurrentCallsShareWeights) {
-  const int64_t k = 256, n = 128;
-  const std::vector<float> w = Random(n * k, 4);
-  auto linear =
-      Linear::Create({w.data(), nullptr, n, k}, ComputeType::kFloat32, Activation::kNone);
-  ASSERT_TRUE(linear.ok());
-  auto work = [&](int m, std::vector<float>* out) {
-    const std::vector<float> x = Random(m * k, m);
-    out->assign(m * n, 0);
-    for (int rep = 0; rep < 20; ++rep)
-      ASSERT_TRUE((*linear)->Forward(x.data(), m, out->data()).ok());
+// Threads running layers at once get, call after call, what each call gets
+// alone. oneDNN's own scratchpad was shared between concurrent calls at the
+// AVX-512 levels (brgemm), which corrupted results of models run from two
+// threads; each calling thread now brings its own.
+TEST(LinearTest, ConcurrentCallsGetTheirOwnResults) {
+  struct Shape {
+    int64_t k, n;
   };
-  std::vector<float> a, b, a_serial, b_serial;
-  std::thread t1(work, 3, &a), t2(work, 9, &b);
-  t1.join();
-  t2.join();
-  work(3, &a_serial);
-  work(9, &b_serial);
-  EXPECT_EQ(a, a_serial);
-  EXPECT_EQ(b, b_serial);
+  const std::vector<Shape> shapes = {{256, 128}, {32, 1200}, {64, 32}, {512, 512}};
+  for (ComputeType type :
+       {ComputeType::kFloat32, ComputeType::kBFloat16, ComputeType::kInt8}) {
+    if (!Supported(type)) continue;
+    std::vector<std::unique_ptr<Linear>> layers;
+    for (const Shape& shape : shapes) {
+      const std::vector<float> w = Random(shape.n * shape.k, shape.n);
+      auto linear =
+          Linear::Create({w.data(), nullptr, shape.n, shape.k}, type, Activation::kNone);
+      ASSERT_TRUE(linear.ok());
+      layers.push_back(*std::move(linear));
+    }
+    // Every (layer, rows) pair alone first.
+    const std::vector<int64_t> rows = {1, 3, 9, 40};
+    std::vector<std::vector<float>> inputs, alone;
+    for (size_t l = 0; l < layers.size(); ++l) {
+      for (int64_t m : rows) {
+        inputs.push_back(Random(m * shapes[l].k, static_cast<uint32_t>(m + 10 * l)));
+        alone.emplace_back(m * shapes[l].n);
+        ASSERT_TRUE(
+            layers[l]->Forward(inputs.back().data(), m, alone.back().data()).ok());
+      }
+    }
+    std::atomic<int> differing{0};
+    auto work = [&](size_t seed) {
+      std::vector<float> y;
+      for (size_t rep = 0; rep < 400; ++rep) {
+        const size_t c = (rep * 7 + seed) % inputs.size();
+        const size_t l = c / rows.size();
+        const int64_t m = rows[c % rows.size()];
+        y.assign(m * shapes[l].n, 0.0f);
+        if (!layers[l]->Forward(inputs[c].data(), m, y.data()).ok() || y != alone[c]) {
+          ++differing;
+        }
+      }
+    };
+    std::thread t1(work, 0), t2(work, 5);
+    t1.join();
+    t2.join();
+    EXPECT_EQ(differing.load(), 0) << ComputeTypeName(type);
+  }
 }
 
 TEST(LinearTest, RejectsEmptyWeights) {
