@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/cpu/cpu_features.h"
+#include "core/kernels/int8_matmul.h"
 #include "core/ops/onednn_engine.h"
 
 namespace heed::ops {
@@ -54,7 +55,9 @@ ComputeTypeChoice ChooseComputeType(ComputeType requested) {
       } else {
         choice.native = false;
         choice.detail =
-            absl::StrCat("int8, 7-bit weights (level ", level, " has no VNNI)");
+            absl::StrCat("int8, 7-bit weights",
+                         kernels::Int8MatmulIsVectorized() ? ", heed's product" : "",
+                         " (level ", level, " has no VNNI)");
       }
       break;
   }

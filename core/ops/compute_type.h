@@ -29,7 +29,8 @@ struct ComputeTypeChoice {
   // False where `used` is not what was asked for, or runs without the
   // instructions that make it exact at 8 bits (int8 without VNNI).
   bool native = true;
-  // One line for logs and the API, e.g. "int8, 7-bit weights (no VNNI)".
+  // One line for logs and the API, e.g. "int8, 7-bit weights, heed's product
+  // (level avx512 has no VNNI)".
   std::string detail;
 };
 ComputeTypeChoice ChooseComputeType(ComputeType requested);
