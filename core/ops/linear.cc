@@ -76,10 +76,10 @@ struct Staging {
 thread_local Staging t_staging;
 
 // Every primitive takes its scratchpad from the calling thread (the Staging
-// above). With oneDNN's own scratchpad, two threads running the same layer
-// at once (two models' runners, or a runner and a direct Generate) corrupted
-// each other's products at the AVX-512 levels: the brgemm kernels' buffers
-// were shared between the calls.
+// above). With oneDNN's library scratchpad, two threads running layers at
+// once (two models' runners, or a runner and a direct Generate) corrupted
+// each other's products at the AVX-512 levels, where the brgemm kernels use
+// it: it was shared between the calls.
 dnnl::primitive_attr UserScratchpad() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -197,6 +197,7 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
   linear->activation_ = activation;
   const int64_t K = w.in_features, N = w.out_features;
 
+  bool packing_failed = false;
   absl::Status status = OneDnnCall("creating a linear layer", [&] {
     dnnl::engine& engine = CpuEngine();
     if (w.bias != nullptr) {
@@ -235,7 +236,11 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
         const int64_t bytes = kernels::Int8PackedBytes(N, K);
         linear->packed_int8_.reset(
             static_cast<int8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-        kernels::PackInt8Weights(quantized.data(), N, K, linear->packed_int8_.get());
+        if (linear->packed_int8_) {
+          kernels::PackInt8Weights(quantized.data(), N, K, linear->packed_int8_.get());
+        } else {
+          packing_failed = true;
+        }
         return;
       }
       source = dnnl::memory({{K, N}, dt::s8, tag::ba}, engine, quantized.data());
@@ -258,6 +263,11 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
     }
   });
   if (!status.ok()) return status;
+  if (packing_failed) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("no memory for the packed int8 weights of a ", w.out_features, " x ",
+                     w.in_features, " layer"));
+  }
   return linear;
 }
 
