@@ -30,6 +30,10 @@ absl::StatusOr<ComputeType> ParseComputeType(std::string_view name) {
                    "\"; expected float32, bfloat16 or int8"));
 }
 
+bool Int8UsesHeedProduct() {
+  return !OneDnnHasInt8DotProducts() && kernels::Int8MatmulIsVectorized();
+}
+
 ComputeTypeChoice ChooseComputeType(ComputeType requested) {
   ComputeTypeChoice choice;
   choice.requested = choice.used = requested;
@@ -54,10 +58,9 @@ ComputeTypeChoice ChooseComputeType(ComputeType requested) {
         choice.detail = "int8, 8-bit weights (VNNI)";
       } else {
         choice.native = false;
-        choice.detail =
-            absl::StrCat("int8, 7-bit weights",
-                         kernels::Int8MatmulIsVectorized() ? ", heed's product" : "",
-                         " (level ", level, " has no VNNI)");
+        choice.detail = absl::StrCat("int8, 7-bit weights",
+                                     Int8UsesHeedProduct() ? ", heed's product" : "",
+                                     " (level ", level, " has no VNNI)");
       }
       break;
   }

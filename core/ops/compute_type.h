@@ -35,6 +35,11 @@ struct ComputeTypeChoice {
 };
 ComputeTypeChoice ChooseComputeType(ComputeType requested);
 
+// Whether int8 layers made now run heed's kernels::Int8Matmul on 7-bit
+// weights packed once (oneDNN without VNNI, at a level that vectorizes it:
+// avx2, avx512) rather than oneDNN's int8 products.
+bool Int8UsesHeedProduct();
+
 }  // namespace heed::ops
 
 #endif  // HEED_CORE_OPS_COMPUTE_TYPE_H_

@@ -232,7 +232,7 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
         }
         linear->shift_compensation_[n] = 128 * static_cast<int32_t>(sum);
       }
-      if (!OneDnnHasInt8DotProducts() && kernels::Int8MatmulIsVectorized()) {
+      if (Int8UsesHeedProduct()) {
         const int64_t bytes = kernels::Int8PackedBytes(N, K);
         linear->packed_int8_.reset(
             static_cast<int8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));

@@ -9,8 +9,9 @@
 // output). A row's int8 result never depends on the other rows of the call.
 // Where oneDNN has no VNNI (AVX2, AVX-512 before Cascade Lake) the weights use
 // 7 bits ([-63, 63]) so that x86's 16-bit pair sums cannot saturate; at the
-// avx512 level those products run on heed's kernels::Int8Matmul, whose
-// weights are packed once (oneDNN's gemm:jit repacks them on every call).
+// avx2 and avx512 levels those products run on heed's kernels::Int8Matmul,
+// whose weights are packed once (oneDNN's gemm:jit repacks them on every
+// call; Int8UsesHeedProduct).
 #ifndef HEED_CORE_OPS_LINEAR_H_
 #define HEED_CORE_OPS_LINEAR_H_
 

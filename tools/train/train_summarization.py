@@ -13,9 +13,9 @@ the description's opening, to be reproduced from the description with a span
 masked), so that the model learns to copy names rather than recall them.
 Sources end with one </s>, as heed encodes them. Prints progress, and ROUGE
 on 300 "val" pairs after each epoch (tools/train/evaluate.py measures the
-shipped model through heed on "test"). Checkpoints go to --work every few minutes; run the same command
-again to resume an interrupted run (and empty --work before a run with other
-settings).
+shipped model through heed on "test"). Checkpoints go to --work every few
+minutes; run the same command again to resume an interrupted run (and empty
+--work before a run with other settings).
 
 Usage: /usr/bin/python3 tools/train/train_summarization.py [--data ../shared/data]
            [--out models/bart-synopsis-demo] [--work ~/.cache/heed-train/summarization] > train.log
