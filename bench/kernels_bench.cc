@@ -31,6 +31,7 @@
 #include "core/cpu/cpu_features.h"
 #include "core/cpu/threading.h"
 #include "core/kernels/attention.h"
+#include "core/ops/onednn_engine.h"
 #include "core/ops/linear.h"
 
 namespace heed::bench {
@@ -271,6 +272,10 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("threads", std::to_string(threads));
   benchmark::AddCustomContext("isa",
                               std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())));
+  // What the oneDNN baselines (and Linear's oneDNN paths) run: heed's level
+  // caps oneDNN, and the best level leaves it uncapped.
+  const std::string onednn_isa = heed::ops::OneDnnIsaName();
+  benchmark::AddCustomContext("onednn_isa", onednn_isa);
   benchmark::AddCustomContext("fma_peak_gflops",
                               std::to_string(heed::bench::g_fma_peak_gflops));
   benchmark::AddCustomContext("int8_peak_gops",
@@ -280,8 +285,11 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("read_bandwidth_gbs",
                               std::to_string(heed::bench::g_read_gbs));
   std::fprintf(
-      stderr, "threads=%d isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f GB/s\n",
+      stderr,
+      "threads=%d isa=%s onednn_isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f "
+      "GB/s\n",
       threads, std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())).c_str(),
+      onednn_isa.c_str(),
       heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs, heed::bench::g_read_gbs);
   // --isa and --threads are this program's; Google Benchmark rejects them.
   int kept = 1;

@@ -1,12 +1,17 @@
 #include "bench/unfused_attention.h"
 
+#include "core/ops/onednn_engine.h"
+
 namespace heed::bench {
 
 using dt = dnnl::memory::data_type;
 using dims = dnnl::memory::dims;
 
 UnfusedAttention::UnfusedAttention(int len, int heads, int head_dim, float scale)
-    : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+    // heed's engine, not one of its own: creating that one caps oneDNN at the
+    // level the benchmark runs at (an engine made here first would leave
+    // oneDNN uncapped, and the baseline would run AVX-512 code at --isa=avx2).
+    : engine_(ops::CpuEngine()), stream_(engine_) {
   const long L = len, H = heads, D = head_dim;
   // Views of the token-major layout as [H][L][D] and Kᵀ as [H][D][L].
   const dnnl::memory::desc q_md({H, L, D}, dt::f32, dims{D, H * D, 1});

@@ -65,6 +65,30 @@ std::string OneDnnVersion() {
   return absl::StrCat(v->major, ".", v->minor, ".", v->patch);
 }
 
+std::string OneDnnIsaName() {
+  CpuEngine();
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41:
+      return "sse41";
+    case dnnl::cpu_isa::avx:
+      return "avx";
+    case dnnl::cpu_isa::avx2:
+      return "avx2";
+    case dnnl::cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core:
+      return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    default:
+      return "other";
+  }
+}
+
 bool OneDnnHasBf16DotProducts() {
   CpuEngine();
   switch (dnnl::get_effective_cpu_isa()) {

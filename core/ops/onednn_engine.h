@@ -27,6 +27,9 @@ bool OneDnnHasInt8DotProducts();
 bool OneDnnHasBf16DotProducts();
 // The oneDNN library's version, e.g. "2.6.3" (for --version and logs).
 std::string OneDnnVersion();
+// The instruction set oneDNN runs with after the cap, in oneDNN's own names
+// ("avx2", "avx512_core", "avx512_core_vnni", ...), for benchmarks and logs.
+std::string OneDnnIsaName();
 
 // Runs `fn`, mapping dnnl::error (and std::exception) to an absl::Status that
 // names `what`.
