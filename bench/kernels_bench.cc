@@ -31,8 +31,8 @@
 #include "core/cpu/cpu_features.h"
 #include "core/cpu/threading.h"
 #include "core/kernels/attention.h"
-#include "core/ops/onednn_engine.h"
 #include "core/ops/linear.h"
+#include "core/ops/onednn_engine.h"
 
 namespace heed::bench {
 namespace {
@@ -289,8 +289,8 @@ int main(int argc, char** argv) {
       "threads=%d isa=%s onednn_isa=%s fma_peak=%.1f GFLOP/s copy=%.1f GB/s read=%.1f "
       "GB/s\n",
       threads, std::string(heed::cpu::IsaName(heed::cpu::ActiveIsa())).c_str(),
-      onednn_isa.c_str(),
-      heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs, heed::bench::g_read_gbs);
+      onednn_isa.c_str(), heed::bench::g_fma_peak_gflops, heed::bench::g_copy_gbs,
+      heed::bench::g_read_gbs);
   // --isa and --threads are this program's; Google Benchmark rejects them.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
