@@ -24,10 +24,22 @@ void PackInt8Weights(const int8_t* w, int64_t n, int64_t k, int8_t* packed) {
   }
 }
 
-void Int8Matmul(const Int8MatmulProblem& p) { Kernels().int8_matmul(p); }
+void Int8Matmul(const Int8MatmulProblem& p) {
+  if (p.full_range_weights && !Int8MatmulTakesFullRangeWeights()) {
+    // 8-bit weights at a level without VNNI, where vpmaddubsw would saturate:
+    // the portable product, exact for any weights, with this level's epilogue.
+    generic::Int8Matmul(p);
+    return;
+  }
+  Kernels().int8_matmul(p);
+}
 
 bool Int8MatmulIsVectorized() {
   return Kernels().int8_matmul != KernelsFor(cpu::Isa::kGeneric).int8_matmul;
+}
+
+bool Int8MatmulTakesFullRangeWeights() {
+  return cpu::ActiveIsa() >= cpu::Isa::kAvx512Vnni;
 }
 
 namespace generic {

@@ -10,7 +10,8 @@
 namespace heed::kernels {
 
 // The AVX-512 table of a level: bf16 attention runs vdpbf16ps only at
-// avx512_bf16 (Cooper Lake, Zen 4 and later) and the portable path below.
+// avx512_bf16 (Cooper Lake, Zen 4 and later) and the portable path below; the
+// int8 product runs vpdpbusd from avx512_vnni up.
 static KernelTable MakeAvx512Table(cpu::Isa isa) {
   return {
       .attention_head_f32 = &avx512::AttentionHeadF32,
@@ -27,7 +28,8 @@ static KernelTable MakeAvx512Table(cpu::Isa isa) {
       .to_bf16 = &avx512::ToBf16,
       .quantize_row_u8 = &avx512::QuantizeRowU8,
       .dequantize_row = &avx512::DequantizeRow,
-      .int8_matmul = &avx512::Int8Matmul,
+      .int8_matmul =
+          isa >= cpu::Isa::kAvx512Vnni ? &avx512::Int8MatmulVnni : &avx512::Int8Matmul,
   };
 }
 

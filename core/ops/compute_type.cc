@@ -30,8 +30,13 @@ absl::StatusOr<ComputeType> ParseComputeType(std::string_view name) {
                    "\"; expected float32, bfloat16 or int8"));
 }
 
-bool Int8UsesHeedProduct() {
-  return !OneDnnHasInt8DotProducts() && kernels::Int8MatmulIsVectorized();
+bool Int8UsesHeedProduct() { return kernels::Int8MatmulIsVectorized(); }
+
+int Int8WeightLevels() {
+  const bool exact_8_bit = Int8UsesHeedProduct()
+                               ? kernels::Int8MatmulTakesFullRangeWeights()
+                               : OneDnnHasInt8DotProducts();
+  return exact_8_bit ? 127 : 63;
 }
 
 ComputeTypeChoice ChooseComputeType(ComputeType requested) {
@@ -54,8 +59,9 @@ ComputeTypeChoice ChooseComputeType(ComputeType requested) {
       }
       break;
     case ComputeType::kInt8:
-      if (OneDnnHasInt8DotProducts()) {
-        choice.detail = "int8, 8-bit weights (VNNI)";
+      if (Int8WeightLevels() == 127) {
+        choice.detail = absl::StrCat("int8, 8-bit weights (VNNI)",
+                                     Int8UsesHeedProduct() ? ", heed's product" : "");
       } else {
         choice.native = false;
         choice.detail = absl::StrCat("int8, 7-bit weights",

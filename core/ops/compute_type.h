@@ -35,10 +35,14 @@ struct ComputeTypeChoice {
 };
 ComputeTypeChoice ChooseComputeType(ComputeType requested);
 
-// Whether int8 layers made now run heed's kernels::Int8Matmul on 7-bit
-// weights packed once (oneDNN without VNNI, at a level that vectorizes it:
-// avx2, avx512) rather than oneDNN's int8 products.
+// Whether int8 layers made now run heed's kernels::Int8Matmul on weights
+// packed once (at every level that vectorizes it: avx2 and up) rather than
+// oneDNN's int8 products (generic).
 bool Int8UsesHeedProduct();
+// The largest |weight code| of int8 layers made now: 127 where the product
+// sums 8-bit weights exactly (VNNI), 63 where pairs of u8 x s8 products are
+// summed in 16 bits with saturation (vpmaddubsw: 255 * 63 * 2 fits).
+int Int8WeightLevels();
 
 }  // namespace heed::ops
 

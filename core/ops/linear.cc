@@ -213,7 +213,7 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
       // saturation: 255 * 127 * 2 overflows, 255 * 63 * 2 = 32130 does not,
       // so weights get 7 bits there (activations keep 8: their outliers make
       // them the more precision-hungry operand).
-      const float levels = OneDnnHasInt8DotProducts() ? 127.0f : 63.0f;
+      const float levels = static_cast<float>(Int8WeightLevels());
       linear->weight_levels_ = static_cast<int>(levels);
       quantized.resize(N * K);
       linear->channel_scales_.resize(N);
@@ -397,6 +397,7 @@ void Linear::ForwardPackedInt8(const float* x, int64_t m, float* y) const {
   problem.channel_scales = channel_scales_.data();
   problem.bias = bias_ ? static_cast<const float*>(bias_.get_data_handle()) : nullptr;
   problem.y = y;
+  problem.full_range_weights = weight_levels_ > 63;
   const int64_t blocks = kernels::Int8Blocks(out_features_);
   const int64_t tiles =
       (blocks + kernels::kInt8TileBlocks - 1) / kernels::kInt8TileBlocks;

@@ -7,11 +7,11 @@
 // accumulation and output); int8 (weights s8 with one scale per output
 // channel, activations u8 with one scale per row, exact 32-bit sums, f32
 // output). A row's int8 result never depends on the other rows of the call.
-// Where oneDNN has no VNNI (AVX2, AVX-512 before Cascade Lake) the weights use
-// 7 bits ([-63, 63]) so that x86's 16-bit pair sums cannot saturate; at the
-// avx2 and avx512 levels those products run on heed's kernels::Int8Matmul,
-// whose weights are packed once (oneDNN's gemm:jit repacks them on every
-// call; Int8UsesHeedProduct).
+// int8 products run on heed's kernels::Int8Matmul from the avx2 level up
+// (weights packed once, quantization and product in one parallel region;
+// Int8UsesHeedProduct), on oneDNN at generic. Without VNNI (AVX2, AVX-512
+// before Cascade Lake) the weights use 7 bits ([-63, 63]) so that x86's 16-bit
+// pair sums cannot saturate (Int8WeightLevels).
 #ifndef HEED_CORE_OPS_LINEAR_H_
 #define HEED_CORE_OPS_LINEAR_H_
 

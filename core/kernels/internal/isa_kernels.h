@@ -50,6 +50,8 @@ void DequantizeRow(const int32_t* sums, const int32_t* compensation,
                    const float* channel_scales, const float* bias, float row_scale,
                    float* y, int64_t n);
 void Int8Matmul(const Int8MatmulProblem& p);
+// Needs AVX512_VNNI; exact for weights of all 8 bits.
+void Int8MatmulVnni(const Int8MatmulProblem& p);
 }  // namespace heed::kernels::avx512
 
 #endif  // HEED_CORE_KERNELS_INTERNAL_ISA_KERNELS_H_

@@ -1,8 +1,10 @@
 // Int8Matmul at every ISA level against exact 32-bit sums followed by the
 // level's DequantizeRow: the results must agree bit for bit, over shapes that
-// exercise every tile remainder (rows, column blocks, columns, depth).
+// exercise every tile remainder (rows, column blocks, columns, depth), for
+// 7-bit weights and for 8-bit ones (full_range_weights).
 #include "core/kernels/int8_matmul.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -22,11 +24,12 @@ struct Layer {
   std::vector<float> channel_scales, bias;
 };
 
-Layer MakeLayer(int64_t n, int64_t k, std::mt19937& rng, int weight = 0) {
+Layer MakeLayer(int64_t n, int64_t k, std::mt19937& rng, int weight = 0,
+                int max_weight = 63) {
   Layer layer;
   layer.n = n;
   layer.k = k;
-  std::uniform_int_distribution<int> codes(-63, 63);
+  std::uniform_int_distribution<int> codes(-max_weight, max_weight);
   std::uniform_real_distribution<float> reals(-1.0f, 1.0f);
   layer.weights.resize(n * k);
   for (auto& w : layer.weights)
@@ -92,34 +95,46 @@ Int8MatmulProblem Problem(const Layer& layer, const std::vector<uint8_t>& a, int
 
 using Int8MatmulTest = IsaTest;
 
-TEST_P(Int8MatmulTest, MatchesExactSumsBitForBit) {
+// 7-bit weights run the active level's kernel; 8-bit ones (full_range_weights)
+// the VNNI kernel, at levels below VNNI too (a layer made at a VNNI level
+// keeps its weights when a test lowers the level), or the portable one.
+void ExpectExactSums(int max_weight) {
   std::mt19937 rng(7);
   for (int64_t m : {1, 3, 4, 5, 9, 32}) {
     for (int64_t n : {1, 15, 16, 17, 64, 100, 200}) {
       for (int64_t k : {1, 3, 4, 5, 64, 130, 512}) {
-        const Layer layer = MakeLayer(n, k, rng);
+        const Layer layer = MakeLayer(n, k, rng, 0, max_weight);
         const std::vector<uint8_t> a = MakeCodes(m, k, rng);
         std::vector<float> row_scales(m);
         for (int64_t i = 0; i < m; ++i) row_scales[i] = 0.01f * (i + 1);
         for (const float* bias :
              {layer.bias.data(), static_cast<const float*>(nullptr)}) {
           std::vector<float> y(m * n, 42.0f);
-          Int8Matmul(Problem(layer, a, m, row_scales, bias, y.data()));
+          Int8MatmulProblem p = Problem(layer, a, m, row_scales, bias, y.data());
+          p.full_range_weights = max_weight > 63;
+          Int8Matmul(p);
           const std::vector<float> want = Reference(layer, a, m, row_scales, bias);
           ASSERT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
-              << "m=" << m << " n=" << n << " k=" << k << " bias=" << (bias != nullptr);
+              << "m=" << m << " n=" << n << " k=" << k << " bias=" << (bias != nullptr)
+              << " |w| <= " << max_weight;
         }
       }
     }
   }
 }
 
-// The largest codes against the largest 7-bit weights of both signs: every
-// pair sum is at the edge of 16 bits (255 * 63 * 2 = 32130) and must not
-// saturate.
+TEST_P(Int8MatmulTest, MatchesExactSumsBitForBit) { ExpectExactSums(63); }
+
+TEST_P(Int8MatmulTest, FullRangeWeightsMatchExactSumsAtEveryLevel) {
+  ExpectExactSums(127);
+}
+
+// The largest codes against the largest weights of both signs: with 7 bits
+// every pair sum is at the edge of 16 bits (255 * 63 * 2 = 32130), with 8 bits
+// past it (255 * 127 * 2), and no sum may saturate.
 TEST_P(Int8MatmulTest, ExtremeCodesDoNotSaturate) {
   std::mt19937 rng(11);
-  for (int weight : {63, -63}) {
+  for (int weight : {63, -63, 127, -127}) {
     const int64_t m = 5, n = 33, k = 2048;
     Layer layer = MakeLayer(n, k, rng, weight);
     std::fill(layer.compensation.begin(), layer.compensation.end(), 0);
@@ -127,8 +142,10 @@ TEST_P(Int8MatmulTest, ExtremeCodesDoNotSaturate) {
     const std::vector<uint8_t> a = MakeCodes(m, k, rng, 255);
     const std::vector<float> row_scales(m, 1.0f);
     std::vector<float> y(m * n);
-    Int8Matmul(Problem(layer, a, m, row_scales, nullptr, y.data()));
-    for (float v : y) ASSERT_EQ(v, 255.0f * weight * k);
+    Int8MatmulProblem p = Problem(layer, a, m, row_scales, nullptr, y.data());
+    p.full_range_weights = std::abs(weight) > 63;
+    Int8Matmul(p);
+    for (float v : y) ASSERT_EQ(v, 255.0f * weight * k) << "weight " << weight;
   }
 }
 

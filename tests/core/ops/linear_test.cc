@@ -153,7 +153,7 @@ TEST(LinearTest, Int8FullRangeOperandsDoNotSaturate) {
   auto linear =
       Linear::Create({w.data(), nullptr, n, k}, ComputeType::kInt8, Activation::kNone);
   ASSERT_TRUE(linear.ok()) << linear.status();
-  EXPECT_EQ((*linear)->weight_levels(), OneDnnHasInt8DotProducts() ? 127 : 63);
+  EXPECT_EQ((*linear)->weight_levels(), Int8WeightLevels());
   std::vector<float> y(m * n);
   ASSERT_TRUE((*linear)->Forward(x.data(), m, y.data()).ok());
   for (int64_t i = 0; i < m; ++i) {
@@ -265,19 +265,18 @@ TEST(LinearTest, UsesOptimizedImplementations) {
   }
 }
 
-// Without VNNI (levels avx2 and avx512) int8 layers run heed's own product on
-// 7-bit weights packed once; with VNNI, oneDNN's brgemm on 8-bit weights; at
-// generic, oneDNN on 7-bit weights.
-TEST(LinearTest, Int8RunsHeedsProductWhereOneDnnHasNoVnni) {
+// From avx2 up int8 layers run heed's own product on weights packed once:
+// 7-bit weights at avx2 and avx512, 8-bit ones with VNNI. At generic, oneDNN
+// runs them (7-bit weights: oneDNN is capped below VNNI there).
+TEST(LinearTest, Int8RunsHeedsProductFromAvx2Up) {
   const std::vector<float> w = Random(64 * 96, 6);
   auto linear =
       Linear::Create({w.data(), nullptr, 64, 96}, ComputeType::kInt8, Activation::kNone);
   ASSERT_TRUE(linear.ok());
-  const bool vnni = OneDnnHasInt8DotProducts();
-  const bool heed = !vnni && cpu::ActiveIsa() >= cpu::Isa::kAvx2;
+  const cpu::Isa level = cpu::ActiveIsa();
   const std::string impl = (*linear)->ImplementationName(8);
-  EXPECT_EQ(impl.rfind("heed_int8_matmul:", 0) == 0, heed) << impl;
-  EXPECT_EQ((*linear)->weight_levels(), vnni ? 127 : 63);
+  EXPECT_EQ(impl.rfind("heed_int8_matmul:", 0) == 0, level >= cpu::Isa::kAvx2) << impl;
+  EXPECT_EQ((*linear)->weight_levels(), level >= cpu::Isa::kAvx512Vnni ? 127 : 63);
 }
 
 }  // namespace
