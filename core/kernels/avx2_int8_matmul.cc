@@ -22,8 +22,10 @@ namespace {
 constexpr int kTileRows = 4;
 constexpr int kHalves = 2;  // ymm registers per column block
 
+// `next`: the weights of the range's next block, prefetched into L2 while this
+// one computes (null: this is the last block).
 template <int kRows>
-void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block) {
+void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block, const int8_t* next) {
   const int64_t depth = Int8PaddedDepth(p.k);
   const int8_t* w = p.packed_weights + block * kInt8BlockColumns * depth;
   const uint8_t* a = p.a + row0 * depth;
@@ -39,6 +41,7 @@ void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block) {
     const __m256i weights[kHalves] = {
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group)),
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + 32))};
+    if (next != nullptr) _mm_prefetch(next + i * kInt8BlockColumns, _MM_HINT_T1);
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       int32_t codes;
@@ -64,15 +67,22 @@ void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block) {
   }
 }
 
-using TileFunction = void (*)(const Int8MatmulProblem&, int64_t, int64_t);
+using TileFunction = void (*)(const Int8MatmulProblem&, int64_t, int64_t, const int8_t*);
 constexpr TileFunction kTiles[kTileRows] = {&Tile<1>, &Tile<2>, &Tile<3>, &Tile<4>};
 
 }  // namespace
 
 void Int8Matmul(const Int8MatmulProblem& p) {
+  const int64_t block_bytes = kInt8BlockColumns * Int8PaddedDepth(p.k);
   for (int64_t block = p.block_begin; block < p.block_end; ++block) {
+    // As in the AVX-512 kernels, the next block's weights are on their way
+    // to L2 while this one computes: 8-16 % faster at 8-32 rows on Zen 5.
+    // Not for a single row, which measured 11 % slower with it.
+    const int8_t* next = p.m > 1 && block + 1 < p.block_end
+                             ? p.packed_weights + (block + 1) * block_bytes
+                             : nullptr;
     for (int64_t row = 0; row < p.m; row += kTileRows) {
-      kTiles[std::min<int64_t>(kTileRows, p.m - row) - 1](p, row, block);
+      kTiles[std::min<int64_t>(kTileRows, p.m - row) - 1](p, row, block, next);
     }
   }
 }

@@ -9,10 +9,11 @@
 //
 // Include it only after avx512_target.h (and any further target pragma), from
 // inside no namespace, and include the standard headers it uses before the
-// target pragma, so that their templates stay baseline x86-64. Everything here is a template of `Dot`, and each
-// translation unit defines its own Dot in an unnamed namespace, so the two
-// translation units, compiled for different instruction sets, never share a
-// function that one of them compiled with instructions the other may not run.
+// target pragma, so that their templates stay baseline x86-64. Everything here
+// is a template of `Dot`, and each translation unit defines its own Dot in an
+// unnamed namespace, so the two translation units, compiled for different
+// instruction sets, never share a function that one of them compiled with
+// instructions the other may not run.
 #ifndef HEED_CORE_KERNELS_INTERNAL_AVX512_INT8_TILE_H_
 #define HEED_CORE_KERNELS_INTERNAL_AVX512_INT8_TILE_H_
 
@@ -63,7 +64,8 @@ void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block0, const int8_t
       std::memcpy(&codes, a + r * depth + i, sizeof(codes));
       const __m512i broadcast = _mm512_set1_epi32(codes);
 #pragma GCC unroll 4
-      for (int b = 0; b < kBlocks; ++b) acc[r][b] = Dot::Add(acc[r][b], broadcast, weights[b]);
+      for (int b = 0; b < kBlocks; ++b)
+        acc[r][b] = Dot::Add(acc[r][b], broadcast, weights[b]);
     }
   }
   const int64_t col0 = block0 * kInt8BlockColumns;
@@ -85,7 +87,8 @@ void Tile(const Int8MatmulProblem& p, int64_t row0, int64_t block0, const int8_t
 // 64-column tile of weights before the next, so the tile stays in cache.
 template <class Dot>
 void Int8MatmulWith(const Int8MatmulProblem& p) {
-  using TileFunction = void (*)(const Int8MatmulProblem&, int64_t, int64_t, const int8_t*);
+  using TileFunction =
+      void (*)(const Int8MatmulProblem&, int64_t, int64_t, const int8_t*);
   static constexpr TileFunction kTiles[kTileRows][kTileBlocks] = {
       {&Tile<Dot, 1, 1>, &Tile<Dot, 1, 2>, &Tile<Dot, 1, 3>, &Tile<Dot, 1, 4>},
       {&Tile<Dot, 2, 1>, &Tile<Dot, 2, 2>, &Tile<Dot, 2, 3>, &Tile<Dot, 2, 4>},
