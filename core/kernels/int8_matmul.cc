@@ -38,8 +38,10 @@ bool Int8MatmulIsVectorized() {
   return Kernels().int8_matmul != KernelsFor(cpu::Isa::kGeneric).int8_matmul;
 }
 
+// Read off the dispatch table, like Int8MatmulIsVectorized, so that the table
+// alone decides which level runs the VNNI kernel.
 bool Int8MatmulTakesFullRangeWeights() {
-  return cpu::ActiveIsa() >= cpu::Isa::kAvx512Vnni;
+  return Kernels().int8_matmul == &avx512::Int8MatmulVnni;
 }
 
 namespace generic {

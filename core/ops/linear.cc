@@ -208,11 +208,9 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearWeights& w,
     std::vector<int8_t> quantized;
     dnnl::memory source;
     if (compute_type == ComputeType::kInt8) {
-      // With VNNI, u8 x s8 products are summed exactly in 32 bits. Without it
-      // (vpmaddubsw) each pair of products is summed in 16 bits with
-      // saturation: 255 * 127 * 2 overflows, 255 * 63 * 2 = 32130 does not,
-      // so weights get 7 bits there (activations keep 8: their outliers make
-      // them the more precision-hungry operand).
+      // 8-bit weights with VNNI, 7-bit ones without (Int8WeightLevels says
+      // why); activations keep 8 bits either way: their outliers make them the
+      // more precision-hungry operand.
       const float levels = static_cast<float>(Int8WeightLevels());
       linear->weight_levels_ = static_cast<int>(levels);
       quantized.resize(N * K);
