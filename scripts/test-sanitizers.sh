@@ -15,9 +15,13 @@ BUILD_DIR=${HEED_ASAN_BUILD_DIR:-build-asan}
 ALL=false
 if [[ "${1:-}" == "--all" ]]; then ALL=true; shift; fi
 # -O1, as the sanitizers' authors advise: it compiles in about half the time
-# of -O3 and keeps reports precise; assertions stay on.
+# of -O3 and keeps reports precise; assertions stay on. A unity build (each
+# library's sources compiled a few at a time, the kernels and the generated
+# protobuf code apart) saves another sixth of the build; the plain build keeps
+# one file at a time, so each file is still checked to compile on its own.
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 \
-  -DHEED_WERROR=ON -DHEED_SANITIZE=address,undefined -DHEED_BUILD_BENCHMARKS=OFF >/dev/null
+  -DCMAKE_UNITY_BUILD=ON -DHEED_WERROR=ON -DHEED_SANITIZE=address,undefined \
+  -DHEED_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 # Debian's gRPC, Abseil and oneDNN are not instrumented; LeakSanitizer reports
 # only what the process still holds at exit, and the servers' own teardown is

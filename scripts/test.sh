@@ -18,7 +18,7 @@ OMP_WAIT_POLICY=PASSIVE ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(n
 # scripts/fuzz.sh alone runs longer.
 scripts/fuzz.sh "${HEED_FUZZ_SECONDS:-10}"
 # The suite again under AddressSanitizer + UndefinedBehaviorSanitizer (its own
-# build directory, about 10 minutes on 2 cores): in CI, or with HEED_SANITIZERS=1.
+# build directory, about 11 minutes on 2 cores): in CI, or with HEED_SANITIZERS=1.
 if [[ "${HEED_SANITIZERS:-${CI:-false}}" == "true" || "${HEED_SANITIZERS:-}" == "1" ]]; then
   scripts/test-sanitizers.sh
 fi

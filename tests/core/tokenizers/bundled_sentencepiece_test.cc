@@ -21,6 +21,14 @@ namespace heed::tokenizers {
 namespace {
 
 constexpr size_t kBlock = 100;
+// Under AddressSanitizer one block in four: the plain build checks every line,
+// and what the sanitizer run looks for, memory errors, a quarter of the corpora
+// (45,000 real lines) still exercises, in a quarter of the two minutes.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kBlockStride = 4;
+#else
+constexpr size_t kBlockStride = 1;
+#endif
 
 std::string FixtureDir() { return GoldenDir() + "/marian-en-de-demo"; }
 
@@ -83,11 +91,12 @@ TEST_P(BundledSentencePieceTest, EveryLineOfTheCorporaMatches) {
         ReadLines(absl::StrCat(FixtureDir(), "/", GetParam(), ".", name, ".fnv"));
     ASSERT_EQ(golden.size(), (texts.size() + kBlock - 1) / kBlock) << name;
     int bad_blocks = 0;
-    for (size_t b = 0; b < golden.size(); ++b) {
+    for (size_t b = 0; b < golden.size(); b += kBlockStride) {
       std::string block;
       for (size_t i = b * kBlock; i < std::min(texts.size(), (b + 1) * kBlock); ++i) {
         absl::StrAppend(&block, absl::StrJoin(Ids(tokenizer_->Encode(texts[i])), " "),
                         "\n");
+        ++lines;
       }
       const std::vector<std::string> fields = absl::StrSplit(golden[b], ' ');
       ASSERT_EQ(fields.size(), 2u) << golden[b];
@@ -101,7 +110,6 @@ TEST_P(BundledSentencePieceTest, EveryLineOfTheCorporaMatches) {
       }
     }
     EXPECT_EQ(bad_blocks, 0) << name;
-    lines += texts.size();
   }
   std::printf("%zu lines, id for id\n", lines);
 }
