@@ -40,6 +40,7 @@ class EncoderClassifier {
       token_type_embedding_;  // last: BERT only
   LayerNormWeights embedding_norm_;
   std::vector<EncoderLayer> layers_;
+  mutable EncoderLayer::ScratchCache scratch_cache_;
   std::unique_ptr<ops::Linear>
       pre_classifier_;  // BERT pooler (tanh) or DistilBERT (ReLU)
   std::unique_ptr<ops::Linear> classifier_;

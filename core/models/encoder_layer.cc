@@ -37,18 +37,46 @@ absl::StatusOr<EncoderLayer> EncoderLayer::Load(const WeightLoader& loader,
   return layer;
 }
 
+EncoderLayer::Scratch::Scratch(int64_t tokens, int64_t d_model, int64_t ffn_dim)
+    : tokens(tokens),
+      qkv(tokens * 3 * d_model),
+      context(tokens * d_model),
+      projected(tokens * d_model),
+      hidden(tokens * ffn_dim) {}
+
+std::unique_ptr<EncoderLayer::Scratch> EncoderLayer::ScratchCache::Take(int64_t tokens,
+                                                                        int64_t d_model,
+                                                                        int64_t ffn_dim) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (cached_ != nullptr && cached_->tokens >= tokens) return std::move(cached_);
+  }
+  return std::make_unique<Scratch>(tokens, d_model, ffn_dim);
+}
+
+void EncoderLayer::ScratchCache::GiveBack(std::unique_ptr<Scratch> scratch) {
+  if (scratch->tokens > kMaxCachedTokens) return;
+  absl::MutexLock lock(&mu_);
+  if (cached_ == nullptr || cached_->tokens < scratch->tokens)
+    cached_ = std::move(scratch);
+}
+
 absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets,
+                                   Scratch& scratch,
                                    std::vector<float>* first_token_attention) const {
   const int64_t tokens = offsets.back();
   const int64_t d = d_model_;
-  std::vector<float> qkv(tokens * 3 * d), context(tokens * d), projected(tokens * d);
-  if (absl::Status s = qkv_->Forward(x, tokens, qkv.data()); !s.ok()) return s;
+  float* qkv = scratch.qkv.data();
+  float* context = scratch.context.data();
+  float* projected = scratch.projected.data();
+  float* hidden = scratch.hidden.data();
+  if (absl::Status s = qkv_->Forward(x, tokens, qkv); !s.ok()) return s;
   kernels::AttentionArgs<float> args;
-  args.q = qkv.data();
-  args.k = qkv.data() + d;
-  args.v = qkv.data() + 2 * d;
+  args.q = qkv;
+  args.k = qkv + d;
+  args.v = qkv + 2 * d;
   args.q_row_stride = args.k_row_stride = args.v_row_stride = 3 * d;
-  args.out = context.data();
+  args.out = context;
   args.out_row_stride = d;
   args.q_offsets = args.k_offsets = offsets;
   args.num_heads = heads_;
@@ -72,15 +100,12 @@ absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets,
       }
     }
   }
-  if (absl::Status s = out_->Forward(context.data(), tokens, projected.data()); !s.ok())
-    return s;
-  kernels::AddInPlace(x, projected.data(), tokens * d);
+  if (absl::Status s = out_->Forward(context, tokens, projected); !s.ok()) return s;
+  kernels::AddInPlace(x, projected, tokens * d);
   attention_norm_.Apply(x, x, tokens);
-  std::vector<float> hidden(tokens * ffn_dim_);
-  if (absl::Status s = fc1_->Forward(x, tokens, hidden.data()); !s.ok()) return s;
-  if (absl::Status s = fc2_->Forward(hidden.data(), tokens, projected.data()); !s.ok())
-    return s;
-  kernels::AddInPlace(x, projected.data(), tokens * d);
+  if (absl::Status s = fc1_->Forward(x, tokens, hidden); !s.ok()) return s;
+  if (absl::Status s = fc2_->Forward(hidden, tokens, projected); !s.ok()) return s;
+  kernels::AddInPlace(x, projected, tokens * d);
   output_norm_.Apply(x, x, tokens);
   return absl::OkStatus();
 }

@@ -106,6 +106,7 @@ class Seq2SeqModel {
   Tensor encoder_positions_, decoder_positions_;  // learned (BART) or one sinusoid table
   std::unique_ptr<LayerNormWeights> encoder_embed_norm_, decoder_embed_norm_;  // BART
   std::vector<EncoderLayer> encoder_layers_;
+  mutable EncoderLayer::ScratchCache encoder_scratch_cache_;
   std::vector<DecoderLayer> decoder_layers_;
   std::unique_ptr<ops::Linear> lm_head_;  // shared weights + final_logits_bias
 };

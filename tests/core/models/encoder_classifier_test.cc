@@ -98,6 +98,27 @@ TEST_P(EncoderClassifierTest, ReducedPrecisionKeepsTheLabel) {
   }
 }
 
+// A pass reuses the buffers of the one before (EncoderLayer::ScratchCache),
+// larger and full of its values: each case alone after the whole batch gives
+// the logits it gives alone on a fresh model, to the bit.
+TEST_P(EncoderClassifierTest, ReusedBuffersDoNotChangeTheLogits) {
+  const std::vector<Case> cases = ReadCases(Dir());
+  ASSERT_GT(cases.size(), 1u);
+  auto model = EncoderClassifier::Load(Dir(), ops::ComputeType::kFloat32);
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::vector<std::vector<int32_t>> batch;
+  for (const Case& c : cases) batch.push_back(c.ids);
+  ASSERT_TRUE((*model)->Classify(batch).ok());
+  for (const Case& c : cases) {
+    auto fresh = EncoderClassifier::Load(Dir(), ops::ComputeType::kFloat32);
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    auto want = (*fresh)->Classify({c.ids});
+    auto got = (*model)->Classify({c.ids});
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(*got, *want) << c.text;
+  }
+}
+
 TEST_P(EncoderClassifierTest, RejectsBadInputs) {
   auto model = EncoderClassifier::Load(Dir(), ops::ComputeType::kFloat32);
   ASSERT_TRUE(model.ok());
