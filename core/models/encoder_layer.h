@@ -38,7 +38,7 @@ class EncoderLayer {
   };
 
   // Keeps a scratch between forward passes, from any thread: fresh buffers
-  // would be zeroed and their pages faulted in again on every call (a tenth
+  // would be zeroed and their pages faulted in again on every call (a fifth
   // of the time of a 4,096-token DistilBERT-base batch). It keeps the largest
   // it was given up to kMaxCachedTokens rows, so one huge request does not
   // pin its memory for the life of the model.
