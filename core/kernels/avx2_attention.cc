@@ -45,23 +45,55 @@ thread_local Scratch t_scratch;
 
 int RoundUp(int x, int m) { return (x + m - 1) / m * m; }
 
+// Transposes the 8 x 8 block of floats in r[0..8) in place.
+inline void Transpose8x8(__m256 r[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // r[4h + w] holds, in each 128-bit half H, element w of rows 4h..4h+3 at
+  // column 4H + w.
+  for (int i = 0; i < 8; i += 4) {
+    for (int h = 0; h < 2; ++h) {
+      const __m256d a = _mm256_castps_pd(t[i + h]);
+      const __m256d b = _mm256_castps_pd(t[i + h + 2]);
+      r[i + 2 * h] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, b));
+      r[i + 2 * h + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, b));
+    }
+  }
+  for (int w = 0; w < 4; ++w) {
+    t[w] = _mm256_permute2f128_ps(r[w], r[w + 4], 0x20);
+    t[w + 4] = _mm256_permute2f128_ps(r[w], r[w + 4], 0x31);
+  }
+  for (int i = 0; i < 8; ++i) r[i] = t[i];
+}
+
 // Kᵀ in blocks of kNk keys: packed[(j / kNk) * head_dim * kNk + d * kNk + j % kNk]
-// = k[j][d]; keys lk..lk_pad are zero.
+// = k[j][d]; keys lk..lk_pad are zero. Transposed 8 x 8 at a time (a float at
+// a time, packing took a twentieth of the kernel at length 128).
 void PackKTransposed(const float* k, int64_t k_stride, int lk, int head_dim, int lk_pad,
                      float* packed) {
-  std::memset(packed, 0, static_cast<size_t>(lk_pad) * head_dim * sizeof(float));
-  for (int j = 0; j < lk; ++j) {
-    const float* row = k + j * k_stride;
+  for (int j = 0; j < lk_pad; j += 8) {
     float* block = packed + static_cast<int64_t>(j / kNk) * head_dim * kNk + j % kNk;
-    for (int d = 0; d < head_dim; ++d) block[d * kNk] = row[d];
+    for (int d = 0; d < head_dim; d += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) {
+        r[i] = j + i < lk ? _mm256_loadu_ps(k + (j + i) * k_stride + d)
+                          : _mm256_setzero_ps();
+      }
+      Transpose8x8(r);
+      for (int i = 0; i < 8; ++i) _mm256_store_ps(block + (d + i) * kNk, r[i]);
+    }
   }
 }
 
-// S[MR][0..16) = Q[MR] · Kᵀ for the 16 keys of one packed block, unscaled;
-// S rows are kTile apart.
-template <int MR>
+// S[MR][0..16) = scale Q[MR] · Kᵀ for the 16 keys of one packed block; S rows
+// are kTile apart. With kTrackMax, also folds each row's scores into its
+// lanes of row_max (MR vectors of 8), which saves the softmax a pass.
+template <int MR, bool kTrackMax>
 inline void ScoreTile(const float* q, int64_t q_stride, const float* kt, int head_dim,
-                      float* s) {
+                      __m256 scale, float* s, float* row_max) {
   __m256 acc[MR][2];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
@@ -78,9 +110,23 @@ inline void ScoreTile(const float* q, int64_t q_stride, const float* kt, int hea
   }
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
+    acc[r][0] = _mm256_mul_ps(acc[r][0], scale);
+    acc[r][1] = _mm256_mul_ps(acc[r][1], scale);
     _mm256_store_ps(s + r * kTile, acc[r][0]);
     _mm256_store_ps(s + r * kTile + 8, acc[r][1]);
+    if constexpr (kTrackMax) {
+      _mm256_store_ps(row_max + 8 * r,
+                      _mm256_max_ps(_mm256_load_ps(row_max + 8 * r),
+                                    _mm256_max_ps(acc[r][0], acc[r][1])));
+    }
   }
+}
+
+// The maximum of x's lanes, in every lane.
+inline __m256 BroadcastMax(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_permute2f128_ps(x, x, 0x01));
+  x = _mm256_max_ps(x, _mm256_permute_ps(x, 0x4e));
+  return _mm256_max_ps(x, _mm256_permute_ps(x, 0xb1));
 }
 
 // o[MR][dc .. dc+8*NV) = o * alpha + P · V over `keys` keys of the tile.
@@ -126,24 +172,31 @@ void ValueTileAllChunks(const float* p, const float* alpha, const float* v,
 }
 
 // The online-softmax state of MR query rows starting at row i0; Tile folds in
-// one tile of keys.
+// one tile of keys. As in the AVX-512 kernel, maxima and sums stay in
+// vectors, reduced across lanes once per tile (maximum) and at the end (sum).
 template <int MR>
 struct RowBlock {
   alignas(32) float s[MR * kTile];
   alignas(32) float o[MR * kMaxHeadDim];
-  alignas(32) float m[8], m_new[8], alpha[8];
-  float l[MR];
+  alignas(32) float l[MR * 8];  // each row's running sum, spread over lanes
+  alignas(32) float m[8];       // running maxima, row r in lane r
+  alignas(32) float alpha[8];   // this tile's rescale factors, row r in lane r
   int i0 = 0;
   int keys_end = 0;  // the last row of the block sees the most keys
 
   void Begin(const HeadProblem<float>& p, int first_row) {
     i0 = first_row;
     keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
-    for (int r = 0; r < 8; ++r) m[r] = m_new[r] = -INFINITY;
+    _mm256_store_ps(m, _mm256_set1_ps(-INFINITY));
     for (int r = 0; r < MR; ++r) {
-      l[r] = 0.0f;
+      _mm256_store_ps(l + 8 * r, _mm256_setzero_ps());
       std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
     }
+  }
+
+  // How many keys of the tile at j0 row r sees (possibly none or negative).
+  int Visible(const HeadProblem<float>& p, int r, int j0) const {
+    return std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kTile);
   }
 
   void Tile(const HeadProblem<float>& p, const float* kt, int j0) {
@@ -151,51 +204,69 @@ struct RowBlock {
     const __m256 scale = _mm256_set1_ps(p.scale * 1.44269504f);  // log2(e)
     const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
     const int tile_keys = std::min(kTile, keys_end - j0);
+    // ScoreTile computes whole blocks of kNk keys. Unless every row sees all
+    // of them (the first row sees the fewest), some scores are masked after.
+    const bool masked = Visible(p, 0, j0) < RoundUp(tile_keys, kNk);
+    alignas(32) float row_max[MR * 8];
+    for (int r = 0; r < MR; ++r) _mm256_store_ps(row_max + 8 * r, neg_inf);
     for (int c0 = 0; c0 < tile_keys; c0 += kNk) {
-      ScoreTile<MR>(q, p.q_stride, kt + static_cast<int64_t>(j0 + c0) * p.head_dim,
-                    p.head_dim, s + c0);
+      const float* block = kt + static_cast<int64_t>(j0 + c0) * p.head_dim;
+      if (masked) {
+        ScoreTile<MR, false>(q, p.q_stride, block, p.head_dim, scale, s + c0, row_max);
+      } else {
+        ScoreTile<MR, true>(q, p.q_stride, block, p.head_dim, scale, s + c0, row_max);
+      }
     }
     const int vectors = (tile_keys + 7) / 8;
-    // Scale, mask, and each row's new running maximum.
-    for (int r = 0; r < MR; ++r) {
-      const int visible =
-          std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kTile);
-      float* sr = s + r * kTile;
-      __m256 vmax = neg_inf;
-      for (int c = 0; c < vectors; ++c) {
-        const __m256 live = _mm256_castsi256_ps(FirstLanes(visible - 8 * c));
-        const __m256 v = _mm256_blendv_ps(
-            neg_inf, _mm256_mul_ps(_mm256_load_ps(sr + 8 * c), scale), live);
-        _mm256_store_ps(sr + 8 * c, v);
-        vmax = _mm256_max_ps(vmax, v);
+    if (masked) {
+      // -inf for the keys a row must not see, and the maxima of the others.
+      for (int r = 0; r < MR; ++r) {
+        const int visible = Visible(p, r, j0);
+        float* sr = s + r * kTile;
+        __m256 vmax = neg_inf;
+        for (int c = 0; c < vectors; ++c) {
+          const __m256 live = _mm256_castsi256_ps(FirstLanes(visible - 8 * c));
+          const __m256 v = _mm256_blendv_ps(neg_inf, _mm256_load_ps(sr + 8 * c), live);
+          _mm256_store_ps(sr + 8 * c, v);
+          vmax = _mm256_max_ps(vmax, v);
+        }
+        _mm256_store_ps(row_max + 8 * r, vmax);
       }
-      m_new[r] = std::max(m[r], ReduceMax(vmax));
     }
-    // Rescale factors 2^(m - m_new) of all rows at once; 1 while a row has
-    // seen no visible key (m_new = -inf), where the subtraction would be NaN.
-    const __m256 vm_new = _mm256_load_ps(m_new);
-    const __m256 seen = _mm256_cmp_ps(vm_new, neg_inf, _CMP_NEQ_OQ);
-    _mm256_store_ps(
-        alpha, _mm256_blendv_ps(_mm256_set1_ps(1.0f),
-                                Exp2NonPositive(_mm256_sub_ps(_mm256_load_ps(m), vm_new)),
-                                seen));
-    _mm256_store_ps(m, vm_new);
+    // The new running maxima and the rescale factors 2^(m - m_new) of all
+    // rows at once; 1 while a row has seen no visible key (m_new = -inf),
+    // where the subtraction would be NaN.
+    __m256 tile_max = neg_inf;
+    for (int r = 0; r < MR; ++r) {
+      const __m256 lane_r = _mm256_castsi256_ps(_mm256_cmpeq_epi32(
+          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(r)));
+      tile_max = _mm256_blendv_ps(tile_max, BroadcastMax(_mm256_load_ps(row_max + 8 * r)),
+                                  lane_r);
+    }
+    const __m256 m_old = _mm256_load_ps(m);
+    const __m256 m_new = _mm256_max_ps(m_old, tile_max);
+    const __m256 seen = _mm256_cmp_ps(m_new, neg_inf, _CMP_NEQ_OQ);
+    _mm256_store_ps(alpha,
+                    _mm256_blendv_ps(_mm256_set1_ps(1.0f),
+                                     Exp2NonPositive(_mm256_sub_ps(m_old, m_new)), seen));
+    _mm256_store_ps(m, m_new);
     for (int r = 0; r < MR; ++r) {
       float* sr = s + r * kTile;
       __m256 vsum = _mm256_setzero_ps();
-      if (m_new[r] == -INFINITY) {
+      if (m[r] == -INFINITY) {
         // Nothing visible yet: -inf - -inf would be NaN; the row adds nothing.
         for (int c = 0; c < vectors; ++c) _mm256_store_ps(sr + 8 * c, vsum);
-        continue;
+      } else {
+        const __m256 mv = _mm256_set1_ps(m[r]);
+        for (int c = 0; c < vectors; ++c) {
+          // Masked lanes hold -inf, and 2^-inf = 0.
+          const __m256 e = Exp2NonPositive(_mm256_sub_ps(_mm256_load_ps(sr + 8 * c), mv));
+          vsum = _mm256_add_ps(vsum, e);
+          _mm256_store_ps(sr + 8 * c, e);
+        }
       }
-      const __m256 mv = _mm256_set1_ps(m_new[r]);
-      for (int c = 0; c < vectors; ++c) {
-        // Masked lanes hold -inf, and 2^-inf = 0.
-        const __m256 e = Exp2NonPositive(_mm256_sub_ps(_mm256_load_ps(sr + 8 * c), mv));
-        vsum = _mm256_add_ps(vsum, e);
-        _mm256_store_ps(sr + 8 * c, e);
-      }
-      l[r] = l[r] * alpha[r] + ReduceAdd(vsum);
+      _mm256_store_ps(l + 8 * r, _mm256_fmadd_ps(_mm256_load_ps(l + 8 * r),
+                                                 _mm256_set1_ps(alpha[r]), vsum));
     }
     const int keys = std::min(tile_keys, p.lk - j0);
     ValueTileAllChunks<MR>(s, alpha, p.v + j0 * p.v_stride, p.v_stride, keys, p.head_dim,
@@ -205,7 +276,8 @@ struct RowBlock {
   void Finish(const HeadProblem<float>& p) const {
     for (int r = 0; r < MR; ++r) {
       float* out = p.out + (i0 + r) * p.out_stride;
-      const __m256 inv = _mm256_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
+      const float sum = ReduceAdd(_mm256_load_ps(l + 8 * r));
+      const __m256 inv = _mm256_set1_ps(sum > 0.0f ? 1.0f / sum : 0.0f);
       for (int d = 0; d < p.head_dim; d += 8) {
         _mm256_storeu_ps(out + d,
                          _mm256_mul_ps(_mm256_load_ps(o + r * kMaxHeadDim + d), inv));

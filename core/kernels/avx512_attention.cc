@@ -65,20 +65,61 @@ struct Packing<bf16> {
   static constexpr int kPerUnit = 2;
 };
 
+// Transposes the 16 x 16 block of 32-bit units in r[0..16) in place.
+inline void Transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    for (int h = 0; h < 2; ++h) {
+      const __m512d a = _mm512_castps_pd(t[i + h]);
+      const __m512d b = _mm512_castps_pd(t[i + h + 2]);
+      r[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+      r[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    }
+  }
+  // Now r[4q + w] holds, in each 128-bit lane L, element w of rows 4q..4q+3
+  // at columns 4L..4L+3. Two lane shuffles gather each column's 16 rows.
+  for (int i = 0; i < 4; ++i) {
+    for (int h = 0; h < 2; ++h) {
+      t[i + 8 * h] = _mm512_shuffle_f32x4(r[i + 8 * h], r[i + 8 * h + 4], 0x88);
+      t[i + 8 * h + 4] = _mm512_shuffle_f32x4(r[i + 8 * h], r[i + 8 * h + 4], 0xdd);
+    }
+  }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
 // Kᵀ in blocks of kNk keys, each block contiguous:
 // packed[(j / kNk) * units * kNk + u * kNk + j % kNk] = unit u (one float, or
 // bf16 pair 2u, 2u+1) of key row j; rows lk..lk_pad are zero. (Whole Kᵀ rows
 // of lk_pad keys put the rows the score micro-kernel reads a power of two
-// apart at long lengths, all in the same L1 sets.)
+// apart at long lengths, all in the same L1 sets.) Transposed 16 x 16 units
+// at a time: a unit at a time, packing took a twentieth of the kernel at
+// length 512.
 template <typename T>
 void PackKTransposed(const T* k, int64_t k_stride, int lk, int head_dim, int lk_pad,
                      uint32_t* packed) {
-  const int units = head_dim / Packing<T>::kPerUnit;
-  std::memset(packed, 0, static_cast<size_t>(units) * lk_pad * sizeof(uint32_t));
-  for (int j = 0; j < lk; ++j) {
-    const uint32_t* row = reinterpret_cast<const uint32_t*>(k + j * k_stride);
+  const int units = head_dim / Packing<T>::kPerUnit;  // a multiple of 16
+  for (int j = 0; j < lk_pad; j += 16) {
     uint32_t* block = packed + static_cast<int64_t>(j / kNk) * units * kNk + j % kNk;
-    for (int u = 0; u < units; ++u) block[u * kNk] = row[u];
+    for (int u = 0; u < units; u += 16) {
+      __m512 r[16];
+      for (int i = 0; i < 16; ++i) {
+        r[i] = j + i < lk
+                   ? _mm512_loadu_ps(
+                         reinterpret_cast<const float*>(k + (j + i) * k_stride) + u)
+                   : _mm512_setzero_ps();
+      }
+      Transpose16x16(r);
+      for (int i = 0; i < 16; ++i) {
+        _mm512_store_ps(reinterpret_cast<float*>(block + (u + i) * kNk), r[i]);
+      }
+    }
   }
 }
 
@@ -98,11 +139,12 @@ void PackVPairs(const bf16* v, int64_t v_stride, int lk, int head_dim, uint16_t*
   }
 }
 
-// S[MR][0..64) = Q[MR] · Kᵀ for the 64 keys of one packed block, unscaled;
-// S rows are kTile apart.
-template <int MR, typename T>
+// S[MR][0..64) = scale Q[MR] · Kᵀ for the 64 keys of one packed block; S rows
+// are kTile apart. With kTrackMax, also folds each row's scores into its
+// lanes of row_max (MR vectors of 16), which saves the softmax a pass.
+template <int MR, bool kTrackMax, typename T>
 inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int head_dim,
-                      float* s) {
+                      __m512 scale, float* s, float* row_max) {
   __m512 acc[MR][4];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
@@ -133,8 +175,25 @@ inline void ScoreTile(const T* q, int64_t q_stride, const uint32_t* kt, int head
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
-    for (int c = 0; c < 4; ++c) _mm512_store_ps(s + r * kTile + 16 * c, acc[r][c]);
+    for (int c = 0; c < 4; ++c) {
+      acc[r][c] = _mm512_mul_ps(acc[r][c], scale);
+      _mm512_store_ps(s + r * kTile + 16 * c, acc[r][c]);
+    }
+    if constexpr (kTrackMax) {
+      const __m512 m01 = _mm512_max_ps(acc[r][0], acc[r][1]);
+      const __m512 m23 = _mm512_max_ps(acc[r][2], acc[r][3]);
+      _mm512_store_ps(row_max + 16 * r, _mm512_max_ps(_mm512_load_ps(row_max + 16 * r),
+                                                      _mm512_max_ps(m01, m23)));
+    }
   }
+}
+
+// The maximum of x's lanes, in every lane.
+inline __m512 BroadcastMax(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_shuffle_f32x4(x, x, 0x4e));
+  x = _mm512_max_ps(x, _mm512_shuffle_f32x4(x, x, 0xb1));
+  x = _mm512_max_ps(x, _mm512_permute_ps(x, 0x4e));
+  return _mm512_max_ps(x, _mm512_permute_ps(x, 0xb1));
 }
 
 // o[MR][dc .. dc+16*NV) = o * alpha + P · V over `keys` keys of the tile.
@@ -223,24 +282,32 @@ void ValueTileAllChunks(const float* p, const float* alpha, const T* v, int64_t 
 }
 
 // The online-softmax state of MR query rows starting at row i0; Tile folds in
-// one tile of keys.
+// one tile of keys. Maxima and sums stay in vectors (one per row, reduced
+// across lanes once per tile for the maximum and once at the end for the
+// sum): reducing both to scalars in every tile took a tenth of the kernel.
 template <int MR, typename T>
 struct RowBlock {
   alignas(64) float s[MR * kTile];
   alignas(64) float o[MR * kMaxHeadDim];
-  alignas(64) float m[16], m_new[16], alpha[16];
-  float l[MR];
+  alignas(64) float l[MR * 16];  // each row's running sum, spread over lanes
+  alignas(64) float m[16];       // running maxima, row r in lane r
+  alignas(64) float alpha[16];   // this tile's rescale factors, row r in lane r
   int i0 = 0;
   int keys_end = 0;  // the last row of the block sees the most keys
 
   void Begin(const HeadProblem<T>& p, int first_row) {
     i0 = first_row;
     keys_end = std::clamp(i0 + MR - 1 + p.causal_offset + 1, 0, p.lk);
-    for (int r = 0; r < 16; ++r) m[r] = m_new[r] = -INFINITY;
+    _mm512_store_ps(m, _mm512_set1_ps(-INFINITY));
     for (int r = 0; r < MR; ++r) {
-      l[r] = 0.0f;
+      _mm512_store_ps(l + 16 * r, _mm512_setzero_ps());
       std::memset(o + r * kMaxHeadDim, 0, p.head_dim * sizeof(float));
     }
+  }
+
+  // How many keys of the tile at j0 row r sees (possibly none or negative).
+  int Visible(const HeadProblem<T>& p, int r, int j0) const {
+    return std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kTile);
   }
 
   void Tile(const HeadProblem<T>& p, const uint32_t* kt, const uint16_t* v_pairs,
@@ -250,46 +317,67 @@ struct RowBlock {
     const __m512 scale = _mm512_set1_ps(p.scale * 1.44269504f);  // log2(e)
     const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
     const int tile_keys = std::min(kTile, keys_end - j0);
+    // ScoreTile computes whole blocks of kNk keys. Unless every row sees all
+    // of them (the first row sees the fewest), some scores are masked after.
+    const bool masked = Visible(p, 0, j0) < RoundUp(tile_keys, kNk);
+    alignas(64) float row_max[MR * 16];
+    for (int r = 0; r < MR; ++r) _mm512_store_ps(row_max + 16 * r, neg_inf);
     for (int c0 = 0; c0 < tile_keys; c0 += kNk) {
-      ScoreTile<MR, T>(q, p.q_stride, kt + static_cast<int64_t>(j0 + c0) * units,
-                       p.head_dim, s + c0);
+      const uint32_t* block = kt + static_cast<int64_t>(j0 + c0) * units;
+      if (masked) {
+        ScoreTile<MR, false, T>(q, p.q_stride, block, p.head_dim, scale, s + c0, row_max);
+      } else {
+        ScoreTile<MR, true, T>(q, p.q_stride, block, p.head_dim, scale, s + c0, row_max);
+      }
     }
     const int vectors = (tile_keys + 15) / 16;
-    // Scale, mask, and each row's new running maximum.
-    for (int r = 0; r < MR; ++r) {
-      const int visible =
-          std::min(std::clamp(i0 + r + p.causal_offset + 1, 0, p.lk) - j0, kTile);
-      float* sr = s + r * kTile;
-      __m512 vmax = neg_inf;
-      for (int c = 0; c < vectors; ++c) {
-        const __m512 v = _mm512_mask_mul_ps(neg_inf, FirstLanes(visible - 16 * c),
-                                            _mm512_load_ps(sr + 16 * c), scale);
-        _mm512_store_ps(sr + 16 * c, v);
-        vmax = _mm512_max_ps(vmax, v);
+    if (masked) {
+      // -inf for the keys a row must not see, and the maxima of the others.
+      for (int r = 0; r < MR; ++r) {
+        const int visible = Visible(p, r, j0);
+        float* sr = s + r * kTile;
+        __m512 vmax = neg_inf;
+        for (int c = 0; c < vectors; ++c) {
+          const __m512 v = _mm512_mask_mov_ps(neg_inf, FirstLanes(visible - 16 * c),
+                                              _mm512_load_ps(sr + 16 * c));
+          _mm512_store_ps(sr + 16 * c, v);
+          vmax = _mm512_max_ps(vmax, v);
+        }
+        _mm512_store_ps(row_max + 16 * r, vmax);
       }
-      m_new[r] = std::max(m[r], _mm512_reduce_max_ps(vmax));
     }
-    // Rescale factors 2^(m - m_new) of all rows at once; 1 while a row has
-    // seen no visible key (m_new = -inf), where the subtraction would be NaN.
-    const __m512 vm_new = _mm512_load_ps(m_new);
-    const __mmask16 seen = _mm512_cmp_ps_mask(vm_new, neg_inf, _CMP_NEQ_OQ);
+    // The new running maxima and the rescale factors 2^(m - m_new) of all
+    // rows at once; 1 while a row has seen no visible key (m_new = -inf),
+    // where the subtraction would be NaN.
+    __m512 tile_max = neg_inf;
+    for (int r = 0; r < MR; ++r) {
+      tile_max = _mm512_mask_blend_ps(static_cast<__mmask16>(1u << r), tile_max,
+                                      BroadcastMax(_mm512_load_ps(row_max + 16 * r)));
+    }
+    const __m512 m_old = _mm512_load_ps(m);
+    const __m512 m_new = _mm512_max_ps(m_old, tile_max);
+    const __mmask16 seen = _mm512_cmp_ps_mask(m_new, neg_inf, _CMP_NEQ_OQ);
     _mm512_store_ps(alpha,
                     _mm512_mask_blend_ps(seen, _mm512_set1_ps(1.0f),
-                                         Exp2(_mm512_sub_ps(_mm512_load_ps(m), vm_new))));
-    _mm512_store_ps(m, vm_new);
+                                         Exp2NonPositive(_mm512_sub_ps(m_old, m_new))));
+    _mm512_store_ps(m, m_new);
     for (int r = 0; r < MR; ++r) {
       float* sr = s + r * kTile;
-      const __m512 mv = _mm512_set1_ps(m_new[r]);
       __m512 vsum = _mm512_setzero_ps();
-      for (int c = 0; c < vectors; ++c) {
-        // Masked lanes hold -inf: 2^-inf = 0, and a row with nothing visible
-        // yet (m_new = -inf) gives -inf - -inf = NaN, replaced by 0.
-        __m512 e = Exp2(_mm512_sub_ps(_mm512_load_ps(sr + 16 * c), mv));
-        e = _mm512_maskz_mov_ps(seen & (1u << r) ? 0xffff : 0, e);
-        vsum = _mm512_add_ps(vsum, e);
-        _mm512_store_ps(sr + 16 * c, e);
+      if (seen & (1u << r)) {
+        // Masked scores are -inf, and 2^-inf = 0.
+        const __m512 mv = _mm512_set1_ps(m[r]);
+        for (int c = 0; c < vectors; ++c) {
+          const __m512 e =
+              Exp2NonPositive(_mm512_sub_ps(_mm512_load_ps(sr + 16 * c), mv));
+          vsum = _mm512_add_ps(vsum, e);
+          _mm512_store_ps(sr + 16 * c, e);
+        }
+      } else {
+        for (int c = 0; c < vectors; ++c) _mm512_store_ps(sr + 16 * c, vsum);
       }
-      l[r] = l[r] * alpha[r] + _mm512_reduce_add_ps(vsum);
+      _mm512_store_ps(l + 16 * r, _mm512_fmadd_ps(_mm512_load_ps(l + 16 * r),
+                                                  _mm512_set1_ps(alpha[r]), vsum));
     }
     const int keys = std::min(tile_keys, p.lk - j0);
     const T* v = p.v + j0 * p.v_stride;
@@ -301,7 +389,8 @@ struct RowBlock {
   void Finish(const HeadProblem<T>& p) const {
     for (int r = 0; r < MR; ++r) {
       float* out = p.out + (i0 + r) * p.out_stride;
-      const __m512 inv = _mm512_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
+      const float sum = _mm512_reduce_add_ps(_mm512_load_ps(l + 16 * r));
+      const __m512 inv = _mm512_set1_ps(sum > 0.0f ? 1.0f / sum : 0.0f);
       for (int d = 0; d < p.head_dim; d += 16) {
         _mm512_storeu_ps(out + d,
                          _mm512_mul_ps(_mm512_load_ps(o + r * kMaxHeadDim + d), inv));

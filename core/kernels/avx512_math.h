@@ -28,11 +28,9 @@ static inline __m512 Exp(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
-// 2^x with about 2 ulp error; 0 below -150, +inf above 128. n = round(x),
-// 2^(x-n) by its degree-6 Taylor polynomial on [-1/2, 1/2], 2^n by vscalefps.
-static inline __m512 Exp2(__m512 x) {
-  x = _mm512_min_ps(x, _mm512_set1_ps(128.0f));
-  x = _mm512_max_ps(x, _mm512_set1_ps(-150.0f));
+// 2^x with about 2 ulp error for x in [-150, 128]. n = round(x), 2^(x-n) by
+// its degree-6 Taylor polynomial on [-1/2, 1/2], 2^n by vscalefps.
+static inline __m512 Exp2InRange(__m512 x) {
   const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   const __m512 r = _mm512_sub_ps(x, n);
   __m512 p = _mm512_set1_ps(1.5403530e-4f);                  // ln2^6 / 6!
@@ -43,6 +41,18 @@ static inline __m512 Exp2(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718e-1f));  // ln2
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   return _mm512_scalef_ps(p, n);
+}
+
+// 2^x; 0 below -150 (2^-inf = 0), +inf above 128.
+static inline __m512 Exp2(__m512 x) {
+  return Exp2InRange(
+      _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(128.0f)), _mm512_set1_ps(-150.0f)));
+}
+
+// 2^x for x <= 0, as softmax needs after subtracting the maximum: one clamp
+// fewer than Exp2.
+static inline __m512 Exp2NonPositive(__m512 x) {
+  return Exp2InRange(_mm512_max_ps(x, _mm512_set1_ps(-150.0f)));
 }
 
 // erf(x) by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7), odd symmetry.
