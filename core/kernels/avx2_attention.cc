@@ -52,8 +52,6 @@ inline void Transpose8x8(__m256 r[8]) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
   }
-  // r[4h + w] holds, in each 128-bit half H, element w of rows 4h..4h+3 at
-  // column 4H + w.
   for (int i = 0; i < 8; i += 4) {
     for (int h = 0; h < 2; ++h) {
       const __m256d a = _mm256_castps_pd(t[i + h]);
@@ -62,6 +60,7 @@ inline void Transpose8x8(__m256 r[8]) {
       r[i + 2 * h + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, b));
     }
   }
+  // Now r[4q + w] holds, in 128-bit half H, column 4H + w of rows 4q..4q+3.
   for (int w = 0; w < 4; ++w) {
     t[w] = _mm256_permute2f128_ps(r[w], r[w + 4], 0x20);
     t[w + 4] = _mm256_permute2f128_ps(r[w], r[w + 4], 0x31);

@@ -80,8 +80,8 @@ inline void Transpose16x16(__m512 r[16]) {
       r[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
     }
   }
-  // Now r[4q + w] holds, in each 128-bit lane L, element w of rows 4q..4q+3
-  // at columns 4L..4L+3. Two lane shuffles gather each column's 16 rows.
+  // Now r[4q + w] holds, in 128-bit lane L, column 4L + w of rows 4q..4q+3.
+  // Two rounds of lane shuffles gather each column's 16 rows.
   for (int i = 0; i < 4; ++i) {
     for (int h = 0; h < 2; ++h) {
       t[i + 8 * h] = _mm512_shuffle_f32x4(r[i + 8 * h], r[i + 8 * h + 4], 0x88);
@@ -284,7 +284,8 @@ void ValueTileAllChunks(const float* p, const float* alpha, const T* v, int64_t 
 // The online-softmax state of MR query rows starting at row i0; Tile folds in
 // one tile of keys. Maxima and sums stay in vectors (one per row, reduced
 // across lanes once per tile for the maximum and once at the end for the
-// sum): reducing both to scalars in every tile took a tenth of the kernel.
+// sum): reducing both to scalars every tile was most of the softmax's 15 %
+// of the kernel's time at length 512.
 template <int MR, typename T>
 struct RowBlock {
   alignas(64) float s[MR * kTile];
