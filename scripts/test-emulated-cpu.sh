@@ -11,7 +11,7 @@
 # EPYC-Milan, is an AVX2 CPU without AVX-512. qemu 7.2 (Debian 12) emulates
 # AVX2 but not AVX-512, so AVX-512 models run as AVX2 ones; a pre-AVX2 model
 # (Nehalem, Westmere) checks the portable level. Emulation is 5-20x slower:
-# the whole suite takes about half an hour on 2 cores, so this is not part of
+# the whole suite takes about 12 minutes on 2 cores, so this is not part of
 # scripts/test.sh. Each program runs at the model's own best level, as a
 # user's server would (ctest's per-level runs are not repeated here).
 #
