@@ -119,18 +119,12 @@ absl::StatusOr<std::vector<std::vector<float>>> EncoderClassifier::Classify(
   }
   embedding_norm_.Apply(x.data(), x.data(), tokens);
   std::vector<float> attention;
-  std::unique_ptr<EncoderLayer::Scratch> scratch =
-      scratch_cache_.Take(tokens, d, config_.encoder_ffn_dim);
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    const bool last = l + 1 == layers_.size();
-    if (absl::Status s =
-            layers_[l].Forward(x.data(), offsets, *scratch,
-                               last && attributions != nullptr ? &attention : nullptr);
-        !s.ok()) {
-      return s;
-    }
+  if (absl::Status s =
+          EncoderLayer::ForwardStack(layers_, x.data(), offsets, scratch_cache_,
+                                     attributions != nullptr ? &attention : nullptr);
+      !s.ok()) {
+    return s;
   }
-  scratch_cache_.GiveBack(std::move(scratch));
   if (attributions != nullptr) {
     attributions->clear();
     for (size_t b = 0; b < batch.size(); ++b) {

@@ -61,6 +61,25 @@ void EncoderLayer::ScratchCache::GiveBack(std::unique_ptr<Scratch> scratch) {
     cached_ = std::move(scratch);
 }
 
+absl::Status EncoderLayer::ForwardStack(std::span<const EncoderLayer> layers, float* x,
+                                        std::span<const int32_t> offsets,
+                                        ScratchCache& cache,
+                                        std::vector<float>* last_layer_attention) {
+  if (layers.empty()) return absl::OkStatus();
+  std::unique_ptr<Scratch> scratch =
+      cache.Take(offsets.back(), layers.front().d_model_, layers.front().ffn_dim_);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const bool last = l + 1 == layers.size();
+    if (absl::Status s = layers[l].Forward(x, offsets, *scratch,
+                                           last ? last_layer_attention : nullptr);
+        !s.ok()) {
+      return s;
+    }
+  }
+  cache.GiveBack(std::move(scratch));
+  return absl::OkStatus();
+}
+
 absl::Status EncoderLayer::Forward(float* x, std::span<const int32_t> offsets,
                                    Scratch& scratch,
                                    std::vector<float>* first_token_attention) const {

@@ -61,6 +61,14 @@ class EncoderLayer {
   absl::Status Forward(float* x, std::span<const int32_t> offsets, Scratch& scratch,
                        std::vector<float>* first_token_attention = nullptr) const;
 
+  // x through each of `layers` in turn (a whole encoder), all of them on one
+  // scratch from `cache`, which gets it back after a successful pass. If
+  // `last_layer_attention` is given it receives the last layer's
+  // first_token_attention.
+  static absl::Status ForwardStack(std::span<const EncoderLayer> layers, float* x,
+                                   std::span<const int32_t> offsets, ScratchCache& cache,
+                                   std::vector<float>* last_layer_attention = nullptr);
+
  private:
   int d_model_ = 0, heads_ = 0, ffn_dim_ = 0;
   std::unique_ptr<ops::Linear> qkv_, out_, fc1_, fc2_;

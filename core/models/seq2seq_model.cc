@@ -199,12 +199,11 @@ Seq2SeqModel::EncodeBatch(std::span<const std::span<const int32_t>> inputs) cons
   std::vector<float> x(tokens * d);
   if (absl::Status s = Embed(ids, positions, /*decoder=*/false, x.data()); !s.ok())
     return s;
-  std::unique_ptr<EncoderLayer::Scratch> scratch =
-      encoder_scratch_cache_.Take(tokens, d, config_.encoder_ffn_dim);
-  for (const EncoderLayer& layer : encoder_layers_) {
-    if (absl::Status s = layer.Forward(x.data(), offsets, *scratch); !s.ok()) return s;
+  if (absl::Status s = EncoderLayer::ForwardStack(encoder_layers_, x.data(), offsets,
+                                                  encoder_scratch_cache_);
+      !s.ok()) {
+    return s;
   }
-  encoder_scratch_cache_.GiveBack(std::move(scratch));
   std::vector<std::shared_ptr<EncoderOutput>> outputs;
   for (size_t b = 0; b < inputs.size(); ++b) {
     auto out = std::make_shared<EncoderOutput>();
