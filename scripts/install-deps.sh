@@ -27,10 +27,11 @@ RUNTIME_PACKAGES=(
   libre2-9 libspdlog1.10 libfmt9 libssl3 ocl-icd-libopencl1 zlib1g
 )
 # Tests and developer tools: a real Prometheus for the metrics test, curl for
-# scraping, openssl for TLS tests, clang for the fuzz targets, clang-format.
+# scraping, openssl for TLS tests, clang for the fuzz targets, clang-format,
+# llvm-14 (llvm-mca) for the kernels' port model (tools/port_model.py).
 TEST_PACKAGES=(
   prometheus curl openssl nginx-light python3-yaml docker-compose
-  clang-14 libclang-rt-14-dev clang-format
+  clang-14 libclang-rt-14-dev clang-format llvm-14
   python3-grpcio python3-protobuf python3-numpy
   python3-venv python3-pip python3-setuptools python3-wheel
 )
