@@ -8,10 +8,14 @@
 #include "core/cpu/cpu_features.h"
 #include "core/kernels/elementwise.h"
 #include "core/kernels/int8_matmul.h"
-#include "core/kernels/internal/head_problem.h"
 #include "core/tensor/dtype.h"
 
 namespace heed::kernels {
+
+// Defined in internal/head_problem.h; the table only points to functions that
+// take one, so tests can include this header to compare tables.
+template <typename T>
+struct HeadProblem;
 
 struct KernelTable {
   void (*attention_head_f32)(const HeadProblem<float>&);
