@@ -145,6 +145,20 @@ class SummarizationDataTest(unittest.TestCase):
             self.assertLess(span - 2, 24)
             self.assertIn(src[span + 1] - (10 + span - 2), (1, 2, 3))
 
+    def test_copy_example_of_a_short_description_keeps_every_token(self):
+        mask = 99
+        source = [0, 10, 11, 12, 2]  # shorter than the opening
+        for seed in range(50):
+            src, _, labels = summarization_data.copy_example(source, random.Random(seed), 24,
+                                                             mask)
+            self.assertEqual(labels, source)
+            span = src.index(mask, 2)
+            cut = src[span + 1] - 10 if src[span + 1] != 2 else 3
+            # Everything but the masked span is there, the last token included.
+            self.assertEqual(src[2:span] + [mask] + src[span + 1:],
+                             [10 + i for i in range(span - 2)] + [mask]
+                             + [10 + i for i in range(cut, 3)] + [2])
+
     def test_an_epoch_draws_at_most_per_cluster_pairs_of_each_cluster(self):
         examples = [([0, 10 + i, 2], [2, 0], [0, 2]) for i in range(30)]
         clusters = [0] * 20 + [1] * 3 + list(range(2, 9))

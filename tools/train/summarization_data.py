@@ -14,15 +14,23 @@ def source_ids(tokenizer, text, max_source):
 def copy_example(source, rng, opening, mask_id):
     """An auxiliary example that trains copying from the input: the source is
     the description tagged with a leading <mask>, with one span of 1-3 tokens
-    in its first `opening` tokens replaced by <mask> (and cut to the
-    description's own length); the target is those first tokens, unmasked.
-    Real inputs never hold <mask>, so the tag keeps the two tasks apart.
-    Returns (source, decoder input, labels) as the summarization pairs."""
+    in its first `opening` tokens replaced by <mask>; the target is those
+    first tokens, unmasked. Real inputs never hold <mask>, so the tag keeps
+    the two tasks apart. Returns (source, decoder input, labels) as the
+    summarization pairs.
+    A one-token span leaves the tagged source a token longer than the
+    description, which may already fill the model's positions: the last token
+    is dropped then, but only when it lies past the opening. A description no
+    longer than the opening keeps every token (the target asks for all of
+    them) and is far shorter than the positions."""
     body = source[1:-1]
     head = body[:opening]
     start = rng.randrange(len(head)) if head else 0
     masked = body[:start] + [mask_id] + body[start + rng.randint(1, 3):]
-    src = ([0, mask_id] + masked)[:len(source) - 1] + [2]
+    src = [0, mask_id] + masked
+    if len(body) > len(head):
+        src = src[:len(source) - 1]
+    src = src + [2]
     tgt = [0] + head + [2]
     return src, [2] + tgt[:-1], tgt
 
