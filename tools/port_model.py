@@ -204,8 +204,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--binary", default="build/bench/heed-bench-kernels")
     args = parser.parse_args()
-    if missing_tools():
-        sys.exit(f"port_model: {', '.join(missing_tools())} not found "
+    missing = missing_tools()
+    if missing:
+        sys.exit(f"port_model: {', '.join(missing)} not found "
                  "(apt-get install binutils llvm-14)")
     print("| kernel | level | loop | CPU (llvm-mca model) | cycles/iteration | bound | result |")
     print("|---|---|---|---|---|---|---|")

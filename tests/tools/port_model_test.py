@@ -15,8 +15,9 @@ binary, source = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(source, "tools"))
 import port_model  # noqa: E402
 
-if port_model.missing_tools():
-    print("SKIP: not installed:", ", ".join(port_model.missing_tools()))
+missing = port_model.missing_tools()
+if missing:
+    print("SKIP: not installed:", ", ".join(missing))
     sys.exit(77)
 
 rows = port_model.model(binary)
